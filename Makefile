@@ -45,16 +45,29 @@ build/asan/obj/%.o: src/%.c
 build/asan/bmlb: $(ASAN_CORE_OBJ) $(ASAN_CMD_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
 
-build/asan/test_%: tests/unit/test_%.c tests/unit/helpers.h $(ASAN_CORE_OBJ)
+# Tests and fuzzers link the core as an archive: each pulls in only the
+# modules it uses.
+build/asan/libcore.a: $(ASAN_CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/asan/test_%: tests/unit/test_%.c tests/unit/helpers.h build/asan/libcore.a
 	@mkdir -p $(@D)
-	$(CC) $(BASE) -Itests/unit -O1 -g $(SAN) -o $@ $< $(ASAN_CORE_OBJ) \
+	$(CC) $(BASE) -Itests/unit -O1 -g $(SAN) -o $@ $< build/asan/libcore.a \
 		$(LIBS) -lcmocka
 
 # libFuzzer targets need clang.
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC)
+FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -Isrc -O1 -g -fno-omit-frame-pointer
+build/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CLANG) -std=c17 -D_GNU_SOURCE -Isrc -O1 -g \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(CORE_SRC) $(LIBS)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+		-MMD -MP -c -o $@ $<
+
+build/fuzz/libcore.a: $(patsubst src/%.c,build/fuzz/obj/%.o,$(CORE_SRC))
+	rm -f $@ && ar rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libcore.a
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		build/fuzz/libcore.a $(LIBS)
 
 tests: build/bmlb build/asan/bmlb $(UNIT_BIN) $(FUZZ_BIN)
 
