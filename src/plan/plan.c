@@ -1,0 +1,317 @@
+/* plan: computes the desired state from the cluster and its objects.
+ *
+ * Order of work, each step a pure function of the previous ones:
+ *   1. LB nodes: the cluster file's LB node addresses matched to Node
+ *      manifests by InternalIP, named by Node name;
+ *   2. per LoadBalancer Service, per port: ready backends from its
+ *      EndpointSlices (port resolved by the Service port's name);
+ *   3. addresses: ipam_allocate (previous plan and status as inputs);
+ *   4. owners: per VIP, rendezvous hashing over the alive LB nodes that are
+ *      eligible for every Service on it (Local: a ready endpoint there).
+ * Cost: O(S log S + E log E) for S Services and E endpoints.
+ */
+#include "plan/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "announce/owner.h"
+#include "ipam/alloc.h"
+#include "lib/hash.h"
+#include "lib/xalloc.h"
+
+static int str_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+size_t plan_lb_node_names(const struct cfg_cluster *c,
+			  const struct k8s_objects *o, const char ***names)
+{
+	size_t n, k = 0;
+	const struct cfg_node *nodes = cfg_lb_nodes(c, &n);
+
+	*names = xcalloc(n, sizeof(**names));
+	for (size_t i = 0; i < n; i++) {
+		const struct k8s_node *node =
+			k8s_node_by_ip(o, cfg_node_cluster_ip(&nodes[i]));
+
+		if (node)
+			(*names)[k++] = node->name;
+	}
+	qsort(*names, k, sizeof(**names), str_ptr_cmp);
+	return k;
+}
+
+/* Reports LB nodes of the cluster file that no Node manifest matches. */
+static void check_lb_nodes(const struct cfg_cluster *c,
+			   const struct k8s_objects *o, struct diag_list *dl)
+{
+	size_t n;
+	const struct cfg_node *nodes = cfg_lb_nodes(c, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t ip = cfg_node_cluster_ip(&nodes[i]);
+		char buf[IPV4_STRLEN];
+
+		if (k8s_node_by_ip(o, ip))
+			continue;
+		diag_add(dl, c->file, nodes[i].line, nodes[i].col,
+			 c->lb_nodes_from_cp ? "spec.controlPlane.nodePoolSpec.nodes"
+					     : "spec.loadBalancer.nodePoolSpec.nodes",
+			 "no Node manifest has InternalIP %s, so this LB node "
+			 "cannot announce VIPs; add its Node object to the "
+			 "manifests", ipv4_format(ip, buf));
+	}
+}
+
+static int backend_cmp(const void *a, const void *b)
+{
+	const struct plan_backend *x = a, *y = b;
+
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	return (int)x->port - (int)y->port;
+}
+
+/* Sorts and removes duplicates (the same pod listed by two slices). */
+static size_t backends_unique(struct plan_backend *v, size_t n)
+{
+	size_t k = 0;
+
+	qsort(v, n, sizeof(*v), backend_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || backend_cmp(&v[k - 1], &v[i]))
+			v[k++] = v[i];
+	return k;
+}
+
+static const struct k8s_slice_port *
+slice_port_for(const struct k8s_slice *s, const struct k8s_svc_port *sp)
+{
+	for (size_t i = 0; i < s->nports; i++)
+		if (!strcmp(s->ports[i].name, sp->name) &&
+		    s->ports[i].protocol == sp->protocol && s->ports[i].port)
+			return &s->ports[i];
+	return NULL;
+}
+
+/* EndpointSlices name their ports after the Service port, with the target
+ * port already resolved, so a named targetPort needs no pod lookup. */
+static void plan_port_fill(struct plan_port *pp, const struct k8s_svc_port *sp,
+			   const struct k8s_slice *slices, size_t nslices)
+{
+	size_t cap = 0;
+
+	pp->spec = sp;
+	pp->target_port = sp->target_port_name ? 0 : sp->target_port;
+	for (size_t i = 0; i < nslices; i++) {
+		const struct k8s_slice_port *p = slice_port_for(&slices[i], sp);
+
+		if (!p)
+			continue;
+		for (size_t e = 0; e < slices[i].nendpoints; e++) {
+			const struct k8s_endpoint *ep = &slices[i].endpoints[e];
+
+			if (!ep->ready)
+				continue;
+			for (size_t a = 0; a < ep->naddresses; a++) {
+				struct plan_backend *b = xpush(
+					&pp->backends, &pp->nbackends, &cap,
+					sizeof(*b));
+
+				*b = (struct plan_backend){
+					.ip = ep->addresses[a],
+					.port = p->port,
+					.node = ep->node_name,
+				};
+			}
+		}
+	}
+	pp->nbackends = backends_unique(pp->backends, pp->nbackends);
+	if (!pp->target_port && pp->nbackends)
+		pp->target_port = pp->backends[0].port;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Identity of a Service's endpoint set (every address, ready or not), for
+ * the rule that two Local Services share a VIP only with the same
+ * endpoints. */
+static uint64_t endpoints_id(const struct k8s_slice *slices, size_t nslices)
+{
+	uint32_t *v = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t id;
+
+	for (size_t i = 0; i < nslices; i++)
+		for (size_t e = 0; e < slices[i].nendpoints; e++)
+			for (size_t a = 0; a < slices[i].endpoints[e].naddresses;
+			     a++)
+				*(uint32_t *)xpush(&v, &n, &cap, sizeof(*v)) =
+					slices[i].endpoints[e].addresses[a];
+	qsort(v, n, sizeof(*v), u32_cmp);
+	id = hash_bytes(v, n * sizeof(*v), n);
+	free(v);
+	return id;
+}
+
+/* True when node `name` hosts a ready endpoint of the service. */
+static bool has_local_endpoint(const struct plan_service *ps, const char *name)
+{
+	for (size_t p = 0; p < ps->nports; p++)
+		for (size_t b = 0; b < ps->ports[p].nbackends; b++) {
+			const char *node = ps->ports[p].backends[b].node;
+
+			if (node && !strcmp(node, name))
+				return true;
+		}
+	return false;
+}
+
+static int by_vip(const void *a, const void *b, void *arg)
+{
+	const struct plan_service *s = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	if (s[x].vip != s[y].vip)
+		return s[x].vip < s[y].vip ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Picks the owner of every VIP: the Services on one VIP (a run of `order`)
+ * share it, among the alive LB nodes eligible for all of them. */
+static void assign_owners(struct plan *p, const char *const *alive,
+			  size_t nalive)
+{
+	size_t *order = xcalloc(p->n, sizeof(*order));
+	const char **cand = xcalloc(nalive, sizeof(*cand));
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->services[i].vip)
+			order[n++] = i;
+	qsort_r(order, n, sizeof(*order), by_vip, p->services);
+	for (size_t start = 0, end; start < n; start = end) {
+		uint32_t vip = p->services[order[start]].vip;
+		bool local = false;
+		size_t ncand = 0;
+		int pick;
+
+		for (end = start; end < n && p->services[order[end]].vip == vip;
+		     end++)
+			local |= p->services[order[end]].svc->local;
+		for (size_t a = 0; a < nalive; a++) {
+			bool ok = true;
+
+			for (size_t s = start; s < end && ok; s++) {
+				const struct plan_service *ps =
+					&p->services[order[s]];
+
+				ok = !ps->svc->local ||
+				     has_local_endpoint(ps, alive[a]);
+			}
+			if (ok)
+				cand[ncand++] = alive[a];
+		}
+		pick = own_pick(cand, ncand, vip);
+		for (size_t s = start; s < end; s++) {
+			struct plan_service *ps = &p->services[order[s]];
+
+			if (pick >= 0)
+				ps->owner = cand[pick];
+			else
+				ps->reason = xstrdup(
+					local ? "externalTrafficPolicy is Local "
+						"and no alive LB node has a "
+						"ready endpoint of it"
+					      : "no LB node is alive");
+		}
+	}
+	free(cand);
+	free(order);
+}
+
+struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
+{
+	const struct cfg_cluster *c = in->cluster;
+	const struct k8s_objects *o = in->objects;
+	struct plan *p = xcalloc(1, sizeof(*p));
+	struct ipam_svc *req;
+	struct ipam_result *res;
+	const char **lb_names;
+	size_t nlb, cap = 0;
+
+	p->mode = c->forward_mode;
+	check_lb_nodes(c, o, dl);
+	for (size_t i = 0; i < o->nservices; i++) {
+		const struct k8s_service *svc = &o->services[i];
+
+		if (svc->type == K8S_SVC_LOADBALANCER)
+			((struct plan_service *)xpush(&p->services, &p->n, &cap,
+						      sizeof(*p->services)))
+				->svc = svc;
+	}
+	req = xcalloc(p->n, sizeof(*req));
+	res = xcalloc(p->n, sizeof(*res));
+	for (size_t i = 0; i < p->n; i++) {
+		struct plan_service *ps = &p->services[i];
+		const struct k8s_service *svc = ps->svc;
+		size_t nslices;
+		const struct k8s_slice *slices =
+			k8s_slices_of(o, svc->namespace_, svc->name, &nslices);
+
+		ps->nports = svc->nports;
+		ps->ports = xcalloc(svc->nports, sizeof(*ps->ports));
+		for (size_t k = 0; k < svc->nports; k++)
+			plan_port_fill(&ps->ports[k], &svc->ports[k], slices,
+				       nslices);
+		req[i] = (struct ipam_svc){
+			.svc = svc,
+			.previous = in->previous
+					    ? plan_previous_find(in->previous,
+								 svc->namespace_,
+								 svc->name)
+					    : 0,
+			.endpoints_id = endpoints_id(slices, nslices),
+		};
+	}
+	ipam_allocate(c, req, p->n, res);
+	for (size_t i = 0; i < p->n; i++) {
+		struct plan_service *ps = &p->services[i];
+
+		ps->vip = res[i].vip;
+		ps->pool = res[i].pool >= 0 ? c->pools[res[i].pool].name : NULL;
+		ps->reason = res[i].reason;
+		res[i].reason = NULL; /* moved into the plan */
+	}
+	ipam_results_free(res, p->n);
+	free(req);
+
+	nlb = plan_lb_node_names(c, o, &lb_names);
+	if (in->alive)
+		assign_owners(p, in->alive, in->nalive);
+	else
+		assign_owners(p, lb_names, nlb);
+	free(lb_names);
+	return p;
+}
+
+void plan_free(struct plan *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		for (size_t k = 0; k < p->services[i].nports; k++)
+			free(p->services[i].ports[k].backends);
+		free(p->services[i].ports);
+		free(p->services[i].reason);
+	}
+	free(p->services);
+	free(p);
+}
