@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Writes a cluster file and manifests for the plan benchmark.
+
+usage: gen_plan_input.py N DIR
+
+N LoadBalancer Services with 10 ready endpoints each, 3 address pools,
+16 LB nodes and 16 workers; only 198.18.0.0/15 addresses.  Objects go to
+4 files (nodes, services, two halves of the slices), in the compact flow
+style `kubectl get -o yaml | yq` users also keep.
+"""
+import os
+import sys
+
+n, out = int(sys.argv[1]), sys.argv[2]
+os.makedirs(os.path.join(out, "manifests"), exist_ok=True)
+
+LB = [f"198.18.0.{11 + i}" for i in range(16)]
+WORKERS = [f"198.18.0.{101 + i}" for i in range(16)]
+
+with open(os.path.join(out, "cluster.yaml"), "w") as f:
+    f.write(f"""apiVersion: baremetal.cluster.gke.io/v1
+kind: Cluster
+metadata: {{name: bench, namespace: cluster-bench}}
+spec:
+  clusterNetwork: {{flatIPv4: true}}
+  controlPlane:
+    nodePoolSpec:
+      nodes: [{{address: 198.18.0.10}}]
+  loadBalancer:
+    mode: bundled
+    ports: {{controlPlaneLBPort: 443}}
+    vips: {{controlPlaneVIP: 198.18.0.8}}
+    addressPools:
+    - {{name: pool-a, addresses: [198.18.64.0/18]}}
+    - {{name: pool-b, addresses: [198.18.128.0/17], avoidBuggyIPs: true}}
+    - {{name: pool-c, addresses: [198.19.128.0/17]}}
+    nodePoolSpec:
+      nodes: [{", ".join("{address: " + a + "}" for a in LB)}]
+""")
+
+with open(os.path.join(out, "manifests", "nodes.yaml"), "w") as f:
+    for i, a in enumerate(LB + WORKERS):
+        name = f"lb-{i + 1}" if i < 16 else f"worker-{i - 15}"
+        f.write(f"---\napiVersion: v1\nkind: Node\nmetadata: {{name: {name}}}\n"
+                f"status: {{addresses: [{{type: InternalIP, address: {a}}}]}}\n")
+
+def pod(s, j):
+    k = s * 10 + j
+    return f"198.19.{(k >> 8) & 127}.{k & 255}", f"worker-{1 + (k % 16)}"
+
+with open(os.path.join(out, "manifests", "services.yaml"), "w") as f:
+    for s in range(n):
+        local = "Local" if s % 10 == 0 else "Cluster"
+        f.write(f"""---
+apiVersion: v1
+kind: Service
+metadata: {{name: svc-{s}, namespace: ns-{s % 100}, creationTimestamp: "2026-01-01T00:{(s // 60) % 60:02d}:{s % 60:02d}Z"}}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: {local}
+  ports: [{{name: http, protocol: TCP, port: 80, targetPort: 8080}}, {{name: dns, protocol: UDP, port: 53, targetPort: 5353}}]
+""")
+
+for half in range(2):
+    with open(os.path.join(out, "manifests", f"slices-{half}.yaml"), "w") as f:
+        for s in range(half, n, 2):
+            f.write(f"""---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {{name: svc-{s}-x1, namespace: ns-{s % 100}, labels: {{kubernetes.io/service-name: svc-{s}}}}}
+addressType: IPv4
+ports: [{{name: http, protocol: TCP, port: 8080}}, {{name: dns, protocol: UDP, port: 5353}}]
+endpoints:
+""")
+            for j in range(10):
+                ip, node = pod(s, j)
+                f.write(f"- {{addresses: [{ip}], conditions: {{ready: true}}, nodeName: {node}}}\n")
