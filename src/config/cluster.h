@@ -34,6 +34,13 @@ enum cfg_forward_mode {
 	CFG_FORWARD_DSR,
 };
 
+/* What decided the forwarding mode. */
+enum cfg_mode_source {
+	CFG_MODE_DEFAULT,    /* neither forwardMode nor the annotation */
+	CFG_MODE_FIELD,      /* spec.clusterNetwork.forwardMode */
+	CFG_MODE_ANNOTATION, /* only CFG_DSR_ANNOTATION */
+};
+
 struct cfg_pool {
 	char *name;
 	struct ipv4_range *ranges; /* sorted by first address */
@@ -41,6 +48,7 @@ struct cfg_pool {
 	bool avoid_buggy_ips;
 	bool manual_assign;
 	int line, col; /* where the pool's entry starts */
+	int addresses_line, addresses_col; /* its addresses list */
 };
 
 struct cfg_node {
@@ -57,7 +65,7 @@ static inline uint32_t cfg_node_cluster_ip(const struct cfg_node *n)
 
 struct cfg_cluster {
 	char *file;
-	char *name, *namespace_;
+	char *name, *namespace_; /* "" when absent, never NULL */
 	enum cfg_cluster_type type;
 	enum cfg_forward_mode forward_mode;
 	bool flat_ipv4;
@@ -68,11 +76,18 @@ struct cfg_cluster {
 	size_t nlb_nodes;
 	bool lb_nodes_from_cp; /* no LB node list: control-plane nodes serve */
 
-	uint16_t cp_lb_port;    /* controlPlaneLBPort */
+	uint16_t cp_lb_port;    /* controlPlaneLBPort, 443 when absent */
 	uint32_t cp_vip;        /* controlPlaneVIP */
 	uint32_t ingress_vip;   /* 0 when absent */
 	struct cfg_pool *pools; /* in file order */
 	size_t npools;
+
+	/* Where things are, for cfg_check_change's diagnostics: what decided
+	 * the mode (the spec.clusterNetwork or spec mapping when defaulted),
+	 * and spec.loadBalancer.addressPools (or spec.loadBalancer). */
+	enum cfg_mode_source mode_source;
+	int mode_line, mode_col;
+	int pools_line, pools_col;
 };
 
 /* Loads and validates path.  Returns the cluster, or NULL when any problem
