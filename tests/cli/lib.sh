@@ -1,0 +1,50 @@
+# lib.sh: TAP helpers for the command-line tests (sourced).
+# Each check prints "ok N - what" or "not ok N - what"; tests/run counts.
+BMLB=${BMLB:-build/bmlb}
+EXAMPLES=${EXAMPLES:-examples}
+TAP_N=0
+TMP=$(mktemp -d /tmp/bmlb-cli.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1"; }
+not_ok() {
+	TAP_N=$((TAP_N + 1))
+	echo "not ok $TAP_N - $1"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" | head -n 20 | sed 's/^/#   /'
+}
+
+# run CMD...: runs it, keeping exit status in RC, stdout in OUT, stderr in ERR.
+run() {
+	RC=0
+	"$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
+	OUT=$(cat "$TMP/out")
+	ERR=$(cat "$TMP/err")
+}
+
+# expect_rc WHAT N: the last run exited with status N.
+expect_rc() {
+	if [ "$RC" -eq "$2" ]; then ok "$1 (exit $2)"; else
+		not_ok "$1: exit $RC, want $2" "$ERR"; fi
+}
+
+# expect_err WHAT TEXT: the last run's stderr has a line containing TEXT.
+expect_err() {
+	if grep -qF -- "$2" "$TMP/err"; then ok "$1"; else
+		not_ok "$1: stderr lacks: $2" "$ERR"; fi
+}
+
+# expect_out WHAT TEXT: the last run's stdout contains TEXT.
+expect_out() {
+	if grep -qF -- "$2" "$TMP/out"; then ok "$1"; else
+		not_ok "$1: stdout lacks: $2" "$OUT"; fi
+}
+
+# expect_diag_format WHAT: every stderr line but the summary is a diagnostic
+# FILE:LINE:COL: path: what is wrong; what would be valid
+expect_diag_format() {
+	local bad
+	bad=$(grep -vE '^[0-9]+ problems? found' "$TMP/err" |
+		grep -vE '^[^:]+:[0-9]+:[0-9]+: ([^ ]+: )?[^;]+; .+' || true)
+	if [ -z "$bad" ] && [ -s "$TMP/err" ]; then ok "$1"; else
+		not_ok "$1: lines not in diagnostic format" "$bad"; fi
+}
