@@ -1,0 +1,255 @@
+/* Unit tests of src/plan: backends per port, owners, the previous plan,
+ * and the exact JSON output. */
+#include "helpers.h"
+
+#include <stdlib.h>
+
+#include "plan/plan.h"
+
+static const char cluster_yaml[] =
+	"apiVersion: baremetal.cluster.gke.io/v1\n"
+	"kind: Cluster\n"
+	"metadata: {name: t, namespace: cluster-t}\n"
+	"spec:\n"
+	"  controlPlane:\n"
+	"    nodePoolSpec:\n"
+	"      nodes: [{address: 198.18.0.10}]\n"
+	"  loadBalancer:\n"
+	"    mode: bundled\n"
+	"    ports: {controlPlaneLBPort: 443}\n"
+	"    vips: {controlPlaneVIP: 198.18.0.8}\n"
+	"    addressPools:\n"
+	"    - {name: pool1, addresses: [198.18.0.100-198.18.0.103]}\n"
+	"    nodePoolSpec:\n"
+	"      nodes: [{address: 198.18.0.11}, {address: 198.18.0.12},\n"
+	"              {address: 198.18.0.13}]\n";
+
+#define NODE(name, ip)                                                    \
+	"---\napiVersion: v1\nkind: Node\nmetadata: {name: " name "}\n"   \
+	"status: {addresses: [{type: InternalIP, address: " ip "}]}\n"
+
+static const char objects_yaml[] =
+	NODE("lb-a", "198.18.0.11") NODE("lb-b", "198.18.0.12")
+	NODE("w-1", "198.18.0.21")
+	/* lb 198.18.0.13 has no Node object on purpose */
+	"---\napiVersion: v1\nkind: Service\n"
+	"metadata: {name: web, namespace: default,"
+	" creationTimestamp: '2026-01-01T00:00:00Z'}\n"
+	"spec:\n  type: LoadBalancer\n"
+	"  ports:\n"
+	"  - {name: http, port: 80, targetPort: web-http, nodePort: 30080}\n"
+	"  - {name: dns, protocol: UDP, port: 53, targetPort: 5353}\n"
+	"---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	"metadata: {name: web-1, namespace: default,"
+	" labels: {kubernetes.io/service-name: web}}\n"
+	"addressType: IPv4\n"
+	"ports: [{name: http, port: 8080}, {name: dns, protocol: UDP, port: 5353}]\n"
+	"endpoints:\n"
+	"- {addresses: [198.19.1.9], nodeName: w-1}\n"
+	"- {addresses: [198.19.1.5], conditions: {ready: true}, nodeName: w-1}\n"
+	"- {addresses: [198.19.1.6], conditions: {ready: false}, nodeName: w-1}\n"
+	"---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	"metadata: {name: web-2, namespace: default,"
+	" labels: {kubernetes.io/service-name: web}}\n"
+	"addressType: IPv4\n"
+	"ports: [{name: http, port: 8080}]\n"
+	"endpoints:\n"
+	"- {addresses: [198.19.1.5], nodeName: w-1}\n"
+	/* Local service whose only endpoint is on lb-b. */
+	"---\napiVersion: v1\nkind: Service\n"
+	"metadata: {name: local, namespace: default,"
+	" creationTimestamp: '2026-01-02T00:00:00Z'}\n"
+	"spec:\n  type: LoadBalancer\n  externalTrafficPolicy: Local\n"
+	"  ports: [{port: 80}]\n"
+	"---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	"metadata: {name: local-1, namespace: default,"
+	" labels: {kubernetes.io/service-name: local}}\n"
+	"addressType: IPv4\n"
+	"ports: [{port: 80}]\n"
+	"endpoints:\n"
+	"- {addresses: [198.19.2.1], nodeName: lb-b}\n";
+
+struct fixture {
+	struct diag_list dl;
+	struct cfg_cluster *c;
+	struct k8s_objects *o;
+	struct plan *p;
+};
+
+static struct fixture *setup(const char *const *alive, size_t nalive,
+			     const struct plan_previous *prev)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->c = cfg_parse("c.yaml", cluster_yaml, sizeof(cluster_yaml) - 1,
+			 &f->dl);
+	f->o = k8s_parse("o.yaml", objects_yaml, sizeof(objects_yaml) - 1,
+			 &f->dl);
+	if (!f->c || !f->o || f->dl.n)
+		diag_dump(&f->dl);
+	assert_non_null(f->c);
+	assert_non_null(f->o);
+	assert_int_equal(f->dl.n, 0);
+	f->p = plan_compute(&(struct plan_input){.cluster = f->c,
+						 .objects = f->o,
+						 .alive = alive,
+						 .nalive = nalive,
+						 .previous = prev},
+			    &f->dl);
+	return f;
+}
+
+static void teardown(struct fixture *f)
+{
+	plan_free(f->p);
+	k8s_objects_free(f->o);
+	cfg_free(f->c);
+	diag_free(&f->dl);
+	free(f);
+}
+
+static const struct plan_service *find(const struct plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->services[i].svc->name, name))
+			return &p->services[i];
+	fail_msg("no service %s in the plan", name);
+	return NULL;
+}
+
+static void test_backends(void **state)
+{
+	struct fixture *f = setup(NULL, 0, NULL);
+	const struct plan_service *web = find(f->p, "web");
+	(void)state;
+
+	assert_int_equal(web->nports, 2);
+	/* Named targetPort resolved from the slices; ready defaults to true;
+	 * not-ready left out; the same pod in two slices listed once. */
+	assert_int_equal(web->ports[0].target_port, 8080);
+	assert_int_equal(web->ports[0].nbackends, 2);
+	assert_int_equal(web->ports[0].backends[0].ip, 0xc6130105);
+	assert_int_equal(web->ports[0].backends[1].ip, 0xc6130109);
+	assert_int_equal(web->ports[1].target_port, 5353);
+	assert_int_equal(web->ports[1].nbackends, 2);
+	teardown(f);
+}
+
+static void test_lb_node_without_node_object(void **state)
+{
+	struct fixture *f = setup(NULL, 0, NULL);
+	(void)state;
+
+	assert_diag(&f->dl, "c.yaml:16:", "spec.loadBalancer.nodePoolSpec.nodes",
+		    "no Node manifest has InternalIP 198.18.0.13");
+	teardown(f);
+}
+
+static void test_owners(void **state)
+{
+	struct fixture *f = setup(NULL, 0, NULL);
+	const struct plan_service *local = find(f->p, "local");
+	const struct plan_service *web = find(f->p, "web");
+	(void)state;
+
+	assert_non_null(web->owner);
+	assert_null(web->reason);
+	assert_string_equal(local->owner, "lb-b");
+	teardown(f);
+
+	/* lb-b dead: the Local service keeps its VIP but has no owner. */
+	const char *alive[] = {"lb-a"};
+	f = setup(alive, 1, NULL);
+	local = find(f->p, "local");
+	assert_int_not_equal(local->vip, 0);
+	assert_null(local->owner);
+	assert_non_null(strstr(local->reason, "no alive LB node has a ready "
+					      "endpoint"));
+	assert_string_equal(find(f->p, "web")->owner, "lb-a");
+	teardown(f);
+
+	/* Nobody alive. */
+	f = setup(alive, 0, NULL);
+	assert_string_equal(find(f->p, "web")->reason, "no LB node is alive");
+	teardown(f);
+}
+
+static void test_previous(void **state)
+{
+	static const char prev_json[] =
+		"{\"forwardMode\":\"snat\",\"services\":["
+		"{\"namespace\":\"default\",\"name\":\"local\","
+		"\"vip\":\"198.18.0.100\"},"
+		"{\"namespace\":\"default\",\"name\":\"gone\",\"vip\":null}]}";
+	struct diag_list dl = {0};
+	struct plan_previous *prev = plan_previous_parse(
+		"p.json", prev_json, sizeof(prev_json) - 1, &dl);
+	(void)state;
+
+	assert_non_null(prev);
+	assert_int_equal(plan_previous_find(prev, "default", "local"),
+			 0xc6120064);
+	assert_int_equal(plan_previous_find(prev, "default", "gone"), 0);
+	assert_int_equal(plan_previous_find(prev, "x", "local"), 0);
+
+	/* "local" is younger than "web" but keeps .100 it held. */
+	struct fixture *f = setup(NULL, 0, prev);
+	assert_int_equal(find(f->p, "local")->vip, 0xc6120064);
+	assert_int_equal(find(f->p, "web")->vip, 0xc6120065);
+	teardown(f);
+	plan_previous_free(prev);
+
+	static const char *bad[] = {"", "[1]", "{\"services\": 3}",
+				    "{\"services\": [{\"name\": \"x\"}]}",
+				    "{}\n---\n{}\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		prev = plan_previous_parse("p.json", bad[i], strlen(bad[i]),
+					   &dl);
+		assert_null(prev);
+		assert_true(dl.n > 0);
+		diag_free(&dl);
+	}
+}
+
+static void test_json_output(void **state)
+{
+	const char *alive[] = {"lb-b"};
+	struct fixture *f = setup(alive, 1, NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	(void)state;
+
+	plan_write_json(f->p, out);
+	fclose(out);
+	assert_string_equal(
+		buf,
+		"{\"forwardMode\":\"snat\",\"services\":["
+		"{\"namespace\":\"default\",\"name\":\"local\","
+		"\"vip\":\"198.18.0.101\",\"pool\":\"pool1\",\"owner\":\"lb-b\","
+		"\"reason\":null,\"ports\":[{\"protocol\":\"TCP\",\"port\":80,"
+		"\"targetPort\":80,\"nodePort\":null,"
+		"\"backends\":[\"198.19.2.1\"]}]},"
+		"{\"namespace\":\"default\",\"name\":\"web\","
+		"\"vip\":\"198.18.0.100\",\"pool\":\"pool1\",\"owner\":\"lb-b\","
+		"\"reason\":null,\"ports\":[{\"protocol\":\"TCP\",\"port\":80,"
+		"\"targetPort\":8080,\"nodePort\":30080,"
+		"\"backends\":[\"198.19.1.5\",\"198.19.1.9\"]},"
+		"{\"protocol\":\"UDP\",\"port\":53,\"targetPort\":5353,"
+		"\"nodePort\":null,"
+		"\"backends\":[\"198.19.1.5\",\"198.19.1.9\"]}]}]}\n");
+	free(buf);
+	teardown(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_backends),
+		cmocka_unit_test(test_lb_node_without_node_object),
+		cmocka_unit_test(test_owners),
+		cmocka_unit_test(test_previous),
+		cmocka_unit_test(test_json_output),
+	};
+	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
+}
