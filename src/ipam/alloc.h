@@ -39,10 +39,12 @@ struct ipam_result {
 	char *reason;
 };
 
-/* Allocates for svcs[0..n); writes out[i] for svcs[i].  Never fails. */
+/* Allocates for svcs[0..n); writes out[i] for svcs[i].  Never fails.
+ * O(n log n) for n Services (alloc.c states the costs in full). */
 void ipam_allocate(const struct cfg_cluster *c, const struct ipam_svc *svcs,
 		   size_t n, struct ipam_result *out);
 
+/* Frees the reasons of out[0..n) (out itself is the caller's). */
 void ipam_results_free(struct ipam_result *out, size_t n);
 
 /* The sharing rule of SPEC.md §3: both carry the same non-empty sharing
