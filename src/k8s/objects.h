@@ -4,9 +4,10 @@
  * Input is what `kubectl get -o yaml` prints: any number of documents per
  * file, each one object or a `kind: List` with `items`.  Kinds bmlb does not
  * use are skipped.  An invalid object is reported (file, line, field) and
- * left out; every other object still loads.  After loading, every array is
- * sorted by (namespace, name), so that the same objects in any file order
- * and any document order give the same arrays.
+ * left out; every other object still loads, except that an object defined
+ * twice is left out in every copy.  After loading, every array is sorted
+ * (see struct k8s_objects), so that the same objects in any file order and
+ * any document order give the same arrays.
  */
 #ifndef BMLB_K8S_OBJECTS_H
 #define BMLB_K8S_OBJECTS_H
@@ -15,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/arena.h"
 #include "lib/diag.h"
 
 #define K8S_ANN_POOL "metallb.universe.tf/address-pool"
@@ -27,6 +29,7 @@
 struct k8s_origin {
 	const char *file; /* owned by struct k8s_objects */
 	int line, col;
+	const char *path; /* in its document: "" or "items[3]" for a List */
 };
 
 struct k8s_label {
@@ -107,6 +110,7 @@ struct k8s_objects {
 	size_t nslices;
 	char **files; /* file names the origins point into */
 	size_t nfiles;
+	struct arena arena; /* every string and array of the objects */
 };
 
 /* Loads every *.yaml / *.yml file of dir (not recursive; hidden files
