@@ -176,15 +176,15 @@ static void assign_buckets(struct run *r)
 
 		if (!k->nports)
 			b->nports = UINT32_MAX;
-		for (size_t j = 0; j < k->nports && b->nports != UINT32_MAX;
-		     j++) {
+		for (size_t j = 0; j < k->nports; j++) {
 			int added;
 
 			ipam_map_put(&r->bucket_ports,
 				     port_key(r->want[keyed[i]].bucket,
 					      &k->ports[j]),
 				     0, &added);
-			b->nports += (uint32_t)added;
+			if (added && b->nports != UINT32_MAX)
+				b->nports++;
 		}
 	}
 	free(keyed);
@@ -231,8 +231,8 @@ static bool may_join(const struct run *r, uint32_t s, const struct group *g,
 	if (r->want[s].bucket == NONE || r->want[s].bucket != g->bucket)
 		return false;
 	for (size_t i = 0; i < k->nports; i++) {
-		const uint32_t *v =
-			ipam_map_find(&r->ports, port_key(g->addr, &k->ports[i]));
+		const uint32_t *v = ipam_map_find(
+			&r->ports, port_key(g->addr, &k->ports[i]));
 
 		if (v) {
 			*with = *v;

@@ -288,7 +288,8 @@ static void test_request(void **state)
 	assert_reason(w, 3, "requested address 10.0.2.1 is not in any "
 			    "address pool");
 	assert_reason(w, 4, "spec.loadBalancerIP 10.0.0.6 and annotation "
-			    K8S_ANN_IPS " 10.0.0.7 ask for different addresses");
+			    K8S_ANN_IPS " 10.0.0.7 ask for different "
+			    "addresses");
 	assert_vip(w, 5, "10.0.0.7", 0);
 	assert_vip(w, 6, "10.0.0.1", 0);
 	world_free(w);
@@ -569,6 +570,34 @@ static void test_sharing_respects_pools(void **state)
 	world_free(w);
 }
 
+/* An address that uses every port of its key's Services is full and is
+ * passed over; a Service without ports still fits there. */
+static void test_sharing_full_groups(void **state)
+{
+	struct world *w = world_new();
+	(void)state;
+
+	add_pool(w, "p", "10.0.0.1-10.0.0.9");
+	for (int i = 0; i < 6; i++) {
+		add_svc(w, "ns", (const char *[]){"a", "b", "c", "d", "e",
+						  "f"}[i], i)->share_key = "k";
+		set_ports(&w->svcs[i], K8S_TCP, (uint16_t)(80 + i % 2), 0);
+	}
+	w->svcs[5].nports = 0;
+	w->n = 5;
+	run(w);
+	assert_vip(w, 0, "10.0.0.1", 0);
+	assert_vip(w, 1, "10.0.0.1", 0); /* .1 is now full */
+	assert_vip(w, 2, "10.0.0.2", 0);
+	assert_vip(w, 3, "10.0.0.2", 0);
+	assert_vip(w, 4, "10.0.0.3", 0);
+	w->n = 6;
+	run(w);
+	assert_vip(w, 3, "10.0.0.2", 0);
+	assert_vip(w, 5, "10.0.0.1", 0);
+	world_free(w);
+}
+
 /* A request for a shared address must fit with every Service on it; the
  * reason names the one in the way. */
 static void test_sharing_request(void **state)
@@ -657,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_can_share),
 		cmocka_unit_test(test_sharing_allocation),
 		cmocka_unit_test(test_sharing_respects_pools),
+		cmocka_unit_test(test_sharing_full_groups),
 		cmocka_unit_test(test_sharing_request),
 		cmocka_unit_test(test_large_pool),
 	};
