@@ -101,9 +101,9 @@ bool cfg_check_change(const struct cfg_cluster *prev,
 			diag_add(dl, next->file, next->pools_line,
 				 next->pools_col, POOLS,
 				 "pool \"%s\" (%s) was removed, but a pool's "
-				 "name and addresses are fixed when the cluster "
-				 "is created; put it back (pools may be added, "
-				 "not removed or renamed)", p->name,
+				 "name and addresses are fixed when the "
+				 "cluster is created; put it back (pools may "
+				 "be added, not removed or renamed)", p->name,
 				 format_pool(p, was, sizeof(was)));
 			ok = false;
 		} else if (!same_addresses(p, &next->pools[j])) {

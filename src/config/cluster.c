@@ -28,7 +28,7 @@ static const char *const lb_mode_names[] = {"bundled"};
 
 const char *cfg_forward_mode_name(enum cfg_forward_mode m)
 {
-	return m == CFG_FORWARD_DSR ? "dsr" : "snat";
+	return mode_names[m == CFG_FORWARD_DSR];
 }
 
 static void missing(struct ydec *d, const struct ynode *map, const char *key,

@@ -74,7 +74,8 @@ struct cfg_cluster {
 	size_t ncp_nodes;
 	struct cfg_node *lb_nodes; /* spec.loadBalancer.nodePoolSpec.nodes */
 	size_t nlb_nodes;
-	bool lb_nodes_from_cp; /* no LB node list: control-plane nodes serve */
+	bool lb_nodes_from_cp; /* no LB node list (absent or empty):
+				  the control-plane nodes serve */
 
 	uint16_t cp_lb_port;    /* controlPlaneLBPort, 443 when absent */
 	uint32_t cp_vip;        /* controlPlaneVIP */

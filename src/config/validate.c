@@ -183,8 +183,9 @@ static void check_overlaps(struct cfg_decoder *dc)
 				later == r ? reach : r;
 			char path[96];
 
-			snprintf(path, sizeof(path), POOLS "[%zu].addresses[%zu]",
-				 later->pool, later->idx);
+			snprintf(path, sizeof(path),
+				 POOLS "[%zu].addresses[%zu]", later->pool,
+				 later->idx);
 			report(dc, later->at, path,
 			       "\"%s\" overlaps \"%s\" of pool \"%s\" "
 			       "(addressPools[%zu].addresses[%zu], line %d); "

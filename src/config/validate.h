@@ -22,16 +22,16 @@ struct cfg_range_ref {
 struct cfg_decoder {
 	struct ydec d;
 	struct cfg_cluster *c;
-	const struct ynode *spec, *network, *lb; /* spec, its clusterNetwork
-						   and loadBalancer */
+	/* spec, spec.clusterNetwork, spec.loadBalancer */
+	const struct ynode *spec, *network, *lb;
 	const struct ynode *mode_at, *annotation_at, *flat_at;
 	bool flat_bad;  /* flatIPv4 is not a boolean */
 	bool pools_bad; /* some pool had a problem: it may lack addresses */
 	enum cfg_forward_mode field_mode, annotation_mode;
 	const struct ynode *cp_vip_at, *ingress_at;
-	const struct ynode **pool_name_at;	/* one per pool */
-	const struct ynode **cp_addr_at, **lb_addr_at; /* one per node: where
-							  its cluster address is */
+	const struct ynode **pool_name_at; /* one per pool */
+	/* One per node: where its cluster address is written. */
+	const struct ynode **cp_addr_at, **lb_addr_at;
 	struct cfg_range_ref *ranges;
 	size_t nranges, cranges;
 };

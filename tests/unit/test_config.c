@@ -403,10 +403,11 @@ static void test_annotation_matrix(void **state)
 		if (m->field)
 			assert_true(asprintf(&fm, "forwardMode: %s\n",
 					     m->field) > 0);
+		/* line numbers kept: the tests below point at them */
 		y = edit(VALID, "dsr: enable\n",
 			 ann ? ann : "dsr: enable\n", "  annotations:\n",
 			 ann ? "  annotations:\n" : "  labels:\n",
-			 "forwardMode: dsr\n", fm ? fm : "flatIPv4x: 1\n",
+			 "forwardMode: dsr\n", fm ? fm : "# no forwardMode\n",
 			 (const char *)NULL);
 		c = parse(y, &dl);
 		if (m->want < 0) {
@@ -563,7 +564,8 @@ static void test_pool_addresses(void **state)
 	       "[198.18.0.64/27, 198.18.0.1-198.18.0.4]", "[]");
 	REFUSE("c.yaml:26:7: spec.loadBalancer.addressPools[0].addresses: "
 	       "required field is missing; list the pool's ranges",
-	       "      addresses: [198.18.0.64/27, 198.18.0.1-198.18.0.4]\n", "");
+	       "      addresses: [198.18.0.64/27, 198.18.0.1-198.18.0.4]\n",
+	       "");
 	/* a scalar where the list belongs */
 	REFUSE("c.yaml:29:18: spec.loadBalancer.addressPools[0].addresses: "
 	       "expected a list, found a scalar; write a list here",
@@ -614,10 +616,12 @@ static void test_pool_overlaps(void **state)
 	REFUSE("c.yaml:29:58: spec.loadBalancer.addressPools[0].addresses[2]: "
 	       "\"198.18.0.94/31\" overlaps \"198.18.0.64/27\" of pool "
 	       "\"pool1\" (addressPools[0].addresses[0], line 29)",
-	       "198.18.0.1-198.18.0.4", "198.18.0.1-198.18.0.4, 198.18.0.94/31");
+	       "198.18.0.1-198.18.0.4",
+	       "198.18.0.1-198.18.0.4, 198.18.0.94/31");
 	REFUSE("c.yaml:29:58: spec.loadBalancer.addressPools[0].addresses[2]: "
 	       "\"198.18.0.64/27\" overlaps \"198.18.0.64/27\"",
-	       "198.18.0.1-198.18.0.4", "198.18.0.1-198.18.0.4, 198.18.0.64/27");
+	       "198.18.0.1-198.18.0.4",
+	       "198.18.0.1-198.18.0.4, 198.18.0.64/27");
 	/* touching is fine */
 	cfg_free(accept_edit("203.0.113.0/24", "198.18.0.96/27"));
 	/* a range inside a wide one is caught even when one in between
@@ -639,9 +643,9 @@ static void test_avoid_buggy_empties_pool(void **state)
 	(void)state;
 
 	REFUSE("c.yaml:31:22: spec.loadBalancer.addressPools[1].avoidBuggyIPs: "
-	       "every address of the pool ends in .0 or .255, so avoidBuggyIPs: "
-	       "true leaves it empty; add addresses ending in .1 to .254, or "
-	       "set avoidBuggyIPs: false",
+	       "every address of the pool ends in .0 or .255, so "
+	       "avoidBuggyIPs: true leaves it empty; add addresses ending in "
+	       ".1 to .254, or set avoidBuggyIPs: false",
 	       "203.0.113.0/24", "203.0.113.255-203.0.114.0");
 	REFUSE("avoidBuggyIPs: true leaves it empty",
 	       "203.0.113.0/24", "203.0.113.0/32");
@@ -731,12 +735,12 @@ static void test_control_plane_nodes(void **state)
 
 static void test_no_lb_node(void **state)
 {
-	char *y = edit(VALID, "      nodes: [{address: 198.18.0.10}, "
+	char *y = EDIT("      nodes: [{address: 198.18.0.10}, "
 		       "{address: 198.18.0.11}]\n", "      nodes: []\n",
 		       "    nodePoolSpec:\n      nodes:\n      - address: "
-		       "192.0.2.4\n        k8sIP: 198.18.0.32\n      - address: "
-		       "198.18.0.33\n        labels: {rack: r1}\n", "",
-		       (const char *)NULL);
+		       "192.0.2.4\n        k8sIP: 198.18.0.32\n      - "
+		       "address: 198.18.0.33\n        labels: {rack: r1}\n",
+		       "");
 	(void)state;
 
 	refuse(y, 1, "c.yaml:20:5: spec.loadBalancer.nodePoolSpec.nodes: no "
@@ -749,8 +753,8 @@ static void test_no_lb_node(void **state)
 static void test_document_shape(void **state)
 {
 	(void)state;
-	REFUSE("c.yaml:1:13: apiVersion: \"cluster.x-k8s.io/v1beta1\" is not the "
-	       "bare-metal cluster API; write baremetal.cluster.gke.io/v1",
+	REFUSE("c.yaml:1:13: apiVersion: \"cluster.x-k8s.io/v1beta1\" is not "
+	       "the bare-metal cluster API; write baremetal.cluster.gke.io/v1",
 	       "baremetal.cluster.gke.io/v1\n", "cluster.x-k8s.io/v1beta1\n");
 	REFUSE("c.yaml:1:1: apiVersion: required field is missing; add "
 	       "apiVersion: baremetal.cluster.gke.io/v1",
@@ -847,10 +851,12 @@ static void test_all_problems_at_once(void **state)
 	assert_diag(&dl, "c.yaml:12:18: spec.clusterNetwork.forwardMode:");
 	assert_diag(&dl, "c.yaml:20:11: spec.loadBalancer.mode:");
 	assert_diag(&dl, "c.yaml:21:33: spec.loadBalancer.ports.");
-	assert_diag(&dl, "c.yaml:23:24: spec.loadBalancer.vips.controlPlaneVIP:");
+	assert_diag(&dl, "c.yaml:23:24: spec.loadBalancer.vips."
+		    "controlPlaneVIP:");
 	assert_diag(&dl, "c.yaml:29:35: spec.loadBalancer.addressPools[0]."
 		    "addresses[1]:");
-	assert_diag(&dl, "c.yaml:30:13: spec.loadBalancer.addressPools[1].name:");
+	assert_diag(&dl, "c.yaml:30:13: spec.loadBalancer.addressPools[1]."
+		    "name:");
 	assert_diag(&dl, "c.yaml:37:18: spec.loadBalancer.nodePoolSpec."
 		    "nodes[0].address:");
 	diag_free(&dl);
@@ -1008,8 +1014,8 @@ static void test_change_pools(void **state)
 	change_to("c.yaml:29:18: spec.loadBalancer.addressPools[0].addresses: "
 		  "the addresses of pool \"pool1\" are fixed when the cluster "
 		  "is created: was 198.18.0.1-198.18.0.4, 198.18.0.64/27, now "
-		  "198.18.0.1-198.18.0.5, 198.18.0.64/27; restore them, and add "
-		  "a new pool for more addresses",
+		  "198.18.0.1-198.18.0.5, 198.18.0.64/27; restore them, and "
+		  "add a new pool for more addresses",
 		  "198.18.0.1-198.18.0.4", "198.18.0.1-198.18.0.5", NULL);
 	change_to("addressPools[1].addresses: the addresses of pool \"pool2\" "
 		  "are fixed when the cluster is created: was 203.0.113.0/24, "
@@ -1018,8 +1024,8 @@ static void test_change_pools(void **state)
 	/* pool removed, or renamed */
 	change_to("c.yaml:26:5: spec.loadBalancer.addressPools: pool \"pool2\" "
 		  "(203.0.113.0/24) was removed, but a pool's name and "
-		  "addresses are fixed when the cluster is created; put it back "
-		  "(pools may be added, not removed or renamed)",
+		  "addresses are fixed when the cluster is created; put it "
+		  "back (pools may be added, not removed or renamed)",
 		  "    - name: pool2\n      avoidBuggyIPs: true\n      "
 		  "manualAssign: true\n      addresses:\n      - "
 		  "203.0.113.0/24\n", "", NULL);
