@@ -55,7 +55,8 @@ void diag_print(struct diag_list *dl, FILE *out)
 {
 	char buf[4096];
 
-	qsort(dl->v, dl->n, sizeof(*dl->v), diag_cmp);
+	if (dl->n)
+		qsort(dl->v, dl->n, sizeof(*dl->v), diag_cmp);
 	for (size_t i = 0; i < dl->n; i++)
 		fprintf(out, "%s\n", diag_format(&dl->v[i], buf, sizeof(buf)));
 }

@@ -39,7 +39,8 @@ size_t plan_lb_node_names(const struct cfg_cluster *c,
 		if (node)
 			(*names)[k++] = node->name;
 	}
-	qsort(*names, k, sizeof(**names), str_ptr_cmp);
+	if (k)
+		qsort(*names, k, sizeof(**names), str_ptr_cmp);
 	return k;
 }
 
@@ -79,6 +80,8 @@ static size_t backends_unique(struct plan_backend *v, size_t n)
 {
 	size_t k = 0;
 
+	if (!n)
+		return 0;
 	qsort(v, n, sizeof(*v), backend_cmp);
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || backend_cmp(&v[k - 1], &v[i]))
@@ -155,7 +158,8 @@ static uint64_t endpoints_id(const struct k8s_slice *slices, size_t nslices)
 			     a++)
 				*(uint32_t *)xpush(&v, &n, &cap, sizeof(*v)) =
 					slices[i].endpoints[e].addresses[a];
-	qsort(v, n, sizeof(*v), u32_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), u32_cmp);
 	id = hash_bytes(v, n * sizeof(*v), n);
 	free(v);
 	return id;
@@ -196,7 +200,8 @@ static void assign_owners(struct plan *p, const char *const *alive,
 	for (size_t i = 0; i < p->n; i++)
 		if (p->services[i].vip)
 			order[n++] = i;
-	qsort_r(order, n, sizeof(*order), by_vip, p->services);
+	if (n)
+		qsort_r(order, n, sizeof(*order), by_vip, p->services);
 	for (size_t start = 0, end; start < n; start = end) {
 		uint32_t vip = p->services[order[start]].vip;
 		bool local = false;
@@ -291,6 +296,7 @@ struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 		res[i].reason = NULL; /* moved into the plan */
 	}
 	ipam_results_free(res, p->n);
+	free(res);
 	free(req);
 
 	nlb = plan_lb_node_names(c, o, &lb_names);

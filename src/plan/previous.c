@@ -53,8 +53,9 @@ static void read_service(struct ydec *d, const struct ynode *s, struct load *l)
 static int read_doc(const struct ydoc *doc, void *arg)
 {
 	struct load *l = arg;
-	const struct ynode *services;
+	const struct ynode *services = NULL;
 	struct ydec d;
+	int r;
 
 	if (!doc->root)
 		return 0;
@@ -67,10 +68,11 @@ static int read_doc(const struct ydoc *doc, void *arg)
 	}
 	if (!ydec_expect(&d, doc->root, YNODE_MAP))
 		return 0;
-	if (ydec_seq(&d, doc->root, "services", &services) == 0)
+	r = ydec_seq(&d, doc->root, "services", &services);
+	if (r == 0)
 		ydec_error(&d, doc->root, "services", "missing; give the "
 			   "output of bmlb plan --json");
-	else if (services)
+	if (r == 1)
 		for (size_t i = 0; i < services->n; i++) {
 			size_t mark = ydec_enter(&d, "services");
 
@@ -99,7 +101,8 @@ static struct plan_previous *finish(struct load *l, const char *file,
 		plan_previous_free(l->p);
 		return NULL;
 	}
-	qsort(l->p->held, l->p->n, sizeof(*l->p->held), held_cmp);
+	if (l->p->n)
+		qsort(l->p->held, l->p->n, sizeof(*l->p->held), held_cmp);
 	return l->p;
 }
 
@@ -140,7 +143,8 @@ uint32_t plan_previous_find(const struct plan_previous *p, const char *ns,
 {
 	struct plan_held key = {.namespace_ = (char *)ns, .name = (char *)name};
 	const struct plan_held *h =
-		bsearch(&key, p->held, p->n, sizeof(*p->held), held_cmp);
+		p->n ? bsearch(&key, p->held, p->n, sizeof(*p->held), held_cmp)
+		     : NULL;
 
 	return h ? h->vip : 0;
 }

@@ -116,7 +116,7 @@ assert new["older"] == "198.18.0.103", new
 echo '{"services": [{"namespace": "default", "name": "web", "vip": "not-an-ip"}]}' >"$TMP/bad-prev.json"
 run $BMLB plan --config $CFG --manifests $MAN --previous "$TMP/bad-prev.json"
 expect_rc "a malformed --previous file is invalid" 1
-expect_err "it names the entry" "bad-prev.json:1:66: services[0].vip:"
+expect_err "it names the entry" "bad-prev.json:1:62: services[0].vip:"
 
 # An invalid manifest is left out; everything else still plans.
 cat >"$TMP/more/broken.yaml" <<'YAML'
