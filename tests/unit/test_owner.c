@@ -64,7 +64,8 @@ static void test_order_independent(void **state)
 			size_t j;
 			const char *t;
 
-			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			rng = rng * 6364136223846793005ULL +
+			      1442695040888963407ULL;
 			j = (size_t)(rng >> 33) % (i + 1);
 			t = shuffled[i];
 			shuffled[i] = shuffled[j];
