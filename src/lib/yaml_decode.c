@@ -11,27 +11,42 @@ void ydec_init(struct ydec *d, const char *file, struct diag_list *dl)
 	*d = (struct ydec){.file = file, .dl = dl};
 }
 
-static size_t ydec_append(struct ydec *d, const char *fmt, const char *s,
-			  size_t i)
+/* Appends up to n bytes of s to the path, truncating at YDEC_PATH_MAX.
+ * Plain copies: decoding enters a path for every field it reads. */
+static void ydec_put(struct ydec *d, const char *s, size_t n)
 {
-	size_t mark = d->len;
-	int w = snprintf(d->path + d->len, sizeof(d->path) - d->len, fmt, s, i);
+	size_t room = sizeof(d->path) - 1 - d->len;
 
-	if (w > 0)
-		d->len += (size_t)w;
-	if (d->len >= sizeof(d->path))
-		d->len = sizeof(d->path) - 1;
-	return mark;
+	if (n > room)
+		n = room;
+	memcpy(d->path + d->len, s, n);
+	d->len += n;
+	d->path[d->len] = '\0';
 }
 
 size_t ydec_enter(struct ydec *d, const char *key)
 {
-	return ydec_append(d, d->len ? ".%s" : "%s", key, 0);
+	size_t mark = d->len;
+
+	if (d->len)
+		ydec_put(d, ".", 1);
+	ydec_put(d, key, strlen(key));
+	return mark;
 }
 
 size_t ydec_enter_index(struct ydec *d, size_t i)
 {
-	return ydec_append(d, "%s[%zu]", "", i);
+	size_t mark = d->len;
+	char buf[24];
+	char *p = buf + sizeof(buf);
+
+	*--p = ']';
+	do
+		*--p = (char)('0' + i % 10);
+	while (i /= 10);
+	*--p = '[';
+	ydec_put(d, p, (size_t)(buf + sizeof(buf) - p));
+	return mark;
 }
 
 void ydec_leave(struct ydec *d, size_t mark)
