@@ -242,15 +242,16 @@ static void ports_unique(struct ydec *d, const struct ynode *seq,
 {
 	const struct k8s_svc_port *buf[16], **v = buf;
 	const char *key = by_name ? "name" : "port";
-	size_t first = 0;
+	size_t first = 0, n = 0;
 
 	if (s->nports > 16)
 		v = xmalloc(s->nports * sizeof(*v));
+	/* An entry that is not a mapping was reported and has no name. */
 	for (size_t i = 0; i < s->nports; i++)
-		v[i] = &s->ports[i];
-	qsort(v, s->nports, sizeof(*v), by_name ? port_name_cmp
-						: port_number_cmp);
-	for (size_t i = 1; i < s->nports; i++) {
+		if (s->ports[i].name)
+			v[n++] = &s->ports[i];
+	qsort(v, n, sizeof(*v), by_name ? port_name_cmp : port_number_cmp);
+	for (size_t i = 1; i < n; i++) {
 		const struct k8s_svc_port *p = v[i], *f = v[first];
 		size_t idx = (size_t)(p - s->ports), mark;
 

@@ -562,6 +562,9 @@ static const struct bad_case bad_cases[] = {
 	 "t.yaml:4:15: spec.ports: expected a list, found a mapping"},
 	{SVC "spec: {ports: [80]}\n",
 	 "t.yaml:4:16: spec.ports[0]: expected a mapping"},
+	{SVC "spec: {ports: [80, {name: a, port: 1}, {name: a, port: 2}]}\n",
+	 "t.yaml:4:47: spec.ports[2].name: 'a' is already the name of "
+	 "ports[1]"},
 	/* Addresses, in each place they appear. */
 	{SVC "spec: {loadBalancerIP: 198.51.100.300}\n",
 	 "t.yaml:4:24: spec.loadBalancerIP: '198.51.100.300' is not an IPv4 "
