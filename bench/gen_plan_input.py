@@ -3,7 +3,8 @@
 
 usage: gen_plan_input.py N DIR
 
-N LoadBalancer Services with 10 ready endpoints each, 3 address pools,
+N LoadBalancer Services with 10 ready endpoints each, 3 address pools
+(114,432 usable addresses, so that 100k Services all get one),
 16 LB nodes and 16 workers; only 198.18.0.0/15 addresses.  Objects go to
 4 files (nodes, services, two halves of the slices), in the compact flow
 style `kubectl get -o yaml | yq` users also keep.
@@ -33,7 +34,7 @@ spec:
     addressPools:
     - {{name: pool-a, addresses: [198.18.64.0/18]}}
     - {{name: pool-b, addresses: [198.18.128.0/17], avoidBuggyIPs: true}}
-    - {{name: pool-c, addresses: [198.19.128.0/17]}}
+    - {{name: pool-c, addresses: [198.19.0.0/16]}}
     nodePoolSpec:
       nodes: [{", ".join("{address: " + a + "}" for a in LB)}]
 """)
@@ -46,7 +47,8 @@ with open(os.path.join(out, "manifests", "nodes.yaml"), "w") as f:
 
 def pod(s, j):
     k = s * 10 + j
-    return f"198.19.{(k >> 8) & 127}.{k & 255}", f"worker-{1 + (k % 16)}"
+    # Pods live in 198.18.32.0/19, apart from every pool.
+    return f"198.18.{32 + ((k >> 8) & 31)}.{k & 255}", f"worker-{1 + (k % 16)}"
 
 with open(os.path.join(out, "manifests", "services.yaml"), "w") as f:
     for s in range(n):
