@@ -5,17 +5,17 @@
 #include "k8s/decode.h"
 #include "lib/ipv4.h"
 
-static void node_labels(struct ydec *d, struct arena *a,
+static void node_labels(struct ydec *d, struct k8s_ctx *c,
 			const struct ynode *meta, struct k8s_node *n)
 {
 	const struct ynode *m;
 	size_t mark;
 
 	mark = ydec_enter(d, "metadata");
-	if (ydec_map(d, meta, "labels", &m) != 1)
+	if (k8s_map(d, c, meta, "labels", &m) != 1)
 		goto out;
 	ydec_enter(d, "labels");
-	n->labels = arena_alloc(a, m->n * sizeof(*n->labels));
+	n->labels = arena_alloc(c->arena, m->n * sizeof(*n->labels));
 	for (size_t i = 0; i < m->n; i++) {
 		const struct ynode *k = m->items[2 * i];
 		const struct ynode *v = m->items[2 * i + 1];
@@ -27,22 +27,24 @@ static void node_labels(struct ydec *d, struct arena *a,
 				   ynode_kind_name(v));
 			continue;
 		}
-		l->key = arena_strndup(a, k->str, k->len);
-		l->value = ynode_is_null(v) ? k8s_strdup(a, "")
-					    : arena_strndup(a, v->str, v->len);
+		l->key = arena_strndup(c->arena, k->str, k->len);
+		l->value = ynode_is_null(v)
+				   ? k8s_strdup(c, "")
+				   : arena_strndup(c->arena, v->str, v->len);
 	}
 out:
 	ydec_leave(d, mark);
 }
 
 /* status.addresses[]: the first IPv4 InternalIP is the node's address. */
-static void node_addresses(struct ydec *d, const struct ynode *status,
+static void node_addresses(struct ydec *d, struct k8s_ctx *c,
+			   const struct ynode *status,
 			   struct k8s_node *n)
 {
 	const struct ynode *seq;
 	size_t mark;
 
-	if (ydec_seq(d, status, "addresses", &seq) != 1)
+	if (k8s_seq(d, c, status, "addresses", &seq) != 1)
 		return;
 	mark = ydec_enter(d, "addresses");
 	for (size_t i = 0; i < seq->n; i++) {
@@ -51,7 +53,7 @@ static void node_addresses(struct ydec *d, const struct ynode *status,
 		const char *type = NULL;
 		uint32_t ip;
 
-		if (!ydec_expect(d, e, YNODE_MAP))
+		if (!k8s_expect_map(d, c, e))
 			goto next;
 		if (ydec_str(d, e, "type", &type) == 0)
 			ydec_error(d, e, "type", "missing; write the address "
@@ -91,7 +93,7 @@ static bool is_ipv6_cidr(const char *s)
 }
 
 /* One pod CIDR at v (reported at path + key); IPv6 ones are skipped. */
-static void node_pod_cidr(struct ydec *d, struct arena *a,
+static void node_pod_cidr(struct ydec *d, struct k8s_ctx *c,
 			  const struct ynode *v, const char *key,
 			  struct k8s_node *n, size_t cap)
 {
@@ -117,14 +119,15 @@ static void node_pod_cidr(struct ydec *d, struct arena *a,
 		if (n->pod_cidrs[i] == r.first && n->pod_cidr_lens[i] == len)
 			return;
 	if (!n->pod_cidrs) {
-		n->pod_cidrs = arena_alloc(a, cap * sizeof(*n->pod_cidrs));
-		n->pod_cidr_lens = arena_alloc(a, cap);
+		n->pod_cidrs = arena_alloc(c->arena,
+					   cap * sizeof(*n->pod_cidrs));
+		n->pod_cidr_lens = arena_alloc(c->arena, cap);
 	}
 	n->pod_cidrs[n->npod_cidrs] = r.first;
 	n->pod_cidr_lens[n->npod_cidrs++] = len;
 }
 
-static void node_pod_cidrs(struct ydec *d, struct arena *a,
+static void node_pod_cidrs(struct ydec *d, struct k8s_ctx *c,
 			   const struct ynode *spec, struct k8s_node *n)
 {
 	const struct ynode *one = ydec_get(spec, "podCIDR");
@@ -132,62 +135,63 @@ static void node_pod_cidrs(struct ydec *d, struct arena *a,
 	size_t cap, mark = ydec_enter(d, "spec");
 
 	/* The API allows one CIDR per address family. */
-	if (ydec_seq(d, spec, "podCIDRs", &seq) == 1 && seq->n > 2) {
+	if (k8s_seq(d, c, spec, "podCIDRs", &seq) == 1 && seq->n > 2) {
 		ydec_error(d, seq, "podCIDRs", "%zu CIDRs listed; a Node has "
 			   "at most two, one per address family", seq->n);
 		seq = NULL;
 	}
 	cap = (one ? 1 : 0) + (seq ? seq->n : 0);
 	if (one)
-		node_pod_cidr(d, a, one, "podCIDR", n, cap);
+		node_pod_cidr(d, c, one, "podCIDR", n, cap);
 	for (size_t i = 0; seq && i < seq->n; i++) {
 		char key[32];
 
 		snprintf(key, sizeof(key), "podCIDRs[%zu]", i);
-		node_pod_cidr(d, a, seq->items[i], key, n, cap);
+		node_pod_cidr(d, c, seq->items[i], key, n, cap);
 	}
 	ydec_leave(d, mark);
 }
 
-static void node_ready(struct ydec *d, const struct ynode *status,
+static void node_ready(struct ydec *d, struct k8s_ctx *c,
+		       const struct ynode *status,
 		       struct k8s_node *n)
 {
 	const struct ynode *seq;
 	size_t mark;
 
-	if (ydec_seq(d, status, "conditions", &seq) != 1)
+	if (k8s_seq(d, c, status, "conditions", &seq) != 1)
 		return;
 	mark = ydec_enter(d, "conditions");
 	for (size_t i = 0; i < seq->n; i++) {
-		const struct ynode *c = seq->items[i];
+		const struct ynode *cond = seq->items[i];
 		size_t im = ydec_enter_index(d, i);
 		const char *type, *st;
 
-		if (ydec_expect(d, c, YNODE_MAP) &&
-		    ydec_str(d, c, "type", &type) == 1 &&
+		if (k8s_expect_map(d, c, cond) &&
+		    ydec_str(d, cond, "type", &type) == 1 &&
 		    !strcmp(type, "Ready") &&
-		    ydec_str(d, c, "status", &st) == 1)
+		    ydec_str(d, cond, "status", &st) == 1)
 			n->ready = !strcmp(st, "True");
 		ydec_leave(d, im);
 	}
 	ydec_leave(d, mark);
 }
 
-bool k8s_decode_node(struct ydec *d, struct arena *a,
+bool k8s_decode_node(struct ydec *d, struct k8s_ctx *c,
 		     const struct ynode *obj, void *out)
 {
 	struct k8s_node *n = out;
 	const struct ynode *meta, *spec = NULL, *status = NULL;
 
-	meta = k8s_decode_meta(d, a, obj, &n->name, NULL);
-	node_labels(d, a, meta, n);
-	if (ydec_map(d, obj, "spec", &spec) == 1)
-		node_pod_cidrs(d, a, spec, n);
-	if (ydec_map(d, obj, "status", &status) == 1) {
+	meta = k8s_decode_meta(d, c, obj, &n->name, NULL);
+	node_labels(d, c, meta, n);
+	if (k8s_map(d, c, obj, "spec", &spec) == 1)
+		node_pod_cidrs(d, c, spec, n);
+	if (k8s_map(d, c, obj, "status", &status) == 1) {
 		size_t mark = ydec_enter(d, "status");
 
-		node_addresses(d, status, n);
-		node_ready(d, status, n);
+		node_addresses(d, c, status, n);
+		node_ready(d, c, status, n);
 		ydec_leave(d, mark);
 	}
 	return true;

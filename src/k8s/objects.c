@@ -32,7 +32,7 @@ struct ident {
 struct kind {
 	const char *kind, *api_version;
 	size_t size;
-	bool (*decode)(struct ydec *d, struct arena *a,
+	bool (*decode)(struct ydec *d, struct k8s_ctx *c,
 		       const struct ynode *obj, void *out);
 	struct ident (*ident)(void *obj);
 	int (*cmp)(const void *, const void *); /* the final order */
@@ -43,6 +43,7 @@ enum { KIND_NODE, KIND_SERVICE, KIND_SLICE, NKINDS };
 struct loader {
 	struct k8s_objects *o;
 	struct diag_list *dl;
+	struct k8s_ctx ctx;
 	void *arrays[NKINDS]; /* &o->nodes, &o->services, &o->slices */
 	size_t *counts[NKINDS];
 	size_t caps[NKINDS];
@@ -133,10 +134,10 @@ static void load_list(struct loader *l, struct ydec *d,
 	const struct ynode *items;
 	size_t mark;
 
-	if (ydec_seq(d, obj, "items", &items) != 1)
+	if (k8s_seq(d, &l->ctx, obj, "items", &items) != 1)
 		return;
 	mark = ydec_enter(d, "items");
-	for (size_t i = 0; i < items->n; i++) {
+	for (size_t i = 0; i < items->n && !l->ctx.spent; i++) {
 		size_t im = ydec_enter_index(d, i);
 
 		load_object(l, d, items->items[i]);
@@ -176,6 +177,8 @@ static void load_object(struct loader *l, struct ydec *d,
 			   "metadata", ynode_kind_name(obj));
 		return;
 	}
+	if (!k8s_charge(d, &l->ctx, obj))
+		return;
 	r = ydec_str(d, obj, "kind", &kind);
 	if (r == 0)
 		ydec_error(d, obj, "kind", "missing; every object needs a "
@@ -196,7 +199,7 @@ static void load_object(struct loader *l, struct ydec *d,
 	i = (size_t)(k - kinds);
 	check_api_version(d, obj, k);
 	slot = xpush(l->arrays[i], l->counts[i], &l->caps[i], k->size);
-	if (!k->decode(d, &l->o->arena, obj, slot) || d->errors != errors) {
+	if (!k->decode(d, &l->ctx, obj, slot) || d->errors != errors) {
 		(*l->counts[i])--;
 		return;
 	}
@@ -218,7 +221,15 @@ static int load_doc(const struct ydoc *doc, void *arg)
 		return 0;
 	ydec_init(&d, doc->file, l->dl);
 	load_object(l, &d, doc->root);
-	return 0;
+	return l->ctx.spent; /* stops the file */
+}
+
+/* Written out, a file of `bytes` never opens more than this many items:
+ * each one takes at least two bytes, and decoders open none twice. */
+static void loader_file(struct loader *l, size_t bytes)
+{
+	l->ctx.budget = bytes + 64;
+	l->ctx.spent = false;
 }
 
 static int ident_cmp(const void *x, const void *y)
@@ -297,6 +308,7 @@ static struct k8s_objects *loader_start(struct loader *l,
 	*l = (struct loader){
 		.o = o,
 		.dl = dl,
+		.ctx.arena = &o->arena,
 		.arrays = {&o->nodes, &o->services, &o->slices},
 		.counts = {&o->nnodes, &o->nservices, &o->nslices},
 	};
@@ -390,9 +402,13 @@ struct k8s_objects *k8s_load_dir(const char *dir, struct diag_list *dl)
 	o = loader_start(&l, dl);
 	o->files = paths;
 	o->nfiles = n;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+
+		loader_file(&l, stat(paths[i], &st) ? 0 : (size_t)st.st_size);
 		ytree_parse_file(paths[i], K8S_MAX_FILE_BYTES, load_doc, &l,
 				 dl);
+	}
 	loader_finish(&l);
 	return o;
 }
@@ -406,6 +422,7 @@ struct k8s_objects *k8s_parse(const char *file, const char *buf, size_t len,
 	o->files = xmalloc(sizeof(*o->files));
 	o->files[0] = xstrdup(file);
 	o->nfiles = 1;
+	loader_file(&l, len);
 	ytree_parse(o->files[0], buf, len, load_doc, &l, dl);
 	loader_finish(&l);
 	return o;

@@ -120,7 +120,7 @@ static void service_ann_ips(struct ydec *d, const struct ynode *v,
 			   "\",\" and an IPv6 one", v->str, why);
 }
 
-static void service_meta(struct ydec *d, struct arena *a,
+static void service_meta(struct ydec *d, struct k8s_ctx *c,
 			 const struct ynode *meta, struct k8s_service *s)
 {
 	const struct ynode *ann = NULL, *ips;
@@ -133,12 +133,12 @@ static void service_meta(struct ydec *d, struct arena *a,
 		ydec_error(d, ydec_get(meta, "creationTimestamp"),
 			   "creationTimestamp", "'%s' is not an RFC 3339 time; "
 			   "write one such as 2024-05-01T10:00:00Z", str);
-	if (ydec_map(d, meta, "annotations", &ann) == 1) {
+	if (k8s_map(d, c, meta, "annotations", &ann) == 1) {
 		ydec_enter(d, "annotations");
 		if (ydec_str(d, ann, K8S_ANN_POOL, &str) == 1 && *str)
-			s->ann_pool = k8s_strdup(a, str);
+			s->ann_pool = k8s_strdup(c, str);
 		if (ydec_str(d, ann, K8S_ANN_SHARE, &str) == 1)
-			s->share_key = k8s_strdup(a, str);
+			s->share_key = k8s_strdup(c, str);
 		if (ydec_str(d, ann, K8S_ANN_IPS, &str) == 1 && *str) {
 			ips = ydec_get(ann, K8S_ANN_IPS);
 			service_ann_ips(d, ips, s);
@@ -174,7 +174,7 @@ static bool looks_integer(const struct ynode *v)
 	       strspn(v->str + sign, "0123456789") == v->len - sign;
 }
 
-static void service_target_port(struct ydec *d, struct arena *a,
+static void service_target_port(struct ydec *d, struct k8s_ctx *c,
 				const struct ynode *item,
 				struct k8s_svc_port *p)
 {
@@ -187,7 +187,7 @@ static void service_target_port(struct ydec *d, struct arena *a,
 		if (ydec_int(d, item, "targetPort", 1, 65535, &n) == 1)
 			p->target_port = (uint16_t)n;
 	} else if (v->kind == YNODE_SCALAR && iana_svc_name(v->str, v->len)) {
-		p->target_port_name = arena_strndup(a, v->str, v->len);
+		p->target_port_name = arena_strndup(c->arena, v->str, v->len);
 	} else {
 		ydec_error(d, v, "targetPort", "'%s' is neither a port number "
 			   "nor a port name; write a number from 1 to 65535 "
@@ -198,19 +198,19 @@ static void service_target_port(struct ydec *d, struct arena *a,
 	}
 }
 
-static void service_port(struct ydec *d, struct arena *a,
+static void service_port(struct ydec *d, struct k8s_ctx *c,
 			 const struct ynode *item, struct k8s_svc_port *p)
 {
 	const char *name = "";
 
 	ydec_str(d, item, "name", &name);
-	p->name = k8s_strdup(a, name);
+	p->name = k8s_strdup(c, name);
 	k8s_decode_protocol(d, item, &p->protocol);
 	k8s_decode_port(d, item, "port", &p->port);
 	if (!ydec_get(item, "port"))
 		ydec_error(d, item, "port", "missing; write the Service's "
 			   "port, from 1 to 65535");
-	service_target_port(d, a, item, p);
+	service_target_port(d, c, item, p);
 	k8s_decode_port(d, item, "nodePort", &p->node_port);
 }
 
@@ -279,22 +279,22 @@ static void ports_unique(struct ydec *d, const struct ynode *seq,
 		free(v);
 }
 
-static void service_ports(struct ydec *d, struct arena *a,
+static void service_ports(struct ydec *d, struct k8s_ctx *c,
 			  const struct ynode *spec, struct k8s_service *s)
 {
 	const struct ynode *seq;
 	size_t mark;
 
-	if (ydec_seq(d, spec, "ports", &seq) != 1)
+	if (k8s_seq(d, c, spec, "ports", &seq) != 1)
 		return;
 	mark = ydec_enter(d, "ports");
-	s->ports = arena_alloc(a, seq->n * sizeof(*s->ports));
+	s->ports = arena_alloc(c->arena, seq->n * sizeof(*s->ports));
 	s->nports = seq->n;
 	for (size_t i = 0; i < seq->n; i++) {
 		size_t im = ydec_enter_index(d, i);
 
-		if (ydec_expect(d, seq->items[i], YNODE_MAP))
-			service_port(d, a, seq->items[i], &s->ports[i]);
+		if (k8s_expect_map(d, c, seq->items[i]))
+			service_port(d, c, seq->items[i], &s->ports[i]);
 		ydec_leave(d, im);
 	}
 	ports_unique(d, seq, s, true);
@@ -302,7 +302,7 @@ static void service_ports(struct ydec *d, struct arena *a,
 	ydec_leave(d, mark);
 }
 
-static void service_spec(struct ydec *d, struct arena *a,
+static void service_spec(struct ydec *d, struct k8s_ctx *c,
 			 const struct ynode *spec, struct k8s_service *s)
 {
 	const struct ynode *v;
@@ -313,7 +313,7 @@ static void service_spec(struct ydec *d, struct arena *a,
 		s->type = !strcmp(str, "LoadBalancer") ? K8S_SVC_LOADBALANCER
 			  : !strcmp(str, "NodePort")   ? K8S_SVC_NODEPORT
 						       : K8S_SVC_OTHER;
-	service_ports(d, a, spec, s);
+	service_ports(d, c, spec, s);
 	/* "Global" is the policy's name before Kubernetes 1.7. */
 	if (ydec_str(d, spec, "externalTrafficPolicy", &str) == 1) {
 		s->local = !strcmp(str, "Local");
@@ -332,25 +332,26 @@ static void service_spec(struct ydec *d, struct arena *a,
 
 /* status.loadBalancer.ingress[].ip: entries with only a hostname are for
  * cloud load balancers and carry nothing for bmlb. */
-static void service_ingress(struct ydec *d, struct arena *a,
+static void service_ingress(struct ydec *d, struct k8s_ctx *c,
 			    const struct ynode *status, struct k8s_service *s)
 {
 	const struct ynode *seq = NULL, *lb = NULL;
 	size_t mark = ydec_enter(d, "status");
 
-	if (ydec_map(d, status, "loadBalancer", &lb) != 1)
+	if (k8s_map(d, c, status, "loadBalancer", &lb) != 1)
 		goto out;
 	ydec_enter(d, "loadBalancer");
-	if (ydec_seq(d, lb, "ingress", &seq) != 1)
+	if (k8s_seq(d, c, lb, "ingress", &seq) != 1)
 		goto out;
 	ydec_enter(d, "ingress");
-	s->ingress_ips = arena_alloc(a, seq->n * sizeof(*s->ingress_ips));
+	s->ingress_ips = arena_alloc(c->arena,
+				     seq->n * sizeof(*s->ingress_ips));
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct ynode *e = seq->items[i], *ip;
 		size_t im = ydec_enter_index(d, i);
 		uint32_t *slot = &s->ingress_ips[s->ningress_ips];
 
-		if (ydec_expect(d, e, YNODE_MAP) && (ip = ydec_get(e, "ip")) &&
+		if (k8s_expect_map(d, c, e) && (ip = ydec_get(e, "ip")) &&
 		    k8s_decode_ip(d, ip, "ip", true, slot) == 1)
 			s->ningress_ips++;
 		ydec_leave(d, im);
@@ -359,17 +360,17 @@ out:
 	ydec_leave(d, mark);
 }
 
-bool k8s_decode_service(struct ydec *d, struct arena *a,
+bool k8s_decode_service(struct ydec *d, struct k8s_ctx *c,
 			const struct ynode *obj, void *out)
 {
 	struct k8s_service *s = out;
 	const struct ynode *meta, *spec = NULL, *status = NULL;
 
-	meta = k8s_decode_meta(d, a, obj, &s->name, &s->namespace_);
-	service_meta(d, a, meta, s);
-	if (ydec_map(d, obj, "spec", &spec) == 1)
-		service_spec(d, a, spec, s);
-	if (ydec_map(d, obj, "status", &status) == 1)
-		service_ingress(d, a, status, s);
+	meta = k8s_decode_meta(d, c, obj, &s->name, &s->namespace_);
+	service_meta(d, c, meta, s);
+	if (k8s_map(d, c, obj, "spec", &spec) == 1)
+		service_spec(d, c, spec, s);
+	if (k8s_map(d, c, obj, "status", &status) == 1)
+		service_ingress(d, c, status, s);
 	return true;
 }

@@ -805,6 +805,74 @@ static void test_bad_subtree_in_list(void **state)
 	diag_free(&dl);
 }
 
+static void test_aliases(void **state)
+{
+	/* Aliases written by hand are fine... */
+	const char *ok =
+		"kind: List\n"
+		"items:\n"
+		"- {apiVersion: v1, kind: Node, metadata: {name: a, labels: &l "
+		"{zone: z1}}}\n"
+		"- {apiVersion: v1, kind: Node, metadata: {name: b, labels: *l}"
+		"}\n";
+	struct diag_list dl = {0};
+	char *bomb = NULL;
+	size_t len = 0;
+	FILE *f;
+	(void)state;
+
+	struct k8s_objects *o = parse(ok, &dl);
+
+	assert_int_equal(dl.n, 0);
+	assert_int_equal(o->nnodes, 2);
+	assert_string_equal(o->nodes[1].labels[0].value, "z1");
+	k8s_objects_free(o);
+
+	/* ...but a file whose aliases multiply (10^9 Pods) is stopped, not
+	 * walked for minutes, and so is one whose Nodes each name a
+	 * 2000-entry list. */
+	f = open_memstream(&bomb, &len);
+	fprintf(f, "kind: List\nitems:\n- &l0 {kind: List, items: [");
+	for (int i = 0; i < 10; i++)
+		fprintf(f, "%s{kind: Pod}", i ? ", " : "");
+	fprintf(f, "]}\n");
+	for (int l = 1; l < 10; l++) {
+		fprintf(f, "- &l%d {kind: List, items: [", l);
+		for (int i = 0; i < 10; i++)
+			fprintf(f, "%s*l%d", i ? ", " : "", l - 1);
+		fprintf(f, "]}\n");
+	}
+	fprintf(f, "---\n{apiVersion: v1, kind: Node, metadata: {name: late}}"
+		"\n");
+	fclose(f);
+	o = parse(bomb, &dl);
+	free(bomb);
+	assert_int_equal(dl.n, 1);
+	assert_diag(&dl, "t.yaml:", "items[1].items[", "YAML aliases repeat "
+		    "more here than the file's size allows; write the objects "
+		    "out without aliases");
+	assert_int_equal(o->nnodes, 0); /* the rest of the file is not read */
+	k8s_objects_free(o);
+	diag_free(&dl);
+
+	f = open_memstream(&bomb, &len);
+	fprintf(f, "kind: List\nitems:\n- {kind: Pod, big: &big [");
+	for (int i = 0; i < 2000; i++)
+		fprintf(f, "%s{type: Hostname, address: h}", i ? "," : "");
+	fprintf(f, "]}\n");
+	for (int i = 0; i < 2000; i++)
+		fprintf(f, "- {apiVersion: v1, kind: Node, metadata: "
+			"{name: n%d}, status: {addresses: *big}}\n", i);
+	fclose(f);
+	o = parse(bomb, &dl);
+	free(bomb);
+	assert_int_equal(dl.n, 1);
+	assert_diag(&dl, "t.yaml:3:", ".status.addresses[",
+		    "YAML aliases repeat");
+	k8s_objects_free(o);
+	diag_free(&dl);
+}
+
 /* --- Defaults and dual-stack -------------------------------------------- */
 
 static void test_service_defaults(void **state)
@@ -1417,6 +1485,7 @@ int main(void)
 		cmocka_unit_test(test_every_problem_of_an_object),
 		cmocka_unit_test(test_duplicate_objects),
 		cmocka_unit_test(test_bad_subtree_in_list),
+		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_service_defaults),
 		cmocka_unit_test(test_dual_stack_and_other_families),
 		cmocka_unit_test(test_endpoint_ready_default),
