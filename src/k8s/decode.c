@@ -79,7 +79,6 @@ const struct ynode *k8s_decode_meta(struct ydec *d, struct k8s_ctx *c,
 	}
 	mark = ydec_enter(d, "metadata");
 	r = ydec_str(d, meta, "name", &s);
-
 	if (r == 0 || (r == 1 && !*s))
 		ydec_error(d, r ? ynode_get(meta, "name") : meta, "name",
 			   "missing; every object needs a name");

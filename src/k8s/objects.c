@@ -224,8 +224,9 @@ static int load_doc(const struct ydoc *doc, void *arg)
 	return l->ctx.spent; /* stops the file */
 }
 
-/* Written out, a file of `bytes` never opens more than this many items:
- * each one takes at least two bytes, and decoders open none twice. */
+/* Written out without aliases, a file of `bytes` bytes never charges more
+ * than that: every container and every item in it takes a byte of its own,
+ * and the decoders open each container once. */
 static void loader_file(struct loader *l, size_t bytes)
 {
 	l->ctx.budget = bytes + 64;

@@ -123,7 +123,7 @@ static void service_ann_ips(struct ydec *d, const struct ynode *v,
 static void service_meta(struct ydec *d, struct k8s_ctx *c,
 			 const struct ynode *meta, struct k8s_service *s)
 {
-	const struct ynode *ann = NULL, *ips;
+	const struct ynode *ann = NULL;
 	const char *str;
 	size_t mark = ydec_enter(d, "metadata");
 
@@ -139,10 +139,8 @@ static void service_meta(struct ydec *d, struct k8s_ctx *c,
 			s->ann_pool = k8s_strdup(c, str);
 		if (ydec_str(d, ann, K8S_ANN_SHARE, &str) == 1)
 			s->share_key = k8s_strdup(c, str);
-		if (ydec_str(d, ann, K8S_ANN_IPS, &str) == 1 && *str) {
-			ips = ydec_get(ann, K8S_ANN_IPS);
-			service_ann_ips(d, ips, s);
-		}
+		if (ydec_str(d, ann, K8S_ANN_IPS, &str) == 1 && *str)
+			service_ann_ips(d, ydec_get(ann, K8S_ANN_IPS), s);
 	}
 	ydec_leave(d, mark);
 }
