@@ -1,6 +1,5 @@
 /* decode: field readers shared by the Node, Service and EndpointSlice
- * decoders (containers within the budget, metadata, protocol, port, IP
- * address); see decode.h. */
+ * decoders (metadata, protocol, port, IP address); see decode.h. */
 #include "k8s/decode.h"
 
 #include <arpa/inet.h>
@@ -13,55 +12,6 @@ char *k8s_strdup(struct k8s_ctx *c, const char *s)
 	return arena_strndup(c->arena, s, strlen(s));
 }
 
-bool k8s_charge(struct ydec *d, struct k8s_ctx *c, const struct ynode *n)
-{
-	if (c->spent)
-		return false;
-	if (n->n < c->budget) {
-		c->budget -= n->n + 1;
-		return true;
-	}
-	c->spent = true;
-	ydec_error(d, n, NULL, "YAML aliases repeat more here than the file's "
-		   "size allows; write the objects out without aliases");
-	return false;
-}
-
-/* The end of k8s_map and k8s_seq: ydec's result r for v, charged. */
-static int charged(struct ydec *d, struct k8s_ctx *c, int r,
-		   const struct ynode *v, const struct ynode **out)
-{
-	if (r != 1)
-		return r;
-	if (!k8s_charge(d, c, v))
-		return -1;
-	*out = v;
-	return 1;
-}
-
-int k8s_map(struct ydec *d, struct k8s_ctx *c, const struct ynode *map,
-	    const char *key, const struct ynode **out)
-{
-	const struct ynode *v = NULL;
-	int r = ydec_map(d, map, key, &v);
-
-	return charged(d, c, r, v, out);
-}
-
-int k8s_seq(struct ydec *d, struct k8s_ctx *c, const struct ynode *map,
-	    const char *key, const struct ynode **out)
-{
-	const struct ynode *v = NULL;
-	int r = ydec_seq(d, map, key, &v);
-
-	return charged(d, c, r, v, out);
-}
-
-bool k8s_expect_map(struct ydec *d, struct k8s_ctx *c, const struct ynode *n)
-{
-	return ydec_expect(d, n, YNODE_MAP) && k8s_charge(d, c, n);
-}
-
 const struct ynode *k8s_decode_meta(struct ydec *d, struct k8s_ctx *c,
 				    const struct ynode *obj, char **name,
 				    char **ns)
@@ -69,7 +19,7 @@ const struct ynode *k8s_decode_meta(struct ydec *d, struct k8s_ctx *c,
 	const struct ynode *meta = NULL;
 	const char *s = NULL;
 	size_t mark;
-	int r = k8s_map(d, c, obj, "metadata", &meta);
+	int r = ydec_map(d, obj, "metadata", &meta);
 
 	if (r <= 0) {
 		if (r == 0)

@@ -6,10 +6,8 @@
  * diagnostic.  Strings and arrays are allocated from the objects' arena, so
  * a left-out object costs no cleanup.
  *
- * YAML aliases let a small file name one big list many times over (a
- * "billion laughs").  So every mapping or list a decoder opens is charged
- * its size against a budget of the file's size, which written-out objects
- * never exceed; a file that does is reported and its reading stopped.
+ * YAML aliases cannot make decoding blow up: lib/yaml_tree refuses a
+ * document that they expand far beyond its size.
  */
 #ifndef BMLB_K8S_DECODE_H
 #define BMLB_K8S_DECODE_H
@@ -23,8 +21,6 @@
 
 struct k8s_ctx {
 	struct arena *arena; /* the objects' */
-	size_t budget;       /* items left to decode in this file */
-	bool spent;          /* the budget ran out (reported once) */
 };
 
 /* Each returns false for an object to skip silently (an EndpointSlice of
@@ -35,18 +31,6 @@ bool k8s_decode_service(struct ydec *d, struct k8s_ctx *c,
 			const struct ynode *obj, void *out);
 bool k8s_decode_slice(struct ydec *d, struct k8s_ctx *c,
 		      const struct ynode *obj, void *out);
-
-/* Charges container n (a mapping or list) to the budget; false once the
- * budget is spent (reported at the first refusal). */
-bool k8s_charge(struct ydec *d, struct k8s_ctx *c, const struct ynode *n);
-
-/* ydec_map, ydec_seq and ydec_expect(.., YNODE_MAP) that also charge what
- * they return; -1 or false when the budget is spent. */
-int k8s_map(struct ydec *d, struct k8s_ctx *c, const struct ynode *map,
-	    const char *key, const struct ynode **out);
-int k8s_seq(struct ydec *d, struct k8s_ctx *c, const struct ynode *map,
-	    const char *key, const struct ynode **out);
-bool k8s_expect_map(struct ydec *d, struct k8s_ctx *c, const struct ynode *n);
 
 char *k8s_strdup(struct k8s_ctx *c, const char *s);
 

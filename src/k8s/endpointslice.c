@@ -10,7 +10,7 @@ static void slice_endpoint(struct ydec *d, struct k8s_ctx *c,
 	struct k8s_endpoint *ep = out;
 	const struct ynode *seq = NULL, *cond = NULL;
 	const char *node;
-	int r = k8s_seq(d, c, e, "addresses", &seq);
+	int r = ydec_seq(d, e, "addresses", &seq);
 
 	if (r == 0 || (r == 1 && !seq->n))
 		ydec_error(d, r ? seq : e, "addresses", "missing; list the "
@@ -32,7 +32,7 @@ static void slice_endpoint(struct ydec *d, struct k8s_ctx *c,
 	}
 	/* An absent (unknown) readiness counts as ready: the API says so. */
 	ep->ready = true;
-	if (k8s_map(d, c, e, "conditions", &cond) == 1) {
+	if (ydec_map(d, e, "conditions", &cond) == 1) {
 		size_t mark = ydec_enter(d, "conditions");
 
 		ydec_bool(d, cond, "ready", &ep->ready);
@@ -66,7 +66,7 @@ static void *slice_list(struct ydec *d, struct k8s_ctx *c,
 	size_t mark;
 	char *items;
 
-	if (k8s_seq(d, c, obj, key, &seq) != 1)
+	if (ydec_seq(d, obj, key, &seq) != 1)
 		return NULL;
 	mark = ydec_enter(d, key);
 	items = arena_alloc(c->arena, seq->n * size);
@@ -74,7 +74,7 @@ static void *slice_list(struct ydec *d, struct k8s_ctx *c,
 	for (size_t i = 0; i < seq->n; i++) {
 		size_t im = ydec_enter_index(d, i);
 
-		if (k8s_expect_map(d, c, seq->items[i]))
+		if (ydec_expect(d, seq->items[i], YNODE_MAP))
 			fn(d, c, seq->items[i], items + i * size);
 		ydec_leave(d, im);
 	}
@@ -103,7 +103,7 @@ bool k8s_decode_slice(struct ydec *d, struct k8s_ctx *c,
 			   "and FQDN slices are skipped)", str);
 	meta = k8s_decode_meta(d, c, obj, &s->name, &s->namespace_);
 	mark = ydec_enter(d, "metadata");
-	if (k8s_map(d, c, meta, "labels", &labels) == 1) {
+	if (ydec_map(d, meta, "labels", &labels) == 1) {
 		ydec_enter(d, "labels");
 		if (ydec_str(d, labels, K8S_LABEL_SERVICE_NAME, &str) == 1)
 			s->service_name = k8s_strdup(c, str);

@@ -12,7 +12,7 @@ static void node_labels(struct ydec *d, struct k8s_ctx *c,
 	size_t mark;
 
 	mark = ydec_enter(d, "metadata");
-	if (k8s_map(d, c, meta, "labels", &m) != 1)
+	if (ydec_map(d, meta, "labels", &m) != 1)
 		goto out;
 	ydec_enter(d, "labels");
 	n->labels = arena_alloc(c->arena, m->n * sizeof(*n->labels));
@@ -37,14 +37,13 @@ out:
 }
 
 /* status.addresses[]: the first IPv4 InternalIP is the node's address. */
-static void node_addresses(struct ydec *d, struct k8s_ctx *c,
-			   const struct ynode *status,
+static void node_addresses(struct ydec *d, const struct ynode *status,
 			   struct k8s_node *n)
 {
 	const struct ynode *seq;
 	size_t mark;
 
-	if (k8s_seq(d, c, status, "addresses", &seq) != 1)
+	if (ydec_seq(d, status, "addresses", &seq) != 1)
 		return;
 	mark = ydec_enter(d, "addresses");
 	for (size_t i = 0; i < seq->n; i++) {
@@ -53,7 +52,7 @@ static void node_addresses(struct ydec *d, struct k8s_ctx *c,
 		const char *type = NULL;
 		uint32_t ip;
 
-		if (!k8s_expect_map(d, c, e))
+		if (!ydec_expect(d, e, YNODE_MAP))
 			goto next;
 		if (ydec_str(d, e, "type", &type) == 0)
 			ydec_error(d, e, "type", "missing; write the address "
@@ -135,7 +134,7 @@ static void node_pod_cidrs(struct ydec *d, struct k8s_ctx *c,
 	size_t cap, mark = ydec_enter(d, "spec");
 
 	/* The API allows one CIDR per address family. */
-	if (k8s_seq(d, c, spec, "podCIDRs", &seq) == 1 && seq->n > 2) {
+	if (ydec_seq(d, spec, "podCIDRs", &seq) == 1 && seq->n > 2) {
 		ydec_error(d, seq, "podCIDRs", "%zu CIDRs listed; a Node has "
 			   "at most two, one per address family", seq->n);
 		seq = NULL;
@@ -152,14 +151,13 @@ static void node_pod_cidrs(struct ydec *d, struct k8s_ctx *c,
 	ydec_leave(d, mark);
 }
 
-static void node_ready(struct ydec *d, struct k8s_ctx *c,
-		       const struct ynode *status,
+static void node_ready(struct ydec *d, const struct ynode *status,
 		       struct k8s_node *n)
 {
 	const struct ynode *seq;
 	size_t mark;
 
-	if (k8s_seq(d, c, status, "conditions", &seq) != 1)
+	if (ydec_seq(d, status, "conditions", &seq) != 1)
 		return;
 	mark = ydec_enter(d, "conditions");
 	for (size_t i = 0; i < seq->n; i++) {
@@ -167,7 +165,7 @@ static void node_ready(struct ydec *d, struct k8s_ctx *c,
 		size_t im = ydec_enter_index(d, i);
 		const char *type, *st;
 
-		if (k8s_expect_map(d, c, cond) &&
+		if (ydec_expect(d, cond, YNODE_MAP) &&
 		    ydec_str(d, cond, "type", &type) == 1 &&
 		    !strcmp(type, "Ready") &&
 		    ydec_str(d, cond, "status", &st) == 1)
@@ -185,13 +183,13 @@ bool k8s_decode_node(struct ydec *d, struct k8s_ctx *c,
 
 	meta = k8s_decode_meta(d, c, obj, &n->name, NULL);
 	node_labels(d, c, meta, n);
-	if (k8s_map(d, c, obj, "spec", &spec) == 1)
+	if (ydec_map(d, obj, "spec", &spec) == 1)
 		node_pod_cidrs(d, c, spec, n);
-	if (k8s_map(d, c, obj, "status", &status) == 1) {
+	if (ydec_map(d, obj, "status", &status) == 1) {
 		size_t mark = ydec_enter(d, "status");
 
-		node_addresses(d, c, status, n);
-		node_ready(d, c, status, n);
+		node_addresses(d, status, n);
+		node_ready(d, status, n);
 		ydec_leave(d, mark);
 	}
 	return true;

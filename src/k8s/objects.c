@@ -134,10 +134,10 @@ static void load_list(struct loader *l, struct ydec *d,
 	const struct ynode *items;
 	size_t mark;
 
-	if (k8s_seq(d, &l->ctx, obj, "items", &items) != 1)
+	if (ydec_seq(d, obj, "items", &items) != 1)
 		return;
 	mark = ydec_enter(d, "items");
-	for (size_t i = 0; i < items->n && !l->ctx.spent; i++) {
+	for (size_t i = 0; i < items->n; i++) {
 		size_t im = ydec_enter_index(d, i);
 
 		load_object(l, d, items->items[i]);
@@ -177,8 +177,6 @@ static void load_object(struct loader *l, struct ydec *d,
 			   "metadata", ynode_kind_name(obj));
 		return;
 	}
-	if (!k8s_charge(d, &l->ctx, obj))
-		return;
 	r = ydec_str(d, obj, "kind", &kind);
 	if (r == 0)
 		ydec_error(d, obj, "kind", "missing; every object needs a "
@@ -221,16 +219,7 @@ static int load_doc(const struct ydoc *doc, void *arg)
 		return 0;
 	ydec_init(&d, doc->file, l->dl);
 	load_object(l, &d, doc->root);
-	return l->ctx.spent; /* stops the file */
-}
-
-/* Written out without aliases, a file of `bytes` bytes never charges more
- * than that: every container and every item in it takes a byte of its own,
- * and the decoders open each container once. */
-static void loader_file(struct loader *l, size_t bytes)
-{
-	l->ctx.budget = bytes + 64;
-	l->ctx.spent = false;
+	return 0;
 }
 
 static int ident_cmp(const void *x, const void *y)
@@ -403,13 +392,9 @@ struct k8s_objects *k8s_load_dir(const char *dir, struct diag_list *dl)
 	o = loader_start(&l, dl);
 	o->files = paths;
 	o->nfiles = n;
-	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-
-		loader_file(&l, stat(paths[i], &st) ? 0 : (size_t)st.st_size);
+	for (size_t i = 0; i < n; i++)
 		ytree_parse_file(paths[i], K8S_MAX_FILE_BYTES, load_doc, &l,
 				 dl);
-	}
 	loader_finish(&l);
 	return o;
 }
@@ -423,7 +408,6 @@ struct k8s_objects *k8s_parse(const char *file, const char *buf, size_t len,
 	o->files = xmalloc(sizeof(*o->files));
 	o->files[0] = xstrdup(file);
 	o->nfiles = 1;
-	loader_file(&l, len);
 	ytree_parse(o->files[0], buf, len, load_doc, &l, dl);
 	loader_finish(&l);
 	return o;

@@ -133,7 +133,7 @@ static void service_meta(struct ydec *d, struct k8s_ctx *c,
 		ydec_error(d, ydec_get(meta, "creationTimestamp"),
 			   "creationTimestamp", "'%s' is not an RFC 3339 time; "
 			   "write one such as 2024-05-01T10:00:00Z", str);
-	if (k8s_map(d, c, meta, "annotations", &ann) == 1) {
+	if (ydec_map(d, meta, "annotations", &ann) == 1) {
 		ydec_enter(d, "annotations");
 		if (ydec_str(d, ann, K8S_ANN_POOL, &str) == 1 && *str)
 			s->ann_pool = k8s_strdup(c, str);
@@ -283,7 +283,7 @@ static void service_ports(struct ydec *d, struct k8s_ctx *c,
 	const struct ynode *seq;
 	size_t mark;
 
-	if (k8s_seq(d, c, spec, "ports", &seq) != 1)
+	if (ydec_seq(d, spec, "ports", &seq) != 1)
 		return;
 	mark = ydec_enter(d, "ports");
 	s->ports = arena_alloc(c->arena, seq->n * sizeof(*s->ports));
@@ -291,7 +291,7 @@ static void service_ports(struct ydec *d, struct k8s_ctx *c,
 	for (size_t i = 0; i < seq->n; i++) {
 		size_t im = ydec_enter_index(d, i);
 
-		if (k8s_expect_map(d, c, seq->items[i]))
+		if (ydec_expect(d, seq->items[i], YNODE_MAP))
 			service_port(d, c, seq->items[i], &s->ports[i]);
 		ydec_leave(d, im);
 	}
@@ -336,10 +336,10 @@ static void service_ingress(struct ydec *d, struct k8s_ctx *c,
 	const struct ynode *seq = NULL, *lb = NULL;
 	size_t mark = ydec_enter(d, "status");
 
-	if (k8s_map(d, c, status, "loadBalancer", &lb) != 1)
+	if (ydec_map(d, status, "loadBalancer", &lb) != 1)
 		goto out;
 	ydec_enter(d, "loadBalancer");
-	if (k8s_seq(d, c, lb, "ingress", &seq) != 1)
+	if (ydec_seq(d, lb, "ingress", &seq) != 1)
 		goto out;
 	ydec_enter(d, "ingress");
 	s->ingress_ips = arena_alloc(c->arena,
@@ -349,7 +349,7 @@ static void service_ingress(struct ydec *d, struct k8s_ctx *c,
 		size_t im = ydec_enter_index(d, i);
 		uint32_t *slot = &s->ingress_ips[s->ningress_ips];
 
-		if (k8s_expect_map(d, c, e) && (ip = ydec_get(e, "ip")) &&
+		if (ydec_expect(d, e, YNODE_MAP) && (ip = ydec_get(e, "ip")) &&
 		    k8s_decode_ip(d, ip, "ip", true, slot) == 1)
 			s->ningress_ips++;
 		ydec_leave(d, im);
@@ -366,9 +366,9 @@ bool k8s_decode_service(struct ydec *d, struct k8s_ctx *c,
 
 	meta = k8s_decode_meta(d, c, obj, &s->name, &s->namespace_);
 	service_meta(d, c, meta, s);
-	if (k8s_map(d, c, obj, "spec", &spec) == 1)
+	if (ydec_map(d, obj, "spec", &spec) == 1)
 		service_spec(d, c, spec, s);
-	if (k8s_map(d, c, obj, "status", &status) == 1)
+	if (ydec_map(d, obj, "status", &status) == 1)
 		service_ingress(d, c, status, s);
 	return true;
 }

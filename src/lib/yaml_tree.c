@@ -40,7 +40,11 @@ struct builder {
 	size_t nscratch, cscratch;
 	struct anchor *anchors;
 	size_t nanchors, canchors;
+	size_t nodes; /* nodes allocated in this document */
 };
+
+/* Caps expanded sizes far below overflow; anything near it is refused. */
+#define WEIGHT_CAP ((size_t)1 << 48)
 
 bool ynode_is_null(const struct ynode *n)
 {
@@ -213,7 +217,8 @@ static void builder_add(struct builder *b, struct ynode *n)
 		struct ynode *k = arena_alloc(&b->doc.arena, sizeof(*k));
 
 		*k = (struct ynode){.kind = YNODE_SCALAR, .str = "",
-				    .line = n->line, .col = n->col};
+				    .line = n->line, .col = n->col,
+				    .weight = 1};
 		n = k;
 	}
 	if (n->bad)
@@ -250,6 +255,12 @@ static struct ynode *builder_close(struct builder *b)
 		memcpy(n->items, b->scratch + f->first,
 		       kids * sizeof(*n->items));
 	n->n = n->kind == YNODE_MAP ? kids / 2 : kids;
+	n->weight = 1;
+	for (size_t i = 0; i < kids; i++) {
+		n->weight += n->items[i]->weight;
+		if (n->weight > WEIGHT_CAP)
+			n->weight = WEIGHT_CAP;
+	}
 	b->nscratch = f->first;
 	if (n->kind == YNODE_MAP)
 		check_duplicate_keys(b, n);
@@ -264,6 +275,8 @@ static struct ynode *scalar_node(struct builder *b, const yaml_event_t *e)
 
 	mark_pos(n, &e->start_mark);
 	n->kind = YNODE_SCALAR;
+	n->weight = 1;
+	b->nodes++;
 	n->plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 		   !e->data.scalar.tag;
 	n->str = arena_strndup(&b->doc.arena, v, len);
@@ -285,6 +298,23 @@ static void builder_reset(struct builder *b)
 	b->too_deep = 0;
 	b->nscratch = 0;
 	b->nanchors = 0;
+	b->nodes = 0;
+}
+
+/* False (after reporting it) for a document that aliases make much larger
+ * than it is: it is not delivered at all. */
+static bool expansion_ok(struct builder *b)
+{
+	const struct ynode *root = b->doc.root;
+	size_t limit = YTREE_EXPANSION * b->nodes + YTREE_EXPANSION_SLACK;
+
+	if (!root || root->weight <= limit)
+		return true;
+	diag_add(b->dl, b->file, root->line, root->col, "",
+		 "aliases expand this document to over %zu nodes, more than "
+		 "%d times the %zu it holds; write it out with fewer aliases",
+		 limit, YTREE_EXPANSION, b->nodes);
+	return false;
 }
 
 /* Handles one event; returns 1 at the end of a document, 2 at the end of
@@ -316,7 +346,7 @@ static int builder_event(struct builder *b, const yaml_event_t *e)
 		if (!n) {
 			n = arena_alloc(&b->doc.arena, sizeof(*n));
 			*n = (struct ynode){.kind = YNODE_SCALAR, .str = "",
-					    .bad = true};
+					    .bad = true, .weight = 1};
 			mark_pos(n, &e->start_mark);
 			builder_error(b, n->line, n->col, NULL,
 				      "alias to an undefined anchor; define "
@@ -330,6 +360,7 @@ static int builder_event(struct builder *b, const yaml_event_t *e)
 		mark_pos(n, &e->start_mark);
 		n->kind = e->type == YAML_MAPPING_START_EVENT ? YNODE_MAP
 							      : YNODE_SEQ;
+		b->nodes++;
 		/* Anchors are registered when the node is complete, so an
 		 * alias can never refer to its own ancestor: no cycles. */
 		n->str = (const char *)e->data.mapping_start.anchor;
@@ -386,7 +417,7 @@ int ytree_parse(const char *file, const char *buf, size_t len, ydoc_fn fn,
 		yaml_event_delete(&e);
 		if (r == 2)
 			break;
-		if (r == 1) {
+		if (r == 1 && expansion_ok(&b)) {
 			ret = fn(&b.doc, arg);
 			if (ret)
 				break;

@@ -7,6 +7,13 @@
  * undefined aliases, NUL bytes in scalars, nesting deeper than YTREE_DEPTH.
  * A node (or any node below it) with such a problem is marked `bad`, so that
  * a caller can leave that object out and keep the rest.
+ *
+ * Aliases are kept as shared nodes, never copied, but a reader walking the
+ * tree visits a shared node once per reference: a few hundred bytes of
+ * nested aliases ("billion laughs") would make it walk billions of nodes.
+ * So every node knows its expanded size, and a document whose expanded
+ * size exceeds YTREE_EXPANSION times its real size (plus a little slack for
+ * small files) is reported and not delivered to the caller at all.
  */
 #ifndef BMLB_LIB_YAML_TREE_H
 #define BMLB_LIB_YAML_TREE_H
@@ -18,6 +25,8 @@
 #include "lib/diag.h"
 
 #define YTREE_DEPTH 64
+#define YTREE_EXPANSION 4
+#define YTREE_EXPANSION_SLACK 4096
 
 enum ynode_kind { YNODE_SCALAR, YNODE_SEQ, YNODE_MAP };
 
@@ -29,6 +38,7 @@ struct ynode {
 	const char *str; /* scalar text, NUL-terminated */
 	size_t len;      /* scalar length */
 	size_t n;        /* seq: number of items; map: number of pairs */
+	size_t weight;   /* nodes in the subtree, aliases expanded (capped) */
 	struct ynode **items; /* seq: n items; map: key0, value0, key1, ... */
 };
 

@@ -140,6 +140,29 @@ static void test_yaml_refusals(void **state)
 	diag_free(&dl);
 }
 
+static void test_yaml_alias_expansion(void **state)
+{
+	const char *ok = "base: &b {port: 80, protocol: TCP}\n"
+			 "ports: [*b, *b, *b]\n";
+	const char *bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+			   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+			   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+			   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+			   "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
+	struct diag_list dl = {0};
+	struct collected c;
+	(void)state;
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(ytree_parse("t", ok, strlen(ok), collect, &c, &dl), 0);
+	assert_int_equal(c.docs, 1);
+	assert_int_equal(dl.n, 0);
+	assert_int_equal(parse(bomb, &c, &dl), 0);
+	assert_int_equal(c.docs, 0); /* never delivered */
+	assert_diag(&dl, "t.yaml:1:1: aliases expand this document to over");
+	diag_free(&dl);
+}
+
 static int check_bad(const struct ydoc *doc, void *arg)
 {
 	const struct ynode *items = ynode_get(doc->root, "items");
@@ -264,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_yaml_documents_and_positions),
 		cmocka_unit_test(test_yaml_refusals),
 		cmocka_unit_test(test_yaml_bad_marks_only_its_branch),
+		cmocka_unit_test(test_yaml_alias_expansion),
 		cmocka_unit_test(test_yaml_decode),
 		cmocka_unit_test(test_json_writer),
 		cmocka_unit_test(test_diag_sorted_output),
