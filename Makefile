@@ -13,7 +13,7 @@ CLANG ?= clang
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE := -std=c17 -D_GNU_SOURCE -Isrc $(WARN)
 CFLAGS ?= -O2 -g
-LIBS := -lyaml -lm
+LIBS := -lyaml -lm -lpthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 CORE_SRC := $(sort $(wildcard src/lib/*.c src/config/*.c src/k8s/*.c \

@@ -55,3 +55,21 @@ void arena_free(struct arena *a)
 	}
 	*a = (struct arena){0};
 }
+
+void arena_merge(struct arena *dst, struct arena *src)
+{
+	struct arena_chunk *tail = src->head;
+
+	if (!tail)
+		return;
+	while (tail->next)
+		tail = tail->next;
+	/* src's chunks go behind dst's current one, which keeps its room. */
+	if (dst->head) {
+		tail->next = dst->head->next;
+		dst->head->next = src->head;
+	} else {
+		*dst = *src;
+	}
+	*src = (struct arena){0};
+}

@@ -19,4 +19,7 @@ void *arena_alloc(struct arena *a, size_t n); /* aligned to 16, zeroed */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 void arena_free(struct arena *a);
 
+/* Moves every allocation of src into dst (src is left empty). */
+void arena_merge(struct arena *dst, struct arena *src);
+
 #endif

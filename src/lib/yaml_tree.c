@@ -52,6 +52,9 @@ bool ynode_is_null(const struct ynode *n)
 		return true;
 	if (n->kind != YNODE_SCALAR || !n->plain)
 		return false;
+	/* Most scalars start with none of ~ n N: decide on one byte. */
+	if (n->len && n->str[0] != '~' && n->str[0] != 'n' && n->str[0] != 'N')
+		return false;
 	return n->len == 0 || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
 	       !strcmp(n->str, "Null") || !strcmp(n->str, "NULL");
 }
