@@ -1,0 +1,507 @@
+/* lb.bpf.c: the SNAT load-balancing fast path, with an XDP entry and a tc
+ * entry over the same code.
+ *
+ *   client -> VIP:port      find the service, pick a backend with its
+ *                           Maglev table (or the tracked flow's), take a
+ *                           SNAT port, rewrite to LB_NODE_IP:P -> pod:port
+ *   pod -> LB_NODE_IP:P     find the SNAT binding, rewrite back to
+ *                           VIP:port -> client
+ *   ICMP errors             about either kind of packet, rewritten so that
+ *                           path MTU discovery works through the VIP
+ *
+ * Policies for awkward packets (each has a packet test):
+ *   VLAN-tagged frames    passed untouched (counted): bmlb serves the
+ *                         untagged cluster segment
+ *   IP options            handled: L4 is found through the header length
+ *   fragments to a VIP    dropped and counted: without reassembly the
+ *                         later fragments cannot be matched to a flow
+ *   TTL                   not decremented: the LB node is the VIP's
+ *                         endpoint, not a router hop
+ *   truncated L4 to a VIP dropped and counted; a truncated IP header is
+ *                         not ours to judge and passes
+ *   TCP without SYN and   passed to the kernel, creating no state: after
+ *   without a flow        an agent restart flows survive in pinned maps,
+ *                         so such a packet is stray
+ *   frames for other MACs passed: only the VIP's owner translates
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "bpf/conntrack.h"
+#include "bpf/maps.h"
+#include "bpf/nat.h"
+#include "bpf/parse.h"
+
+#define AF_INET 2
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+#define SNAT_TRIES 8
+
+/* Set by the agent before load. */
+const volatile __u32 cfg_node_ip = 0;      /* network order */
+const volatile __u8 cfg_node_mac[6] = {0}; /* the XDP interface's MAC */
+const volatile __u16 cfg_snat_min = 61000; /* host order, inclusive */
+const volatile __u16 cfg_snat_max = 65535;
+
+/* What to do with the packet; the entries map it to their return codes. */
+enum verdict { V_PASS, V_DROP, V_TX, V_REDIRECT };
+
+struct pkt {
+	void *ctx;
+	void *end;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	__u32 ifindex;
+	__u32 redirect_to;
+	bool xdp;
+};
+
+static __always_inline __u32 flow_hash(const struct lb_flow *f)
+{
+	/* Seedless and the same on every node: with DSR a flow keeps its
+	 * backend when its VIP moves to another LB node. */
+	__u64 h = ((__u64)f->saddr << 32 | f->daddr) ^
+		  ((__u64)f->sport << 24 | (__u64)f->dport << 8 | f->proto) *
+			  0x9e3779b97f4a7c15ull;
+
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return (__u32)h;
+}
+
+/* Sends the translated packet on: straight out when a route and neighbour
+ * are known and the entry can reach the interface, else to the kernel. */
+static __always_inline enum verdict forward(struct pkt *p)
+{
+	struct bpf_fib_lookup fib;
+	long rc;
+
+	/* Field by field: clang 14 drops members of a designated initializer
+	 * of this struct (anonymous unions), leaving family 0. */
+	__builtin_memset(&fib, 0, sizeof(fib));
+	fib.family = AF_INET;
+	fib.tos = p->ip->tos;
+	fib.l4_protocol = p->ip->protocol;
+	fib.tot_len = bpf_ntohs(p->ip->tot_len);
+	fib.ipv4_src = p->ip->saddr;
+	fib.ipv4_dst = p->ip->daddr;
+	fib.ifindex = p->ifindex;
+	rc = bpf_fib_lookup(p->ctx, &fib, sizeof(fib), 0);
+
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+		count(LB_C_FIB_MISS);
+		count(LB_C_TO_STACK);
+		return V_PASS;
+	}
+	/* XDP can only send out of its own interface here: the VXLAN device
+	 * of a tunnel has no XDP transmit, so the kernel takes it there. */
+	if (p->xdp && fib.ifindex != p->ifindex) {
+		count(LB_C_TO_STACK);
+		return V_PASS;
+	}
+	__builtin_memcpy(p->eth->h_dest, fib.dmac, 6);
+	__builtin_memcpy(p->eth->h_source, fib.smac, 6);
+	if (fib.ifindex == p->ifindex && p->xdp) {
+		count(LB_C_TX);
+		return V_TX;
+	}
+	count(LB_C_REDIRECT);
+	p->redirect_to = fib.ifindex;
+	return V_REDIRECT;
+}
+
+static __always_inline bool is_vip(__u32 addr)
+{
+	return bpf_map_lookup_elem(&lb_vips, &addr) != NULL;
+}
+
+/* The backend the service's Maglev table gives this flow, or NULL. */
+static __always_inline struct lb_backend *
+pick_backend(const struct lb_svc *svc, const struct lb_flow *f, __u32 *id)
+{
+	void *table = bpf_map_lookup_elem(&lb_maglev, &svc->id);
+	__u32 slot = flow_hash(f) % LB_MAGLEV_SIZE;
+	__u32 *bid;
+	struct lb_backend *b;
+
+	if (!table)
+		return NULL;
+	bid = bpf_map_lookup_elem(table, &slot);
+	if (!bid)
+		return NULL;
+	*id = *bid;
+	b = bpf_map_lookup_elem(&lb_backends, id);
+	return b && (b->flags & LB_BACKEND_ALIVE) ? b : NULL;
+}
+
+/* A tracked flow still valid: not expired and its backend id still holds
+ * the same backend (ids are reused after a backend goes). */
+static __always_inline bool ct_valid(const struct lb_ct *ct, __u8 proto,
+				     __u64 now)
+{
+	struct lb_backend *b;
+	__u32 id = ct->backend_id;
+
+	if (ct_expired(ct, proto, now))
+		return false;
+	b = bpf_map_lookup_elem(&lb_backends, &id);
+	return b && (b->flags & LB_BACKEND_ALIVE) && b->ip == ct->backend_ip &&
+	       b->port == ct->backend_port;
+}
+
+/* Binds a SNAT port for a new flow to backend b: tries ports derived from
+ * the flow's hash until one is free for that backend.  Returns the port
+ * (network order) or 0 when none was free or the table is full. */
+static __always_inline __u16 snat_bind(const struct lb_flow *f,
+				       const struct lb_backend *b)
+{
+	struct lb_snat rev = {
+		.client_ip = f->saddr,
+		.vip = f->daddr,
+		.client_port = f->sport,
+		.vport = f->dport,
+	};
+	struct lb_snat_key key = {
+		.backend_ip = b->ip,
+		.backend_port = b->port,
+		.proto = f->proto,
+	};
+	__u32 span = (__u32)cfg_snat_max - cfg_snat_min + 1;
+	__u32 h = flow_hash(f);
+
+	for (int i = 0; i < SNAT_TRIES; i++) {
+		__u16 port = cfg_snat_min + (h + i * 7919u) % span;
+
+		key.snat_port = bpf_htons(port);
+		if (!bpf_map_update_elem(&lb_snat, &key, &rev, BPF_NOEXIST))
+			return key.snat_port;
+	}
+	return 0;
+}
+
+static __always_inline void snat_unbind(const struct lb_ct *ct, __u8 proto)
+{
+	struct lb_snat_key key = {
+		.backend_ip = ct->backend_ip,
+		.backend_port = ct->backend_port,
+		.snat_port = ct->snat_port,
+		.proto = proto,
+	};
+
+	bpf_map_delete_elem(&lb_snat, &key);
+}
+
+/* Client -> VIP:port.  Returns the verdict; on V_DROP a counter says why. */
+static __always_inline enum verdict to_service(struct pkt *p,
+					       struct lb_svc *svc,
+					       struct l4_ports *l4,
+					       struct l4_csum *c, __u8 flags)
+{
+	struct lb_flow f = {
+		.saddr = p->ip->saddr,
+		.daddr = p->ip->daddr,
+		.sport = l4->source,
+		.dport = l4->dest,
+		.proto = p->ip->protocol,
+	};
+	__u64 now = bpf_ktime_get_ns();
+	struct lb_ct *ct = bpf_map_lookup_elem(&lb_ct, &f);
+	struct lb_ct fresh = {};
+	struct lb_backend *b;
+
+	if (ct && ct_valid(ct, f.proto, now)) {
+		count(LB_C_FWD_ESTABLISHED);
+	} else {
+		bool tcp = f.proto == IPPROTO_TCP;
+
+		if (tcp && (flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) !=
+				   TCP_FLAG_SYN) {
+			count(LB_C_PASS_NOT_SYN);
+			return V_PASS;
+		}
+		if (!svc->nbackends ||
+		    !(b = pick_backend(svc, &f, &fresh.backend_id))) {
+			count(LB_C_DROP_NO_BACKEND);
+			return V_DROP;
+		}
+		if (ct)
+			snat_unbind(ct, f.proto); /* the old, dead binding */
+		fresh.backend_ip = b->ip;
+		fresh.backend_port = b->port;
+		fresh.snat_port = snat_bind(&f, b);
+		if (!fresh.snat_port) {
+			count(LB_C_DROP_NO_PORT);
+			return V_DROP;
+		}
+		fresh.last_seen = now;
+		if (bpf_map_update_elem(&lb_ct, &f, &fresh, BPF_ANY)) {
+			snat_unbind(&fresh, f.proto);
+			count(LB_C_DROP_CT_FULL);
+			return V_DROP;
+		}
+		ct = bpf_map_lookup_elem(&lb_ct, &f);
+		if (!ct)
+			return V_DROP;
+		count(LB_C_FWD_NEW);
+	}
+	ct_touch(ct, f.proto, flags, false, now);
+	nat_dest(p->ip, l4, c, ct->backend_ip, ct->backend_port);
+	nat_source(p->ip, l4, c, cfg_node_ip, ct->snat_port);
+	return forward(p);
+}
+
+/* Backend -> LB_NODE_IP:P, translated back to VIP:port -> client. */
+static __always_inline enum verdict from_backend(struct pkt *p,
+						 struct l4_ports *l4,
+						 struct l4_csum *c, __u8 flags)
+{
+	struct lb_snat_key key = {
+		.backend_ip = p->ip->saddr,
+		.backend_port = l4->source,
+		.snat_port = l4->dest,
+		.proto = p->ip->protocol,
+	};
+	struct lb_snat *rev = bpf_map_lookup_elem(&lb_snat, &key);
+	struct lb_flow f;
+	struct lb_ct *ct;
+
+	if (!rev) {
+		count(LB_C_PASS);
+		return V_PASS;
+	}
+	f = (struct lb_flow){
+		.saddr = rev->client_ip,
+		.daddr = rev->vip,
+		.sport = rev->client_port,
+		.dport = rev->vport,
+		.proto = key.proto,
+	};
+	ct = bpf_map_lookup_elem(&lb_ct, &f);
+	if (ct)
+		ct_touch(ct, f.proto, flags, true, bpf_ktime_get_ns());
+	nat_source(p->ip, l4, c, f.daddr, f.dport);
+	nat_dest(p->ip, l4, c, f.saddr, f.sport);
+	count(LB_C_REPLY);
+	return forward(p);
+}
+
+/* An ICMP error quoting a packet of a translated flow, in either
+ * direction; anything else passes. */
+static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
+{
+	struct icmphdr *icmp = parse_icmp(l4, p->end);
+	struct l4_csum c = {};
+	struct iphdr *in;
+	struct l4_ports *q;
+
+	if (!icmp || (icmp->type != ICMP_DEST_UNREACH &&
+		      icmp->type != ICMP_TIME_EXCEEDED &&
+		      icmp->type != ICMP_PARAMETERPROB))
+		goto pass;
+	in = (void *)(icmp + 1);
+	if ((void *)(in + 1) > p->end || in->ihl != 5 ||
+	    (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP))
+		goto pass;
+	q = parse_ports(in + 1, p->end);
+	if (!q)
+		goto pass;
+	/* The quoted L4 checksum, when the quote reaches it: always for UDP
+	 * (8 bytes), for TCP only in a quote longer than RFC 792's minimum. */
+	if (in->protocol == IPPROTO_UDP) {
+		c.check = &q->w3;
+		c.udp = true;
+	} else {
+		struct tcphdr *t = parse_tcp(q, p->end);
+
+		if (t)
+			c.check = &t->check;
+	}
+
+	if (p->ip->daddr == cfg_node_ip && in->saddr == cfg_node_ip) {
+		/* About a packet we sent to a backend: tell the client. */
+		struct lb_snat_key key = {
+			.backend_ip = in->daddr,
+			.backend_port = q->dest,
+			.snat_port = q->source,
+			.proto = in->protocol,
+		};
+		struct lb_snat *rev = bpf_map_lookup_elem(&lb_snat, &key);
+
+		if (!rev)
+			goto pass;
+		nat_quoted(icmp, in, q, &c, rev->client_ip, rev->client_port,
+			   rev->vip, rev->vport);
+		nat_outer(p->ip, rev->vip, rev->client_ip);
+		count(LB_C_ICMP_REPLY);
+		return forward(p);
+	}
+	if (is_vip(p->ip->daddr) && in->saddr == p->ip->daddr) {
+		/* About a reply we sent as the VIP: tell the backend. */
+		struct lb_flow f = {
+			.saddr = in->daddr,
+			.daddr = in->saddr,
+			.sport = q->dest,
+			.dport = q->source,
+			.proto = in->protocol,
+		};
+		struct lb_ct *ct = bpf_map_lookup_elem(&lb_ct, &f);
+
+		if (!ct)
+			goto pass;
+		nat_quoted(icmp, in, q, &c, ct->backend_ip, ct->backend_port,
+			   cfg_node_ip, ct->snat_port);
+		nat_outer(p->ip, cfg_node_ip, ct->backend_ip);
+		count(LB_C_ICMP_FWD);
+		return forward(p);
+	}
+pass:
+	count(LB_C_PASS);
+	return V_PASS;
+}
+
+static __always_inline enum verdict process(struct pkt *p, bool for_us)
+{
+	struct iphdr *ip;
+	void *l4;
+	struct l4_ports *ports;
+	struct l4_csum c = {};
+	struct lb_svc_key key = {};
+	struct lb_svc *svc = NULL;
+	__u8 flags = 0;
+	__u32 l4_min;
+
+	count(LB_C_PACKETS);
+	p->eth = parse_eth(p->eth, p->end);
+	if (!p->eth)
+		goto pass;
+	if (p->eth->h_proto == bpf_htons(ETH_P_8021Q) ||
+	    p->eth->h_proto == bpf_htons(ETH_P_8021AD)) {
+		count(LB_C_PASS_VLAN);
+		return V_PASS;
+	}
+	if (p->eth->h_proto != bpf_htons(ETH_P_IP) || !for_us)
+		goto pass;
+	ip = p->ip = parse_ipv4(p->eth + 1, p->end);
+	if (!ip)
+		goto pass;
+	l4 = (void *)ip + ip->ihl * 4;
+
+	if (ipv4_is_fragment(ip)) {
+		if (!is_vip(ip->daddr))
+			goto pass;
+		count(LB_C_DROP_FRAGMENT);
+		return V_DROP;
+	}
+	if (ip->protocol == IPPROTO_ICMP)
+		return icmp_error(p, l4);
+	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+		goto pass;
+
+	l4_min = ip->protocol == IPPROTO_TCP ? sizeof(struct tcphdr)
+					     : sizeof(struct udphdr);
+	ports = parse_ports(l4, p->end);
+	if (!ports || l4 + l4_min > p->end) {
+		if (is_vip(ip->daddr))
+			goto truncated;
+		goto pass;
+	}
+	if (ip->protocol == IPPROTO_TCP) {
+		struct tcphdr *tcp = parse_tcp(l4, p->end);
+
+		if (!tcp)
+			goto truncated;
+		c.check = &tcp->check;
+		flags = tcp_flags(tcp);
+	} else {
+		struct udphdr *udp = parse_udp(l4, p->end);
+
+		if (!udp)
+			goto truncated;
+		c.check = &udp->check;
+		c.udp = true;
+	}
+
+	if (ip->daddr == cfg_node_ip) {
+		__u16 port = bpf_ntohs(ports->dest);
+
+		if (port < cfg_snat_min || port > cfg_snat_max)
+			goto pass;
+		return from_backend(p, ports, &c, flags);
+	}
+	key.vip = ip->daddr;
+	key.port = ports->dest;
+	key.proto = ip->protocol;
+	svc = bpf_map_lookup_elem(&lb_services, &key);
+	if (!svc)
+		goto pass;
+	return to_service(p, svc, ports, &c, flags);
+
+truncated:
+	count(LB_C_DROP_TRUNCATED);
+	return V_DROP;
+pass:
+	count(LB_C_PASS);
+	return V_PASS;
+}
+
+static __always_inline bool mac_is_ours(const struct ethhdr *eth)
+{
+	for (int i = 0; i < 6; i++)
+		if (eth->h_dest[i] != cfg_node_mac[i])
+			return false;
+	return true;
+}
+
+SEC("xdp")
+int lb_xdp(struct xdp_md *ctx)
+{
+	struct pkt p = {
+		.ctx = ctx,
+		.eth = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+		.ifindex = ctx->ingress_ifindex,
+		.xdp = true,
+	};
+	struct ethhdr *eth = parse_eth(p.eth, p.end);
+
+	switch (process(&p, eth && mac_is_ours(eth))) {
+	case V_DROP:
+		return XDP_DROP;
+	case V_TX:
+		return XDP_TX;
+	case V_REDIRECT:
+		return bpf_redirect(p.redirect_to, 0);
+	case V_PASS:
+		break;
+	}
+	return XDP_PASS;
+}
+
+SEC("tc")
+int lb_tc(struct __sk_buff *skb)
+{
+	struct pkt p = {
+		.ctx = skb,
+		.eth = (void *)(long)skb->data,
+		.end = (void *)(long)skb->data_end,
+		.ifindex = skb->ifindex,
+	};
+
+	switch (process(&p, skb->pkt_type == 0 /* PACKET_HOST */)) {
+	case V_DROP:
+		return TC_ACT_SHOT;
+	case V_TX:
+	case V_REDIRECT:
+		return bpf_redirect(p.redirect_to, 0);
+	case V_PASS:
+		break;
+	}
+	return TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

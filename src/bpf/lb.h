@@ -1,0 +1,134 @@
+/* lb.h: what the BPF programs and the agent share: map keys and values,
+ * counters, and the limits that size the maps.
+ *
+ * Included by the BPF programs (with vmlinux.h types) and by user space
+ * (with linux/types.h).  Addresses and ports are in network byte order
+ * everywhere, as they are on the wire, so the fast path never swaps.
+ * Changing a layout here changes the pinned maps: bump LB_MAPS_VERSION so
+ * that an agent never reads a map of the previous layout.
+ */
+#ifndef BMLB_BPF_LB_H
+#define BMLB_BPF_LB_H
+
+#define LB_MAPS_VERSION 1
+
+#define LB_MAX_SERVICES 4096   /* service ports (VIP, port, protocol) */
+#define LB_MAX_BACKENDS 65536  /* backend slots, shared by all services */
+#define LB_CT_ENTRIES 262144   /* tracked flows (default; set at load) */
+#define LB_MAGLEV_SIZE 16381   /* Maglev table per service port (prime) */
+#define LB_MAGLEV_NONE 0xffffffffu
+
+/* Service flags. */
+#define LB_SVC_LOCAL 0x1 /* externalTrafficPolicy: Local */
+
+/* A service port: the key of lb_services. */
+struct lb_svc_key {
+	__u32 vip;
+	__u16 port;
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;
+};
+
+struct lb_svc {
+	__u32 id;        /* index of its Maglev table in lb_maglev */
+	__u16 nbackends; /* 0: no backend, refuse new flows */
+	__u16 flags;
+};
+
+/* A backend: the value of lb_backends, indexed by backend id. */
+struct lb_backend {
+	__u32 ip;
+	__u16 port;
+	__u16 flags; /* LB_BACKEND_ALIVE when the slot is in use */
+};
+#define LB_BACKEND_ALIVE 0x1
+
+/* A flow as the client sent it: the key of lb_ct. */
+struct lb_flow {
+	__u32 saddr, daddr;
+	__u16 sport, dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* TCP states conntrack distinguishes: enough to pick a timeout. */
+enum lb_ct_state {
+	LB_CT_NEW = 0,     /* SYN seen */
+	LB_CT_ESTABLISHED, /* traffic seen both ways */
+	LB_CT_CLOSING,     /* FIN or RST seen */
+};
+
+/* Idle timeouts by state, in seconds; set by the agent at load. */
+struct lb_timeouts {
+	__u32 tcp_syn;
+	__u32 tcp_established;
+	__u32 tcp_closing;
+	__u32 udp;
+};
+
+struct lb_ct {
+	__u64 last_seen; /* bpf_ktime_get_ns() */
+	__u32 backend_id;
+	__u32 backend_ip; /* copy: a reused backend id is detected */
+	__u16 backend_port;
+	__u16 snat_port;
+	__u8 state;
+	__u8 pad[7];
+};
+
+/* How long a tracked flow may stay idle, in ns; shared by the programs
+ * (expiry on lookup) and the agent (the sweep). */
+static inline __u64 lb_ct_timeout_ns(const struct lb_ct *ct, __u8 proto,
+				     const volatile struct lb_timeouts *t)
+{
+	__u32 s = t->udp;
+
+	if (proto == 6 /* TCP */)
+		s = ct->state == LB_CT_ESTABLISHED ? t->tcp_established
+		    : ct->state == LB_CT_CLOSING   ? t->tcp_closing
+						   : t->tcp_syn;
+	return (__u64)s * 1000000000ull;
+}
+
+/* A translated flow as the backend answers it: the key of lb_snat. */
+struct lb_snat_key {
+	__u32 backend_ip;
+	__u16 backend_port;
+	__u16 snat_port;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct lb_snat {
+	__u32 client_ip;
+	__u32 vip;
+	__u16 client_port;
+	__u16 vport;
+	__u32 pad;
+};
+
+/* Counters, one per-CPU slot each; never renumbered (status and benches
+ * read them by number). */
+enum lb_counter {
+	LB_C_PACKETS = 0,       /* every packet the program saw */
+	LB_C_PASS,              /* not for a VIP or a SNAT port: untouched */
+	LB_C_FWD_NEW,           /* new flow to a VIP, translated */
+	LB_C_FWD_ESTABLISHED,   /* tracked flow to a VIP, translated */
+	LB_C_REPLY,             /* reply translated back to VIP:port */
+	LB_C_ICMP_FWD,          /* ICMP error from the client side */
+	LB_C_ICMP_REPLY,        /* ICMP error from the backend side */
+	LB_C_TX,                /* sent back out of the same interface */
+	LB_C_REDIRECT,          /* sent out of another interface */
+	LB_C_TO_STACK,          /* translated, handed to the kernel */
+	LB_C_DROP_NO_BACKEND,   /* service has no ready backend */
+	LB_C_DROP_CT_FULL,      /* conntrack table full: new flow refused */
+	LB_C_DROP_NO_PORT,      /* SNAT ports exhausted: new flow refused */
+	LB_C_DROP_FRAGMENT,     /* IPv4 fragment to a VIP */
+	LB_C_DROP_TRUNCATED,    /* L4 header cut short */
+	LB_C_PASS_NOT_SYN,      /* TCP to a VIP, untracked and not a SYN */
+	LB_C_PASS_VLAN,         /* VLAN-tagged frame: not handled */
+	LB_C_FIB_MISS,          /* no route or neighbour: kernel resolves */
+	LB_C_MAX,
+};
+
+#endif

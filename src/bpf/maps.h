@@ -1,0 +1,97 @@
+/* maps.h: the data plane's maps, declared once.  The agent fills the
+ * service, backend and Maglev maps; the programs own conntrack and SNAT
+ * entries; all are pinned (by name, under the agent's --bpf-dir) so that a
+ * restarted agent takes over the running data plane. */
+#ifndef BMLB_BPF_MAPS_H
+#define BMLB_BPF_MAPS_H
+
+#include "bpf/lb.h"
+
+/* (VIP, port, protocol) -> service: is this packet for a VIP? */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_SERVICES);
+	__type(key, struct lb_svc_key);
+	__type(value, struct lb_svc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_services SEC(".maps");
+
+/* VIP -> number of service ports on it: is this address a VIP at all?
+ * (Fragments and ICMP errors carry no usable port.) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_vips SEC(".maps");
+
+/* Backend id -> address; ids are stable while a backend exists so that
+ * Maglev tables and tracked flows can name it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct lb_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_backends SEC(".maps");
+
+/* Service id -> its Maglev table (LB_MAGLEV_SIZE backend ids).  A table is
+ * replaced whole by swapping the inner map: a packet never sees half of an
+ * old table and half of a new one. */
+struct lb_maglev_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAGLEV_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, LB_MAX_SERVICES);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct lb_maglev_table);
+} lb_maglev SEC(".maps");
+
+/* Tracked flows, keyed as the client sent them.  A plain hash, not an LRU:
+ * when it is full, new flows are refused (and counted) instead of evicting
+ * established ones; expired entries are reused in place and swept by the
+ * agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_CT_ENTRIES);
+	__type(key, struct lb_flow);
+	__type(value, struct lb_ct);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_ct SEC(".maps");
+
+/* SNAT bindings, keyed as the backend answers: (backend, SNAT port) ->
+ * client and VIP. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_CT_ENTRIES);
+	__type(key, struct lb_snat_key);
+	__type(value, struct lb_snat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_snat SEC(".maps");
+
+/* Per-CPU counters, indexed by enum lb_counter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LB_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_stats SEC(".maps");
+
+static __always_inline void count(enum lb_counter c)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&lb_stats, &key);
+
+	if (v)
+		*v += 1;
+}
+
+#endif

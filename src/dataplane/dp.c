@@ -1,0 +1,670 @@
+/* dp: loads the data plane and programs its maps (see dp.h).
+ *
+ * Loader steps, each failing with its own message: open -> set rodata ->
+ * load (reusing pinned maps) -> attach (updating a pinned XDP link, or
+ * replacing the tc filter, so that the program is swapped, never removed).
+ */
+#include "dataplane/dp.h"
+
+#include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane/maglev.h"
+#include "lb.skel.h"
+#include "lib/xalloc.h"
+
+#define TC_HANDLE 0xb1b
+#define TC_PRIORITY 1
+
+/* A backend slot as the agent tracks it. */
+struct slot {
+	uint32_t ip;   /* host order */
+	uint16_t port; /* host order */
+	uint32_t refs; /* services whose table names it */
+	bool alive;    /* written to lb_backends as alive */
+};
+
+/* A programmed service port. */
+struct prog_svc {
+	struct lb_svc_key key;
+	uint32_t id;
+	uint16_t flags;
+	uint32_t *backend_ids; /* sorted by (ip, port); NULL: unknown */
+	size_t nbackends;
+	bool keep; /* seen in the current sync */
+};
+
+struct dp {
+	struct dp_config cfg;
+	struct lb *skel;
+	struct bpf_link *xdp_link;
+	int ifindex, tunnel_ifindex;
+	char pin_path[256];
+	struct slot *slots; /* LB_MAX_BACKENDS */
+	uint32_t next_slot; /* round robin: freed ids are reused last */
+	struct prog_svc *svcs;
+	size_t nsvcs, csvcs;
+	bool *ids_used; /* LB_MAX_SERVICES */
+	uint32_t *table; /* scratch Maglev table */
+};
+
+static int fail(char *err, size_t len, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t len, int ret, const char *fmt, ...)
+{
+	va_list ap;
+	size_t off;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	off = strlen(err);
+	if (ret < 0 && off < len)
+		snprintf(err + off, len - off, ": %s (%d)", strerror(-ret),
+			 -ret);
+	return ret < 0 ? ret : -EINVAL;
+}
+
+void dp_config_defaults(struct dp_config *c)
+{
+	*c = (struct dp_config){
+		.snat_min = 61000,
+		.snat_max = 65535,
+		.timeouts = {.tcp_syn = 60, .tcp_established = 21600,
+			     .tcp_closing = 10, .udp = 60},
+		.attach = true,
+	};
+}
+
+static int iface_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		ret = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return ret;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Reads back what a previous agent programmed: alive backends and the
+ * services' ids.  Their backend lists are unknown, so the first sync
+ * rebuilds their tables (identical, Maglev being deterministic). */
+static void adopt(struct dp *dp)
+{
+	int bfd = bpf_map__fd(dp->skel->maps.lb_backends);
+	int sfd = bpf_map__fd(dp->skel->maps.lb_services);
+	struct lb_svc_key key, next, *prev = NULL;
+
+	for (uint32_t id = 0; id < LB_MAX_BACKENDS; id++) {
+		struct lb_backend b;
+
+		if (bpf_map_lookup_elem(bfd, &id, &b) || !(b.flags & LB_BACKEND_ALIVE))
+			continue;
+		dp->slots[id] = (struct slot){.ip = ntohl(b.ip),
+					      .port = ntohs(b.port),
+					      .alive = true};
+	}
+	while (!bpf_map_get_next_key(sfd, prev, &next)) {
+		struct lb_svc v;
+		struct prog_svc *s;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(sfd, &key, &v) || v.id >= LB_MAX_SERVICES)
+			continue;
+		s = xpush(&dp->svcs, &dp->nsvcs, &dp->csvcs, sizeof(*s));
+		s->key = key;
+		s->id = v.id;
+		s->flags = v.flags;
+		dp->ids_used[v.id] = true;
+	}
+}
+
+static int attach(struct dp *dp, char *err, size_t errlen)
+{
+	int ret;
+
+	if (dp->cfg.use_tc) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+			    .priority = TC_PRIORITY,
+			    .flags = BPF_TC_F_REPLACE,
+			    .prog_fd = bpf_program__fd(dp->skel->progs.lb_tc));
+
+		ret = bpf_tc_hook_create(&hook);
+		if (ret && ret != -EEXIST)
+			return fail(err, errlen, ret, "couldn't create the tc "
+				    "hook on '%s'", dp->cfg.ifname);
+		ret = bpf_tc_attach(&hook, &opts);
+		if (ret)
+			return fail(err, errlen, ret, "couldn't attach the tc "
+				    "program on '%s'", dp->cfg.ifname);
+	} else {
+		char path[300];
+
+		snprintf(path, sizeof(path), "%s/xdp_%s", dp->pin_path,
+			 dp->cfg.ifname);
+		dp->xdp_link = dp->cfg.pin_dir ? bpf_link__open(path) : NULL;
+		if (dp->xdp_link) {
+			ret = bpf_link__update_program(dp->xdp_link,
+						       dp->skel->progs.lb_xdp);
+			if (ret)
+				return fail(err, errlen, ret, "couldn't replace "
+					    "the XDP program on '%s'",
+					    dp->cfg.ifname);
+		} else {
+			dp->xdp_link = bpf_program__attach_xdp(
+				dp->skel->progs.lb_xdp, dp->ifindex);
+			if (!dp->xdp_link)
+				return fail(err, errlen, -errno, "couldn't attach "
+					    "the XDP program on '%s'",
+					    dp->cfg.ifname);
+			if (dp->cfg.pin_dir &&
+			    (ret = bpf_link__pin(dp->xdp_link, path)))
+				return fail(err, errlen, ret, "couldn't pin the "
+					    "XDP link at %s", path);
+		}
+	}
+	if (dp->tunnel_ifindex) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->tunnel_ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+			    .priority = TC_PRIORITY,
+			    .flags = BPF_TC_F_REPLACE,
+			    .prog_fd = bpf_program__fd(dp->skel->progs.lb_tc));
+
+		ret = bpf_tc_hook_create(&hook);
+		if (ret && ret != -EEXIST)
+			return fail(err, errlen, ret, "couldn't create the tc "
+				    "hook on '%s'", dp->cfg.tunnel_ifname);
+		ret = bpf_tc_attach(&hook, &opts);
+		if (ret)
+			return fail(err, errlen, ret, "couldn't attach the tc "
+				    "program on '%s'", dp->cfg.tunnel_ifname);
+	}
+	return 0;
+}
+
+int dp_open(const struct dp_config *c, struct dp **out, char *err,
+	    size_t errlen)
+{
+	struct dp *dp = xcalloc(1, sizeof(*dp));
+	struct bpf_map *map;
+	int ret;
+
+	dp->cfg = *c;
+	dp->slots = xcalloc(LB_MAX_BACKENDS, sizeof(*dp->slots));
+	dp->ids_used = xcalloc(LB_MAX_SERVICES, sizeof(*dp->ids_used));
+	dp->table = xcalloc(LB_MAGLEV_SIZE, sizeof(*dp->table));
+	if (c->ifname && !(dp->ifindex = (int)if_nametoindex(c->ifname))) {
+		ret = fail(err, errlen, -errno, "no interface '%s'", c->ifname);
+		goto fail;
+	}
+	if (c->tunnel_ifname &&
+	    !(dp->tunnel_ifindex = (int)if_nametoindex(c->tunnel_ifname))) {
+		ret = fail(err, errlen, -errno, "no interface '%s'",
+			   c->tunnel_ifname);
+		goto fail;
+	}
+	if (c->pin_dir) {
+		snprintf(dp->pin_path, sizeof(dp->pin_path), "%s/v%d",
+			 c->pin_dir, LB_MAPS_VERSION);
+		ret = mkdir_p(dp->pin_path);
+		if (ret) {
+			fail(err, errlen, ret, "couldn't create %s",
+			     dp->pin_path);
+			goto fail;
+		}
+	}
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .pin_root_path = c->pin_dir ? dp->pin_path : NULL);
+	dp->skel = lb__open_opts(&opts);
+	if (!dp->skel) {
+		ret = fail(err, errlen, -errno, "couldn't open the BPF object");
+		goto fail;
+	}
+	if (!c->pin_dir)
+		bpf_object__for_each_map(map, dp->skel->obj)
+			bpf_map__set_pin_path(map, NULL);
+	if (c->ct_entries &&
+	    (bpf_map__set_max_entries(dp->skel->maps.lb_ct, c->ct_entries) ||
+	     bpf_map__set_max_entries(dp->skel->maps.lb_snat, c->ct_entries))) {
+		ret = fail(err, errlen, -errno, "couldn't size the flow tables");
+		goto fail;
+	}
+	dp->skel->rodata->cfg_node_ip = htonl(c->node_ip);
+	dp->skel->rodata->cfg_snat_min = c->snat_min;
+	dp->skel->rodata->cfg_snat_max = c->snat_max;
+	dp->skel->rodata->cfg_timeouts = c->timeouts;
+	if (c->ifname) {
+		uint8_t mac[6];
+
+		ret = iface_mac(c->ifname, mac);
+		if (ret) {
+			fail(err, errlen, ret, "couldn't read the MAC of '%s'",
+			     c->ifname);
+			goto fail;
+		}
+		memcpy((void *)dp->skel->rodata->cfg_node_mac, mac, 6);
+	}
+	ret = lb__load(dp->skel);
+	if (ret) {
+		fail(err, errlen, ret, "couldn't load the BPF programs");
+		goto fail;
+	}
+	adopt(dp);
+	if (c->attach && (ret = attach(dp, err, errlen)))
+		goto fail;
+	*out = dp;
+	return 0;
+fail:
+	dp_destroy(dp);
+	return ret;
+}
+
+static void svc_free(struct prog_svc *s)
+{
+	free(s->backend_ids);
+	s->backend_ids = NULL;
+}
+
+void dp_close(struct dp *dp)
+{
+	if (!dp)
+		return;
+	for (size_t i = 0; i < dp->nsvcs; i++)
+		svc_free(&dp->svcs[i]);
+	free(dp->svcs);
+	if (dp->xdp_link)
+		bpf_link__disconnect(dp->xdp_link); /* stays attached */
+	bpf_link__destroy(dp->xdp_link);
+	lb__destroy(dp->skel);
+	free(dp->slots);
+	free(dp->ids_used);
+	free(dp->table);
+	free(dp);
+}
+
+void dp_destroy(struct dp *dp)
+{
+	if (!dp)
+		return;
+	if (dp->cfg.attach && dp->skel) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+			    .priority = TC_PRIORITY);
+
+		if (dp->cfg.use_tc && dp->ifindex) {
+			hook.ifindex = dp->ifindex;
+			bpf_tc_detach(&hook, &opts);
+		}
+		if (dp->tunnel_ifindex) {
+			hook.ifindex = dp->tunnel_ifindex;
+			bpf_tc_detach(&hook, &opts);
+		}
+		if (dp->xdp_link)
+			bpf_link__unpin(dp->xdp_link);
+	}
+	if (dp->skel && dp->cfg.pin_dir) {
+		bpf_object__unpin_maps(dp->skel->obj, NULL);
+		rmdir(dp->pin_path);
+	}
+	dp_close(dp);
+}
+
+static int key_cmp(const struct lb_svc_key *a, const struct lb_svc_key *b)
+{
+	return memcmp(a, b, sizeof(*a));
+}
+
+static struct prog_svc *svc_find(struct dp *dp, const struct lb_svc_key *k)
+{
+	for (size_t i = 0; i < dp->nsvcs; i++)
+		if (!key_cmp(&dp->svcs[i].key, k))
+			return &dp->svcs[i];
+	return NULL;
+}
+
+/* The id of backend (ip, port): its slot if it has one, else a new slot
+ * taken round-robin so that a just-retired id is the last to be reused. */
+static int slot_get(struct dp *dp, const struct dp_backend *b, uint32_t *id)
+{
+	for (uint32_t i = 0; i < LB_MAX_BACKENDS; i++)
+		if (dp->slots[i].alive && dp->slots[i].ip == b->ip &&
+		    dp->slots[i].port == b->port) {
+			*id = i;
+			return 0;
+		}
+	for (uint32_t n = 0; n < LB_MAX_BACKENDS; n++) {
+		uint32_t i = (dp->next_slot + n) % LB_MAX_BACKENDS;
+		struct lb_backend v = {.ip = htonl(b->ip),
+				       .port = htons(b->port),
+				       .flags = LB_BACKEND_ALIVE};
+		int ret;
+
+		if (dp->slots[i].alive)
+			continue;
+		ret = bpf_map_update_elem(
+			bpf_map__fd(dp->skel->maps.lb_backends), &i, &v, 0);
+		if (ret)
+			return ret;
+		dp->slots[i] = (struct slot){.ip = b->ip, .port = b->port,
+					     .alive = true};
+		dp->next_slot = (i + 1) % LB_MAX_BACKENDS;
+		*id = i;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static int backend_cmp(const void *a, const void *b)
+{
+	const struct dp_backend *x = a, *y = b;
+
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	return (int)x->port - (int)y->port;
+}
+
+/* Builds the Maglev table of ids[] (backends b[] in the same order) in a
+ * new inner map and swaps it in for service id. */
+static int table_swap(struct dp *dp, uint32_t svc_id,
+		      const struct dp_backend *b, const uint32_t *ids,
+		      size_t n)
+{
+	struct maglev_backend *mb = xcalloc(n, sizeof(*mb));
+	uint32_t *keys = xcalloc(LB_MAGLEV_SIZE, sizeof(*keys));
+	int inner, ret;
+
+	for (size_t i = 0; i < n; i++)
+		mb[i] = (struct maglev_backend){.ip = b[i].ip,
+						.port = b[i].port};
+	ret = maglev_build(mb, n, dp->table, LB_MAGLEV_SIZE);
+	free(mb);
+	if (ret) {
+		free(keys);
+		return ret;
+	}
+	for (uint32_t i = 0; i < LB_MAGLEV_SIZE; i++) {
+		keys[i] = i;
+		dp->table[i] = n ? ids[dp->table[i]] : LB_MAGLEV_NONE;
+	}
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "lb_maglev_t",
+			       sizeof(uint32_t), sizeof(uint32_t),
+			       LB_MAGLEV_SIZE, NULL);
+	if (inner < 0) {
+		free(keys);
+		return inner;
+	}
+	uint32_t count = LB_MAGLEV_SIZE;
+
+	ret = bpf_map_update_batch(inner, keys, dp->table, &count, NULL);
+	if (!ret)
+		ret = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.lb_maglev),
+					  &svc_id, &inner, 0);
+	close(inner);
+	free(keys);
+	return ret;
+}
+
+static int vip_count(struct dp *dp, uint32_t vip_n, int delta)
+{
+	int fd = bpf_map__fd(dp->skel->maps.lb_vips);
+	uint32_t n = 0;
+
+	bpf_map_lookup_elem(fd, &vip_n, &n);
+	n += (uint32_t)delta;
+	return n ? bpf_map_update_elem(fd, &vip_n, &n, 0)
+		 : bpf_map_delete_elem(fd, &vip_n);
+}
+
+/* Programs one desired service; existing with the same backends: no-op. */
+static int svc_apply(struct dp *dp, const struct dp_service *d)
+{
+	struct lb_svc_key key = {.vip = htonl(d->vip), .port = htons(d->port),
+				 .proto = d->proto};
+	struct prog_svc *s = svc_find(dp, &key);
+	struct dp_backend *b = xcalloc(d->nbackends, sizeof(*b));
+	uint32_t *ids = xcalloc(d->nbackends, sizeof(*ids));
+	uint16_t flags = d->local ? LB_SVC_LOCAL : 0;
+	struct lb_svc v;
+	size_t n = 0;
+	int ret = 0;
+
+	if (d->nbackends)
+		memcpy(b, d->backends, d->nbackends * sizeof(*b));
+	if (d->nbackends)
+		qsort(b, d->nbackends, sizeof(*b), backend_cmp);
+	for (size_t i = 0; i < d->nbackends; i++)
+		if (!n || backend_cmp(&b[n - 1], &b[i]))
+			b[n++] = b[i];
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = slot_get(dp, &b[i], &ids[i]);
+	if (ret)
+		goto out;
+	if (s && s->backend_ids && s->nbackends == n && s->flags == flags &&
+	    !memcmp(s->backend_ids, ids, n * sizeof(*ids))) {
+		s->keep = true;
+		goto out;
+	}
+	if (!s) {
+		uint32_t id = 0;
+
+		while (id < LB_MAX_SERVICES && dp->ids_used[id])
+			id++;
+		if (id == LB_MAX_SERVICES) {
+			ret = -ENOSPC;
+			goto out;
+		}
+		s = xpush(&dp->svcs, &dp->nsvcs, &dp->csvcs, sizeof(*s));
+		s->key = key;
+		s->id = id;
+		dp->ids_used[id] = true;
+		ret = vip_count(dp, key.vip, +1);
+		if (ret)
+			goto out;
+	}
+	ret = table_swap(dp, s->id, b, ids, n);
+	if (ret)
+		goto out;
+	v = (struct lb_svc){.id = s->id, .nbackends = (uint16_t)n,
+			    .flags = flags};
+	ret = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.lb_services),
+				  &key, &v, 0);
+	if (ret)
+		goto out;
+	/* Only now stop counting the old backends: the old table is gone. */
+	for (size_t i = 0; s->backend_ids && i < s->nbackends; i++)
+		dp->slots[s->backend_ids[i]].refs--;
+	for (size_t i = 0; i < n; i++)
+		dp->slots[ids[i]].refs++;
+	free(s->backend_ids);
+	s->backend_ids = ids;
+	s->nbackends = n;
+	s->flags = flags;
+	s->keep = true;
+	ids = NULL;
+out:
+	free(ids);
+	free(b);
+	return ret;
+}
+
+static void svc_remove(struct dp *dp, struct prog_svc *s)
+{
+	bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.lb_services), &s->key);
+	bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.lb_maglev), &s->id);
+	vip_count(dp, s->key.vip, -1);
+	for (size_t i = 0; s->backend_ids && i < s->nbackends; i++)
+		dp->slots[s->backend_ids[i]].refs--;
+	dp->ids_used[s->id] = false;
+	svc_free(s);
+}
+
+/* Marks every backend no table names as gone: flows still tracked to it
+ * see it retired and new flows never pick it. */
+static void retire_backends(struct dp *dp)
+{
+	int fd = bpf_map__fd(dp->skel->maps.lb_backends);
+
+	for (uint32_t i = 0; i < LB_MAX_BACKENDS; i++) {
+		struct lb_backend dead = {0};
+
+		if (!dp->slots[i].alive || dp->slots[i].refs)
+			continue;
+		bpf_map_update_elem(fd, &i, &dead, 0);
+		dp->slots[i].alive = false;
+	}
+}
+
+int dp_sync(struct dp *dp, const struct dp_service *svcs, size_t n,
+	    char *err, size_t errlen)
+{
+	size_t k = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < dp->nsvcs; i++)
+		dp->svcs[i].keep = false;
+	for (size_t i = 0; i < n; i++) {
+		ret = svc_apply(dp, &svcs[i]);
+		if (ret) {
+			char buf[INET_ADDRSTRLEN];
+			struct in_addr a = {.s_addr = htonl(svcs[i].vip)};
+
+			fail(err, errlen, ret, "couldn't program service "
+			     "%s:%u/%s", inet_ntop(AF_INET, &a, buf, sizeof(buf)),
+			     svcs[i].port, svcs[i].proto == IPPROTO_TCP ? "TCP"
+									: "UDP");
+			break;
+		}
+	}
+	if (ret) /* keep what is programmed; remove nothing on a failure */
+		return ret;
+	for (size_t i = 0; i < dp->nsvcs; i++) {
+		if (dp->svcs[i].keep)
+			dp->svcs[k++] = dp->svcs[i];
+		else
+			svc_remove(dp, &dp->svcs[i]);
+	}
+	dp->nsvcs = k;
+	retire_backends(dp);
+	return 0;
+}
+
+int dp_counters(struct dp *dp, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(dp->skel->maps.lb_stats);
+	uint64_t *v;
+
+	if (ncpu < 0)
+		return ncpu;
+	v = xcalloc((size_t)ncpu, sizeof(*v));
+	for (uint32_t c = 0; c < LB_C_MAX; c++) {
+		out[c] = 0;
+		if (bpf_map_lookup_elem(fd, &c, v))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			out[c] += v[i];
+	}
+	free(v);
+	return 0;
+}
+
+long dp_gc(struct dp *dp, uint64_t now_ns)
+{
+	int ct = bpf_map__fd(dp->skel->maps.lb_ct);
+	int snat = bpf_map__fd(dp->skel->maps.lb_snat);
+	struct lb_flow key, next, *prev = NULL;
+	long n = 0;
+
+	while (!bpf_map_get_next_key(ct, prev, &next)) {
+		struct lb_ct v;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(ct, &key, &v) ||
+		    now_ns - v.last_seen <=
+			    lb_ct_timeout_ns(&v, key.proto, &dp->cfg.timeouts) ||
+		    v.last_seen > now_ns)
+			continue;
+		struct lb_snat_key sk = {.backend_ip = v.backend_ip,
+					 .backend_port = v.backend_port,
+					 .snat_port = v.snat_port,
+					 .proto = key.proto};
+
+		bpf_map_delete_elem(snat, &sk);
+		bpf_map_delete_elem(ct, &key);
+		n++;
+	}
+	return n;
+}
+
+long dp_flows(struct dp *dp)
+{
+	int ct = bpf_map__fd(dp->skel->maps.lb_ct);
+	struct lb_flow key, next, *prev = NULL;
+	long n = 0;
+
+	while (!bpf_map_get_next_key(ct, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+int dp_prog_fd(struct dp *dp, bool tc)
+{
+	return bpf_program__fd(tc ? dp->skel->progs.lb_tc
+				  : dp->skel->progs.lb_xdp);
+}
+
+int dp_map_fd(struct dp *dp, const char *name)
+{
+	struct bpf_map *m =
+		bpf_object__find_map_by_name(dp->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}

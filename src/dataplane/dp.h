@@ -1,0 +1,85 @@
+/* dp: the data plane as the agent sees it: load the BPF programs, attach
+ * them, and program services into their maps.
+ *
+ * dp_sync() takes the whole desired set of service ports and applies only
+ * the difference: unchanged services are not touched, a changed backend
+ * set swaps in a new Maglev table in one map update, backends no longer
+ * used by any service are retired after the tables stop naming them.
+ * Maps (and the XDP link) are pinned under pin_dir, so that a restarted
+ * agent finds the running data plane, reads back what is programmed, and
+ * takes over without dropping a packet.
+ */
+#ifndef BMLB_DATAPLANE_DP_H
+#define BMLB_DATAPLANE_DP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/types.h>
+
+#include "bpf/lb.h"
+
+struct dp;
+
+struct dp_config {
+	const char *ifname;  /* the cluster interface (XDP or tc ingress) */
+	const char *tunnel_ifname; /* optional: tc ingress too (VXLAN) */
+	uint32_t node_ip;    /* host order */
+	uint16_t snat_min, snat_max;
+	struct lb_timeouts timeouts;
+	uint32_t ct_entries; /* flows tracked at most; 0: LB_CT_ENTRIES */
+	const char *pin_dir; /* NULL: nothing pinned (packet tests) */
+	bool use_tc;         /* tc ingress instead of XDP on ifname */
+	bool attach;         /* false: load only (packet tests, benches) */
+};
+
+/* Defaults: SNAT ports 61000-65535 (above Linux's ephemeral range, so the
+ * node's own connections never take one), Cilium-like timeouts. */
+void dp_config_defaults(struct dp_config *c);
+
+struct dp_backend {
+	uint32_t ip;   /* host order */
+	uint16_t port; /* host order */
+};
+
+struct dp_service {
+	uint32_t vip;  /* host order */
+	uint16_t port; /* host order */
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	bool local;
+	const struct dp_backend *backends;
+	size_t nbackends;
+};
+
+/* Loads (or, with pinned maps present, takes over) and attaches.  On
+ * failure returns -errno with a message naming the object and the errno in
+ * err. */
+int dp_open(const struct dp_config *c, struct dp **out, char *err,
+	    size_t errlen);
+
+/* Detaches nothing: the data plane keeps forwarding after the agent exits
+ * (an agent restart must not break connections).  dp_destroy() detaches and
+ * unpins everything. */
+void dp_close(struct dp *dp);
+void dp_destroy(struct dp *dp);
+
+/* Makes the programmed services exactly svcs[0..n).  Returns 0 or -errno
+ * (what was applied before the error stays consistent). */
+int dp_sync(struct dp *dp, const struct dp_service *svcs, size_t n,
+	    char *err, size_t errlen);
+
+/* Sums the per-CPU counters into out[LB_C_MAX]. */
+int dp_counters(struct dp *dp, uint64_t *out);
+
+/* Deletes expired flows and their SNAT bindings; returns how many. */
+long dp_gc(struct dp *dp, uint64_t now_ns);
+
+/* Number of tracked flows (walks the table: for status, not hot paths). */
+long dp_flows(struct dp *dp);
+
+/* For packet tests and benches: the program fds and the map fds. */
+int dp_prog_fd(struct dp *dp, bool tc);
+int dp_map_fd(struct dp *dp, const char *name);
+
+#endif

@@ -1,0 +1,687 @@
+/* Packet tests of the SNAT fast path (src/bpf/lb.bpf.c): crafted frames
+ * through BPF_PROG_TEST_RUN, output compared byte for byte.
+ *
+ * The test runs in a network namespace of its own (unshare), where it
+ * builds the routes and neighbours bpf_fib_lookup needs; the maps are
+ * programmed through the agent's own code (src/dataplane/dp.c).  Each table
+ * runs twice, through the XDP entry and through the tc entry.
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <cmocka.h>
+
+#include "dataplane/dp.h"
+#include "frames.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
+#define NODE IP(198, 18, 0, 11)
+#define CLIENT IP(203, 0, 113, 10)
+#define ROUTER IP(203, 0, 113, 1)
+#define VIP IP(198, 18, 0, 100)
+#define VIP_EMPTY IP(198, 18, 0, 101)
+#define VIP_FAR IP(198, 18, 0, 102)
+#define POD1 IP(198, 19, 21, 5)
+#define POD2 IP(198, 19, 21, 6)
+#define POD_UDP IP(198, 19, 21, 7)
+#define POD_FAR IP(198, 19, 99, 5)
+#define CPORT 40000
+
+/* Placeholders resolved from the flow's conntrack entry. */
+#define BACKEND 0xfffffffeu
+#define BPORT 0xfffe
+#define SNAT 0xfffd
+
+static const uint8_t GW_MAC[6] = {2, 0, 0, 0, 0, 1};
+static uint8_t node_mac[6];
+static int ifindex;
+
+static const struct dp_backend web[] = {{POD1, 8080}, {POD2, 8080}};
+static const struct dp_backend dns[] = {{POD_UDP, 5353}};
+static const struct dp_backend far[] = {{POD_FAR, 8080}};
+static const struct dp_service services[] = {
+	{VIP, 80, IPPROTO_TCP, false, web, 2},
+	{VIP, 53, IPPROTO_UDP, false, dns, 1},
+	{VIP_EMPTY, 80, IPPROTO_TCP, false, NULL, 0},
+	{VIP_FAR, 80, IPPROTO_TCP, false, far, 1},
+};
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "setup failed: %s\n", cmd);
+		exit(1);
+	}
+}
+
+/* The MAC of a device of our namespace (/sys shows the root namespace's). */
+static void mac_of(const char *dev, uint8_t mac[6])
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+		perror(dev);
+		exit(1);
+	}
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+}
+
+/* A namespace of our own: lbt0 is the LB node's cluster interface on
+ * 198.18.0.0/24 (gateway .1, worker .21 routing 198.19.21.0/24); lbt2
+ * leads to 198.19.99.0/24, reachable only through another interface. */
+static void make_netns(void)
+{
+	FILE *f;
+
+	if (unshare(CLONE_NEWNET) < 0) {
+		perror("unshare(CLONE_NEWNET) (the packet tests need root)");
+		exit(1);
+	}
+	sh("ip link set lo up");
+	sh("ip link add lbt0 type veth peer name lbt1");
+	sh("ip link add lbt2 type veth peer name lbt3");
+	sh("ip addr add 198.18.0.11/24 dev lbt0");
+	sh("ip addr add 198.51.100.1/24 dev lbt2");
+	sh("for d in lbt0 lbt1 lbt2 lbt3; do ip link set $d up; done");
+	sh("ip neigh replace 198.18.0.1 lladdr 02:00:00:00:00:01 dev lbt0 "
+	   "nud permanent");
+	sh("ip neigh replace 198.18.0.21 lladdr 02:00:00:00:00:21 dev lbt0 "
+	   "nud permanent");
+	sh("ip neigh replace 198.51.100.2 lladdr 02:00:00:00:00:02 dev lbt2 "
+	   "nud permanent");
+	sh("ip route add default via 198.18.0.1");
+	sh("ip route add 198.19.21.0/24 via 198.18.0.21");
+	sh("ip route add 198.19.99.0/24 via 198.51.100.2");
+	f = fopen("/proc/sys/net/ipv4/ip_forward", "w");
+	if (!f || fputs("1", f) < 0 || fclose(f)) {
+		perror("ip_forward");
+		exit(1);
+	}
+	mac_of("lbt0", node_mac);
+	ifindex = (int)if_nametoindex("lbt0");
+}
+
+static struct dp *open_dp(uint16_t snat_min, uint16_t snat_max,
+			  uint32_t ct_entries)
+{
+	struct dp_config c;
+	struct dp *dp;
+	char err[256];
+
+	dp_config_defaults(&c);
+	c.ifname = "lbt0";
+	c.node_ip = NODE;
+	c.attach = false;
+	c.snat_min = snat_min;
+	c.snat_max = snat_max;
+	c.ct_entries = ct_entries;
+	if (dp_open(&c, &dp, err, sizeof(err)))
+		fail_msg("dp_open: %s", err);
+	if (dp_sync(dp, services, sizeof(services) / sizeof(*services), err,
+		    sizeof(err)))
+		fail_msg("dp_sync: %s", err);
+	return dp;
+}
+
+/* Runs frame `in` through one entry; returns the program's verdict and
+ * fills `out`. */
+static int run(struct dp *dp, bool tc, const struct frame *in,
+	       struct frame *out)
+{
+	/* XDP's context describes the data: it must end where the data does. */
+	struct xdp_md xctx = {.data_end = (uint32_t)in->len,
+			      .ingress_ifindex = (uint32_t)ifindex};
+	struct __sk_buff sctx = {.ifindex = (uint32_t)ifindex,
+				 .ingress_ifindex = (uint32_t)ifindex};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b,
+		    .data_size_in = (uint32_t)in->len, .data_out = out->b,
+		    .data_size_out = sizeof(out->b), .repeat = 1);
+	int ret;
+
+	if (tc) {
+		o.ctx_in = &sctx;
+		o.ctx_size_in = sizeof(sctx);
+	} else {
+		o.ctx_in = &xctx;
+		o.ctx_size_in = sizeof(xctx);
+	}
+	ret = bpf_prog_test_run_opts(dp_prog_fd(dp, tc), &o);
+	if (ret)
+		fail_msg("BPF_PROG_TEST_RUN on a %zu-byte frame: %s", in->len,
+			 strerror(errno));
+	out->len = o.data_size_out;
+	return (int)o.retval;
+}
+
+enum expect { PASS, DROP, TX, TO_STACK, REDIRECT_OTHER };
+
+/* The verdict each entry gives for an expectation. */
+static int verdict(enum expect e, bool tc)
+{
+	switch (e) {
+	case PASS:
+	case TO_STACK:
+		return tc ? TC_ACT_OK : XDP_PASS;
+	case DROP:
+		return tc ? TC_ACT_SHOT : XDP_DROP;
+	case TX:
+		return tc ? TC_ACT_REDIRECT : XDP_TX;
+	case REDIRECT_OTHER:
+		return tc ? TC_ACT_REDIRECT : XDP_PASS;
+	}
+	return -1;
+}
+
+struct step {
+	const char *what;
+	struct pspec in;
+	enum expect expect;
+	/* The expected output; when `same` the input must come out unchanged.
+	 * BACKEND/BPORT/SNAT stand for the values of `flow`'s entry. */
+	bool same;
+	struct pspec out;
+	struct lb_flow flow; /* host order here; converted on lookup */
+	enum lb_counter counter; /* must have moved (0: not checked) */
+	/* The kernel's test runner refuses to build an skb this short: the
+	 * step runs through XDP only. */
+	bool xdp_only;
+};
+
+static struct lb_ct flow_entry(struct dp *dp, const struct lb_flow *f)
+{
+	struct lb_flow k = {
+		.saddr = htonl(f->saddr), .daddr = htonl(f->daddr),
+		.sport = htons(f->sport), .dport = htons(f->dport),
+		.proto = f->proto,
+	};
+	struct lb_ct ct;
+
+	if (bpf_map_lookup_elem(dp_map_fd(dp, "lb_ct"), &k, &ct))
+		fail_msg("no conntrack entry for the flow");
+	return ct;
+}
+
+static void resolve(struct dp *dp, const struct step *s, struct pspec *o)
+{
+	struct lb_ct ct;
+
+	if (o->daddr != BACKEND && o->saddr != BACKEND && o->sport != SNAT &&
+	    o->dport != SNAT)
+		return;
+	ct = flow_entry(dp, &s->flow);
+	if (o->daddr == BACKEND)
+		o->daddr = ntohl(ct.backend_ip);
+	if (o->saddr == BACKEND)
+		o->saddr = ntohl(ct.backend_ip);
+	if (o->dport == BPORT)
+		o->dport = ntohs(ct.backend_port);
+	if (o->sport == BPORT)
+		o->sport = ntohs(ct.backend_port);
+	if (o->sport == SNAT)
+		o->sport = ntohs(ct.snat_port);
+	if (o->dport == SNAT)
+		o->dport = ntohs(ct.snat_port);
+}
+
+/* Resolves spec and the packet it quotes (copied into inner). */
+static void resolve_all(struct dp *dp, const struct step *s,
+			struct pspec *spec, struct pspec *inner)
+{
+	resolve(dp, s, spec);
+	if (spec->inner) {
+		*inner = *spec->inner;
+		resolve(dp, s, inner);
+		spec->inner = inner;
+	}
+}
+
+static void hexdiff(const struct frame *got, const struct frame *want)
+{
+	for (size_t i = 0; i < (got->len > want->len ? got->len : want->len);
+	     i++) {
+		int g = i < got->len ? got->b[i] : -1;
+		int w = i < want->len ? want->b[i] : -1;
+
+		if (g != w)
+			fprintf(stderr, "  byte %zu: got %02x want %02x\n", i,
+				g & 0xff, w & 0xff);
+	}
+}
+
+static void run_steps(struct dp *dp, bool tc, const struct step *steps,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct step *s = &steps[i];
+		struct frame in, got, want;
+		struct pspec i_spec = s->in, o = s->out, i_inner, o_inner;
+		uint64_t before[LB_C_MAX], after[LB_C_MAX];
+		int v;
+
+		if (tc && s->xdp_only)
+			continue;
+		dp_counters(dp, before);
+		resolve_all(dp, s, &i_spec, &i_inner);
+		build_frame(&in, &i_spec);
+		v = run(dp, tc, &in, &got);
+		dp_counters(dp, after);
+		if (v != verdict(s->expect, tc)) {
+			for (int c = 0; c < LB_C_MAX; c++)
+				if (after[c] != before[c])
+					fprintf(stderr, "  counter %d +%llu\n", c,
+						(unsigned long long)(after[c] -
+								     before[c]));
+		}
+		if (v != verdict(s->expect, tc))
+			fail_msg("[%s] %s: verdict %d, want %d", tc ? "tc" : "xdp",
+				 s->what, v, verdict(s->expect, tc));
+		if (s->same) {
+			want = in;
+		} else {
+			resolve_all(dp, s, &o, &o_inner);
+			build_frame(&want, &o);
+		}
+		if (got.len != want.len || memcmp(got.b, want.b, got.len)) {
+			hexdiff(&got, &want);
+			fail_msg("[%s] %s: output frame differs", tc ? "tc" : "xdp",
+				 s->what);
+		}
+		if (s->counter && after[s->counter] == before[s->counter])
+			fail_msg("[%s] %s: counter %d did not move",
+				 tc ? "tc" : "xdp", s->what, s->counter);
+	}
+}
+
+#define SYN 0x02
+#define ACK 0x10
+#define FIN 0x01
+
+/* Fills the MACs a table cannot write as constants. */
+static void fix_macs(struct step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pspec *in = &steps[i].in, *out = &steps[i].out;
+
+		if (!memcmp(in->dmac, "\0\0\0\0\0\0", 6))
+			memcpy(in->dmac, node_mac, 6);
+		if (!memcmp(out->smac, "\0\0\0\0\0\0", 6))
+			memcpy(out->smac, node_mac, 6);
+	}
+}
+
+#define TCP_FLOW {CLIENT, VIP, CPORT, 80, IPPROTO_TCP, {0}}
+#define UDP_FLOW {CLIENT, VIP, CPORT, 53, IPPROTO_UDP, {0}}
+
+static const struct pspec quoted_translated = {
+	.proto = IPPROTO_UDP, .saddr = NODE, .daddr = BACKEND,
+	.sport = SNAT, .dport = BPORT, .payload = "query"};
+static const struct pspec quoted_original = {
+	.proto = IPPROTO_UDP, .saddr = CLIENT, .daddr = VIP, .sport = CPORT,
+	.dport = 53, .payload = "query"};
+static const struct pspec quoted_reply = {
+	.proto = IPPROTO_UDP, .saddr = VIP, .daddr = CLIENT, .sport = 53,
+	.dport = CPORT, .payload = "answer"};
+static const struct pspec quoted_backend_reply = {
+	.proto = IPPROTO_UDP, .saddr = BACKEND, .daddr = NODE, .sport = BPORT,
+	.dport = SNAT, .payload = "answer"};
+
+static struct step snat_steps[] = {
+	{"a SYN to VIP:80 goes to a backend from NODE:P, out the same port",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 80, .tcp_flags = SYN},
+	 TX, false,
+	 {.dmac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_TCP, .saddr = NODE,
+	  .daddr = BACKEND, .sport = SNAT, .dport = BPORT, .tcp_flags = SYN},
+	 .flow = TCP_FLOW, .counter = LB_C_FWD_NEW},
+	{"the flow's next packet keeps its backend and SNAT port",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 80, .tcp_flags = ACK,
+	  .payload = "GET / HTTP/1.0\r\n\r\n"},
+	 TX, false,
+	 {.dmac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_TCP, .saddr = NODE,
+	  .daddr = BACKEND, .sport = SNAT, .dport = BPORT, .tcp_flags = ACK,
+	  .payload = "GET / HTTP/1.0\r\n\r\n"},
+	 .flow = TCP_FLOW, .counter = LB_C_FWD_ESTABLISHED},
+	{"the backend's reply to NODE:P goes back to the client from VIP:80",
+	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_TCP,
+	  .saddr = BACKEND, .daddr = NODE, .sport = BPORT, .dport = SNAT,
+	  .tcp_flags = ACK, .payload = "HTTP/1.0 200 OK\r\n"},
+	 TX, false,
+	 {.dmac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = VIP,
+	  .daddr = CLIENT, .sport = 80, .dport = CPORT, .tcp_flags = ACK,
+	  .payload = "HTTP/1.0 200 OK\r\n"},
+	 .flow = TCP_FLOW, .counter = LB_C_REPLY},
+	{"IP options: translated, options kept",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 80, .tcp_flags = ACK,
+	  .optlen = 8},
+	 TX, false,
+	 {.dmac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_TCP, .saddr = NODE,
+	  .daddr = BACKEND, .sport = SNAT, .dport = BPORT, .tcp_flags = ACK,
+	  .optlen = 8},
+	 .flow = TCP_FLOW, .counter = LB_C_FWD_ESTABLISHED},
+	{"TTL 1: translated, TTL not decremented (the VIP is an endpoint)",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 80, .tcp_flags = ACK,
+	  .ttl = 1},
+	 TX, false,
+	 {.dmac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_TCP, .saddr = NODE,
+	  .daddr = BACKEND, .sport = SNAT, .dport = BPORT, .tcp_flags = ACK,
+	  .ttl = 1},
+	 .flow = TCP_FLOW, .counter = LB_C_FWD_ESTABLISHED},
+	{"a UDP datagram to VIP:53 goes to the UDP backend",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_UDP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 53, .payload = "query"},
+	 TX, false,
+	 {.dmac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_UDP, .saddr = NODE,
+	  .daddr = POD_UDP, .sport = SNAT, .dport = 5353, .payload = "query"},
+	 .flow = UDP_FLOW, .counter = LB_C_FWD_NEW},
+	{"a UDP datagram without checksum keeps checksum 0",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_UDP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 53, .payload = "query",
+	  .udp_csum_off = 1},
+	 TX, false,
+	 {.dmac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_UDP, .saddr = NODE,
+	  .daddr = POD_UDP, .sport = SNAT, .dport = 5353, .payload = "query",
+	  .udp_csum_off = 1},
+	 .flow = UDP_FLOW, .counter = LB_C_FWD_ESTABLISHED},
+	{"the UDP answer goes back from VIP:53",
+	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_UDP,
+	  .saddr = POD_UDP, .daddr = NODE, .sport = 5353, .dport = SNAT,
+	  .payload = "answer"},
+	 TX, false,
+	 {.dmac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_UDP, .saddr = VIP,
+	  .daddr = CLIENT, .sport = 53, .dport = CPORT, .payload = "answer"},
+	 .flow = UDP_FLOW, .counter = LB_C_REPLY},
+	{"ICMP frag-needed about a packet sent to the backend reaches the "
+	 "client, quoting client -> VIP",
+	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_ICMP,
+	  .saddr = IP(198, 18, 0, 21), .daddr = NODE, .icmp_type = 3,
+	  .icmp_code = 4, .mtu = 1400, .inner = &quoted_translated},
+	 TX, false,
+	 {.dmac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_ICMP, .saddr = VIP,
+	  .daddr = CLIENT, .icmp_type = 3, .icmp_code = 4, .mtu = 1400,
+	  .inner = &quoted_original},
+	 .flow = UDP_FLOW, .counter = LB_C_ICMP_REPLY},
+	{"ICMP port-unreachable from the client side about a reply reaches "
+	 "the backend, quoting backend -> NODE:P",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_ICMP, .saddr = CLIENT,
+	  .daddr = VIP, .icmp_type = 3, .icmp_code = 3,
+	  .inner = &quoted_reply},
+	 TX, false,
+	 {.dmac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_ICMP, .saddr = NODE,
+	  .daddr = BACKEND, .icmp_type = 3, .icmp_code = 3,
+	  .inner = &quoted_backend_reply},
+	 .flow = UDP_FLOW, .counter = LB_C_ICMP_FWD},
+	{"ICMP echo to the VIP is not ours: passes",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_ICMP, .saddr = CLIENT,
+	  .daddr = VIP, .icmp_type = 8, .inner = &quoted_reply},
+	 PASS, true, .counter = LB_C_PASS},
+	{"traffic to the node itself passes untouched",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = NODE, .sport = CPORT, .dport = 22, .tcp_flags = SYN},
+	 PASS, true, .counter = LB_C_PASS},
+	{"a SNAT-range port with no binding passes",
+	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_TCP,
+	  .saddr = POD1, .daddr = NODE, .sport = 8080, .dport = 61001,
+	  .tcp_flags = ACK},
+	 PASS, true, .counter = LB_C_PASS},
+	{"another port of the VIP is not a service: passes",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 443, .tcp_flags = SYN},
+	 PASS, true, .counter = LB_C_PASS},
+	{"TCP without SYN and without a flow passes, creating nothing",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT + 1, .dport = 80, .tcp_flags = ACK},
+	 PASS, true, .counter = LB_C_PASS_NOT_SYN},
+	{"a service with no ready backend drops new flows",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP_EMPTY, .sport = CPORT, .dport = 80, .tcp_flags = SYN},
+	 DROP, true, .counter = LB_C_DROP_NO_BACKEND},
+	{"a first fragment to a VIP is dropped",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_UDP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 53, .frag = 0x2000,
+	  .payload = "part one"},
+	 DROP, true, .counter = LB_C_DROP_FRAGMENT},
+	{"a later fragment to a VIP is dropped",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_UDP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 53, .frag = 0x0010,
+	  .payload = "part two"},
+	 DROP, true, .counter = LB_C_DROP_FRAGMENT},
+	{"a fragment to another address passes",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_UDP, .saddr = CLIENT,
+	  .daddr = NODE, .sport = CPORT, .dport = 53, .frag = 0x2000,
+	  .payload = "part one"},
+	 PASS, true, .counter = LB_C_PASS},
+	{"a TCP header cut short, to a VIP, is dropped",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 80, .tcp_flags = SYN,
+	  .cut = 10},
+	 DROP, true, .counter = LB_C_DROP_TRUNCATED},
+	{"an IP header cut short passes",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 80, .tcp_flags = SYN,
+	  .cut = 30},
+	 PASS, true, .counter = LB_C_PASS, .xdp_only = true},
+	{"a VLAN-tagged frame passes untouched",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .vlan = 42, .proto = IPPROTO_TCP,
+	  .saddr = CLIENT, .daddr = VIP, .sport = CPORT, .dport = 80,
+	  .tcp_flags = SYN},
+	 PASS, true, .counter = LB_C_PASS_VLAN},
+	{"a frame for another MAC is not ours, even to a VIP",
+	 {.dmac = {2, 0, 0, 0, 0, 0x99}, .smac = {2, 0, 0, 0, 0, 1},
+	  .proto = IPPROTO_TCP, .saddr = CLIENT, .daddr = VIP,
+	  .sport = CPORT + 2, .dport = 80, .tcp_flags = SYN},
+	 PASS, true, .counter = LB_C_PASS},
+	{"a backend behind another interface: XDP leaves it to the kernel, "
+	 "tc redirects",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP_FAR, .sport = CPORT, .dport = 80, .tcp_flags = SYN},
+	 REDIRECT_OTHER, false,
+	 {.dmac = {2, 0, 0, 0, 0, 2}, .proto = IPPROTO_TCP, .saddr = NODE,
+	  .daddr = POD_FAR, .sport = SNAT, .dport = 8080, .tcp_flags = SYN},
+	 .flow = {CLIENT, VIP_FAR, CPORT, 80, IPPROTO_TCP, {0}}, .counter = LB_C_FWD_NEW},
+};
+
+/* The XDP entry cannot send out of lbt2: it hands the translated packet to
+ * the kernel with its MACs as they came; tc rewrites them and redirects. */
+static void patch_far_step(struct step *steps, size_t n, bool tc)
+{
+	struct step *s = &steps[n - 1];
+
+	if (tc) {
+		uint8_t lbt2[6];
+
+		mac_of("lbt2", lbt2);
+		memcpy(s->out.dmac, (uint8_t[]){2, 0, 0, 0, 0, 2}, 6);
+		memcpy(s->out.smac, lbt2, 6);
+	} else {
+		memcpy(s->out.dmac, node_mac, 6);
+		memcpy(s->out.smac, GW_MAC, 6);
+	}
+}
+
+static void snat_table(bool tc)
+{
+	size_t n = sizeof(snat_steps) / sizeof(*snat_steps);
+	struct dp *dp = open_dp(61000, 65535, 0);
+
+	fix_macs(snat_steps, n);
+	patch_far_step(snat_steps, n, tc);
+	run_steps(dp, tc, snat_steps, n);
+	dp_destroy(dp);
+}
+
+static void test_snat_xdp(void **state)
+{
+	(void)state;
+	snat_table(false);
+}
+
+static void test_snat_tc(void **state)
+{
+	(void)state;
+	snat_table(true);
+}
+
+static struct pspec syn_from(uint16_t sport)
+{
+	struct pspec s = {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP,
+			  .saddr = CLIENT, .daddr = VIP, .sport = sport,
+			  .dport = 80, .tcp_flags = SYN};
+
+	memcpy(s.dmac, node_mac, 6);
+	return s;
+}
+
+static int send_spec(struct dp *dp, const struct pspec *s)
+{
+	struct frame in, out;
+
+	build_frame(&in, s);
+	return run(dp, false, &in, &out);
+}
+
+/* With one SNAT port per backend, a second flow to the same backend is
+ * refused and counted, and the first keeps working. */
+static void test_snat_ports_exhausted(void **state)
+{
+	struct dp *dp = open_dp(61000, 61000, 0);
+	uint64_t c[LB_C_MAX];
+	struct pspec first = syn_from(1000), ack;
+	int refused = 0;
+	(void)state;
+
+	assert_int_equal(send_spec(dp, &first), XDP_TX);
+	for (uint16_t p = 1001; p < 1040; p++) {
+		struct pspec s = syn_from(p);
+
+		refused += send_spec(dp, &s) == XDP_DROP;
+	}
+	/* Two backends, one port each: every later flow is refused except
+	 * the one that lands on the other backend. */
+	assert_true(refused >= 38);
+	dp_counters(dp, c);
+	assert_int_equal(c[LB_C_DROP_NO_PORT], refused);
+	ack = first;
+	ack.tcp_flags = ACK;
+	assert_int_equal(send_spec(dp, &ack), XDP_TX);
+	dp_destroy(dp);
+}
+
+/* A full flow table refuses new flows; established ones go on. */
+static void test_flow_table_full(void **state)
+{
+	struct dp *dp = open_dp(61000, 65535, 4);
+	uint64_t c[LB_C_MAX];
+	int ok = 0;
+	(void)state;
+
+	for (uint16_t p = 2000; p < 2010; p++) {
+		struct pspec s = syn_from(p);
+
+		ok += send_spec(dp, &s) == XDP_TX;
+	}
+	assert_int_equal(ok, 4);
+	dp_counters(dp, c);
+	assert_int_equal(c[LB_C_DROP_CT_FULL] + c[LB_C_DROP_NO_PORT], 6);
+	for (uint16_t p = 2000; p < 2004; p++) {
+		struct pspec s = syn_from(p);
+
+		s.tcp_flags = ACK;
+		assert_int_equal(send_spec(dp, &s), XDP_TX);
+	}
+	dp_destroy(dp);
+}
+
+/* Removing a backend moves only its flows; flows to the others stay. */
+static void test_backend_removed(void **state)
+{
+	struct dp *dp = open_dp(61000, 65535, 0);
+	static const struct dp_backend one[] = {{POD2, 8080}};
+	const struct dp_service after[] = {
+		{VIP, 80, IPPROTO_TCP, false, one, 1}};
+	uint32_t backend_of[64];
+	char err[256];
+	(void)state;
+
+	for (uint16_t i = 0; i < 64; i++) {
+		struct pspec s = syn_from((uint16_t)(3000 + i));
+		struct lb_flow f = {CLIENT, VIP, (uint16_t)(3000 + i), 80,
+				    IPPROTO_TCP, {0}};
+
+		assert_int_equal(send_spec(dp, &s), XDP_TX);
+		backend_of[i] = ntohl(flow_entry(dp, &f).backend_ip);
+	}
+	assert_int_equal(dp_sync(dp, after, 1, err, sizeof(err)), 0);
+	for (uint16_t i = 0; i < 64; i++) {
+		struct pspec s = syn_from((uint16_t)(3000 + i));
+
+		s.tcp_flags = ACK;
+		/* Flows on POD2 go on; flows on POD1 are no longer served. */
+		assert_int_equal(send_spec(dp, &s),
+				 backend_of[i] == POD2 ? XDP_TX : XDP_PASS);
+	}
+	dp_destroy(dp);
+}
+
+/* The sweep deletes expired flows with their SNAT bindings, and only
+ * those. */
+static void test_gc(void **state)
+{
+	struct dp *dp = open_dp(61000, 65535, 0);
+	struct timespec ts;
+	uint64_t now;
+	(void)state;
+
+	for (uint16_t p = 4000; p < 4010; p++) {
+		struct pspec s = syn_from(p);
+
+		assert_int_equal(send_spec(dp, &s), XDP_TX);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	assert_int_equal(dp_gc(dp, now), 0);
+	assert_int_equal(dp_flows(dp), 10);
+	/* SYN-only flows expire after 60 s. */
+	assert_int_equal(dp_gc(dp, now + 61ull * 1000000000ull), 10);
+	assert_int_equal(dp_flows(dp), 0);
+	dp_destroy(dp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_snat_xdp),
+		cmocka_unit_test(test_snat_tc),
+		cmocka_unit_test(test_snat_ports_exhausted),
+		cmocka_unit_test(test_flow_table_full),
+		cmocka_unit_test(test_backend_removed),
+		cmocka_unit_test(test_gc),
+	};
+
+	make_netns();
+	return cmocka_run_group_tests_name("packet", tests, NULL, NULL);
+}
