@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""echo.py: the lab's pod server and client, so that tests can see which pod
+answered and which source address it saw.
+
+  echo.py serve NAME [--tcp PORT]... [--udp PORT]...
+      TCP: on accept, sends "NAME PEER_IP PEER_PORT\\n", then echoes every
+      byte until the peer closes.  UDP: answers each datagram with
+      "NAME PEER_IP PEER_PORT\\n" followed by the datagram.
+  echo.py ask tcp|udp HOST PORT [--count N] [--bytes B] [--seconds S]
+          [--timeout T]
+      N exchanges (a new connection or socket, so a new flow, each); prints
+      the server's first line per exchange, or "timeout"/"error WHAT".
+      TCP with --bytes: sends B random bytes (spread over S seconds) and
+      appends "sha256 ok" or "sha256 bad" after checking the echo.
+Exit status: 0 when every exchange answered (and every echo matched).
+"""
+import argparse
+import hashlib
+import os
+import socket
+import socketserver
+import sys
+import threading
+import time
+
+
+def serve(args):
+    name = args.name.encode()
+
+    class Tcp(socketserver.BaseRequestHandler):
+        def handle(self):
+            ip, port = self.client_address[:2]
+            self.request.sendall(b"%s %s %d\n" % (name, ip.encode(), port))
+            while True:
+                data = self.request.recv(65536)
+                if not data:
+                    return
+                self.request.sendall(data)
+
+    class Udp(socketserver.BaseRequestHandler):
+        def handle(self):
+            data, sock = self.request
+            ip, port = self.client_address[:2]
+            sock.sendto(b"%s %s %d\n" % (name, ip.encode(), port) + data,
+                        self.client_address)
+
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    socketserver.ThreadingTCPServer.daemon_threads = True
+    servers = [socketserver.ThreadingTCPServer(("0.0.0.0", p), Tcp)
+               for p in args.tcp]
+    servers += [socketserver.UDPServer(("0.0.0.0", p), Udp)
+                for p in args.udp]
+    if not servers:
+        sys.exit("echo.py serve: give --tcp or --udp ports")
+    for s in servers[1:]:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    servers[0].serve_forever()
+
+
+def ask_tcp(args):
+    with socket.create_connection((args.host, args.port),
+                                  timeout=args.timeout) as s:
+        f = s.makefile("rb")
+        line = f.readline().decode().strip()
+        if not line:
+            return "error no greeting", False
+        if not args.bytes:
+            return line, True
+        data = os.urandom(args.bytes)
+        step = max(1, args.bytes // max(1, int(args.seconds * 20)))
+
+        def send():
+            for i in range(0, len(data), step):
+                s.sendall(data[i:i + step])
+                if args.seconds:
+                    time.sleep(0.05)
+            s.shutdown(socket.SHUT_WR)
+
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        got = f.read(len(data))
+        t.join(args.timeout)
+        ok = hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+        return line + (" sha256 ok" if ok else " sha256 bad"), ok
+
+
+def ask_udp(args):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(args.timeout)
+        s.sendto(b"ping\n", (args.host, args.port))
+        data = s.recv(65536)
+        return data.split(b"\n", 1)[0].decode(), True
+
+
+def ask(args):
+    fn = ask_tcp if args.proto == "tcp" else ask_udp
+    good = True
+    for _ in range(args.count):
+        try:
+            line, ok = fn(args)
+        except socket.timeout:
+            line, ok = "timeout", False
+        except OSError as e:
+            line, ok = "error " + (e.strerror or str(e)), False
+        print(line, flush=True)
+        good = good and ok
+    return 0 if good else 1
+
+
+def main():
+    p = argparse.ArgumentParser(description="lab pod server and client")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve")
+    s.add_argument("name")
+    s.add_argument("--tcp", type=int, action="append", default=[])
+    s.add_argument("--udp", type=int, action="append", default=[])
+    a = sub.add_parser("ask")
+    a.add_argument("proto", choices=["tcp", "udp"])
+    a.add_argument("host")
+    a.add_argument("port", type=int)
+    a.add_argument("--count", type=int, default=1)
+    a.add_argument("--bytes", type=int, default=0)
+    a.add_argument("--seconds", type=float, default=0)
+    a.add_argument("--timeout", type=float, default=3)
+    args = p.parse_args()
+    if args.cmd == "serve":
+        serve(args)
+    else:
+        sys.exit(ask(args))
+
+
+if __name__ == "__main__":
+    main()
