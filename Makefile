@@ -85,7 +85,7 @@ build/asan/test_%: tests/unit/test_%.c tests/unit/helpers.h build/asan/libcore.a
 		$(LIBS) -lcmocka
 
 # Packet tests: the BPF programs on crafted frames (BPF_PROG_TEST_RUN).
-build/asan/packet_%: tests/packet/%.c tests/packet/frames.h \
+build/asan/packet_%: tests/packet/%.c tests/packet/frames.h tests/packet/netns.h \
 		build/asan/obj/dataplane/dp.o build/asan/libcore.a
 	$(CC) $(BASE) -Itests/packet -O1 -g $(SAN) -o $@ $< \
 		build/asan/obj/dataplane/dp.o build/asan/libcore.a \
@@ -111,7 +111,8 @@ build/libcore.a: $(patsubst src/%.c,build/obj/%.o,$(CORE_SRC) $(SHELL_SRC))
 
 build/bench/%: bench/%.c build/libcore.a
 	@mkdir -p $(@D)
-	$(CC) $(BASE) $(CFLAGS) -o $@ $< build/libcore.a $(LIBS) $(BPF_LIBS)
+	$(CC) $(BASE) -Itests/packet $(CFLAGS) -o $@ $< build/libcore.a \
+		$(LIBS) $(BPF_LIBS)
 
 bench: build/bmlb $(BENCH_BIN)
 

@@ -28,16 +28,21 @@ static __always_inline bool ct_expired(const struct lb_ct *ct, __u8 proto,
 static __always_inline void ct_touch(struct lb_ct *ct, __u8 proto,
 				     __u8 flags, bool reply, __u64 now)
 {
-	ct->last_seen = now;
+	/* The clock is coarse: most packets find it unchanged and leave the
+	 * cache line clean. */
+	if (ct->last_seen != now)
+		ct->last_seen = now;
 	if (proto != IPPROTO_TCP) {
-		if (reply)
+		if (reply && ct->state != LB_CT_ESTABLISHED)
 			ct->state = LB_CT_ESTABLISHED;
 		return;
 	}
-	if (flags & (TCP_FLAG_FIN | TCP_FLAG_RST))
-		ct->state = LB_CT_CLOSING;
-	else if (reply && ct->state == LB_CT_NEW)
+	if (flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) {
+		if (ct->state != LB_CT_CLOSING)
+			ct->state = LB_CT_CLOSING;
+	} else if (reply && ct->state == LB_CT_NEW) {
 		ct->state = LB_CT_ESTABLISHED;
+	}
 }
 
 #endif

@@ -17,43 +17,40 @@ static __always_inline __u16 csum_fold32(__u32 sum)
 	return (__u16)sum;
 }
 
+/* Batched form: start from a checksum, add every (from, to) change, fold
+ * once at the end.  A NAT rewrite of addresses and ports is one fold per
+ * checksum instead of one per word. */
+static __always_inline __u32 csum_start(__u16 check)
+{
+	return (__u16)~check;
+}
+
+static __always_inline __u32 csum_add2(__u32 sum, __u16 from, __u16 to)
+{
+	return sum + (__u16)~from + to;
+}
+
+static __always_inline __u32 csum_add4(__u32 sum, __u32 from, __u32 to)
+{
+	return csum_add2(csum_add2(sum, (__u16)from, (__u16)to),
+			 (__u16)(from >> 16), (__u16)(to >> 16));
+}
+
+static __always_inline __u16 csum_end(__u32 sum)
+{
+	return ~csum_fold32(sum);
+}
+
 /* Replaces a 16-bit word `from` by `to` in the data a checksum covers. */
 static __always_inline void csum_replace2(__u16 *check, __u16 from, __u16 to)
 {
-	__u32 sum = (__u16)~*check;
-
-	sum += (__u16)~from;
-	sum += to;
-	*check = ~csum_fold32(sum);
+	*check = csum_end(csum_add2(csum_start(*check), from, to));
 }
 
 /* Replaces a 32-bit word (an address) in the covered data. */
 static __always_inline void csum_replace4(__u16 *check, __u32 from, __u32 to)
 {
-	csum_replace2(check, (__u16)from, (__u16)to);
-	csum_replace2(check, (__u16)(from >> 16), (__u16)(to >> 16));
-}
-
-/* The same for a UDP checksum, where 0 means "none" and a computed 0 is
- * sent as 0xffff (RFC 768). */
-static __always_inline void udp_csum_replace4(__u16 *check, __u32 from,
-					      __u32 to)
-{
-	if (!*check)
-		return;
-	csum_replace4(check, from, to);
-	if (!*check)
-		*check = 0xffff;
-}
-
-static __always_inline void udp_csum_replace2(__u16 *check, __u16 from,
-					      __u16 to)
-{
-	if (!*check)
-		return;
-	csum_replace2(check, from, to);
-	if (!*check)
-		*check = 0xffff;
+	*check = csum_end(csum_add4(csum_start(*check), from, to));
 }
 
 #endif

@@ -75,43 +75,56 @@ static __always_inline __u32 flow_hash(const struct lb_flow *f)
 }
 
 /* Sends the translated packet on: straight out when a route and neighbour
- * are known and the entry can reach the interface, else to the kernel. */
-static __always_inline enum verdict forward(struct pkt *p)
+ * are known and the entry can reach the interface, else to the kernel.
+ * `hop` (a flow's cached lookup, or NULL) spares the route lookup for all
+ * but about one packet a second. */
+static __always_inline enum verdict forward(struct pkt *p, struct lb_hop *hop,
+					    __u64 now)
 {
-	struct bpf_fib_lookup fib;
-	long rc;
+	struct lb_hop local;
+	__u32 tick = (__u32)(now >> 30);
 
-	/* Field by field: clang 14 drops members of a designated initializer
-	 * of this struct (anonymous unions), leaving family 0. */
-	__builtin_memset(&fib, 0, sizeof(fib));
-	fib.family = AF_INET;
-	fib.tos = p->ip->tos;
-	fib.l4_protocol = p->ip->protocol;
-	fib.tot_len = bpf_ntohs(p->ip->tot_len);
-	fib.ipv4_src = p->ip->saddr;
-	fib.ipv4_dst = p->ip->daddr;
-	fib.ifindex = p->ifindex;
-	rc = bpf_fib_lookup(p->ctx, &fib, sizeof(fib), 0);
+	if (!hop)
+		hop = &local;
+	if (hop == &local || !hop->ifindex || hop->checked != tick) {
+		struct bpf_fib_lookup fib;
+		long rc;
 
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
-		count(LB_C_FIB_MISS);
-		count(LB_C_TO_STACK);
-		return V_PASS;
+		/* Field by field: clang 14 leaves members of a designated
+		 * initializer of this struct (anonymous unions) unset. */
+		__builtin_memset(&fib, 0, sizeof(fib));
+		fib.family = AF_INET;
+		fib.tos = p->ip->tos;
+		fib.l4_protocol = p->ip->protocol;
+		fib.tot_len = bpf_ntohs(p->ip->tot_len);
+		fib.ipv4_src = p->ip->saddr;
+		fib.ipv4_dst = p->ip->daddr;
+		fib.ifindex = p->ifindex;
+		rc = bpf_fib_lookup(p->ctx, &fib, sizeof(fib), 0);
+		if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+			count(LB_C_FIB_MISS);
+			count(LB_C_TO_STACK);
+			return V_PASS;
+		}
+		__builtin_memcpy(hop->dmac, fib.dmac, 6);
+		__builtin_memcpy(hop->smac, fib.smac, 6);
+		hop->ifindex = fib.ifindex;
+		hop->checked = tick;
 	}
 	/* XDP can only send out of its own interface here: the VXLAN device
 	 * of a tunnel has no XDP transmit, so the kernel takes it there. */
-	if (p->xdp && fib.ifindex != p->ifindex) {
+	if (p->xdp && hop->ifindex != p->ifindex) {
 		count(LB_C_TO_STACK);
 		return V_PASS;
 	}
-	__builtin_memcpy(p->eth->h_dest, fib.dmac, 6);
-	__builtin_memcpy(p->eth->h_source, fib.smac, 6);
-	if (fib.ifindex == p->ifindex && p->xdp) {
+	__builtin_memcpy(p->eth->h_dest, hop->dmac, 6);
+	__builtin_memcpy(p->eth->h_source, hop->smac, 6);
+	if (hop->ifindex == p->ifindex && p->xdp) {
 		count(LB_C_TX);
 		return V_TX;
 	}
 	count(LB_C_REDIRECT);
-	p->redirect_to = fib.ifindex;
+	p->redirect_to = hop->ifindex;
 	return V_REDIRECT;
 }
 
@@ -196,9 +209,10 @@ static __always_inline void snat_unbind(const struct lb_ct *ct, __u8 proto)
 	bpf_map_delete_elem(&lb_snat, &key);
 }
 
-/* Client -> VIP:port.  Returns the verdict; on V_DROP a counter says why. */
+/* Client -> VIP:port.  A tracked flow is looked up first: an established
+ * packet costs one hash lookup, and the service map is read only for new
+ * flows (and for packets that are no VIP's, which then pass). */
 static __always_inline enum verdict to_service(struct pkt *p,
-					       struct lb_svc *svc,
 					       struct l4_ports *l4,
 					       struct l4_csum *c, __u8 flags)
 {
@@ -209,50 +223,58 @@ static __always_inline enum verdict to_service(struct pkt *p,
 		.dport = l4->dest,
 		.proto = p->ip->protocol,
 	};
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_ct *ct = bpf_map_lookup_elem(&lb_ct, &f);
 	struct lb_ct fresh = {};
+	struct lb_svc_key key;
+	struct lb_svc *svc;
 	struct lb_backend *b;
 
 	if (ct && ct_valid(ct, f.proto, now)) {
 		count(LB_C_FWD_ESTABLISHED);
-	} else {
-		bool tcp = f.proto == IPPROTO_TCP;
-
-		if (tcp && (flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) !=
-				   TCP_FLAG_SYN) {
-			count(LB_C_PASS_NOT_SYN);
-			return V_PASS;
-		}
-		if (!svc->nbackends ||
-		    !(b = pick_backend(svc, &f, &fresh.backend_id))) {
-			count(LB_C_DROP_NO_BACKEND);
-			return V_DROP;
-		}
-		if (ct)
-			snat_unbind(ct, f.proto); /* the old, dead binding */
-		fresh.backend_ip = b->ip;
-		fresh.backend_port = b->port;
-		fresh.snat_port = snat_bind(&f, b);
-		if (!fresh.snat_port) {
-			count(LB_C_DROP_NO_PORT);
-			return V_DROP;
-		}
-		fresh.last_seen = now;
-		if (bpf_map_update_elem(&lb_ct, &f, &fresh, BPF_ANY)) {
-			snat_unbind(&fresh, f.proto);
-			count(LB_C_DROP_CT_FULL);
-			return V_DROP;
-		}
-		ct = bpf_map_lookup_elem(&lb_ct, &f);
-		if (!ct)
-			return V_DROP;
-		count(LB_C_FWD_NEW);
+		goto translate;
 	}
+	key = (struct lb_svc_key){.vip = f.daddr, .port = f.dport,
+				  .proto = f.proto};
+	svc = bpf_map_lookup_elem(&lb_services, &key);
+	if (!svc) {
+		count(LB_C_PASS);
+		return V_PASS;
+	}
+	if (f.proto == IPPROTO_TCP &&
+	    (flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN) {
+		count(LB_C_PASS_NOT_SYN);
+		return V_PASS;
+	}
+	if (!svc->nbackends ||
+	    !(b = pick_backend(svc, &f, &fresh.backend_id))) {
+		count(LB_C_DROP_NO_BACKEND);
+		return V_DROP;
+	}
+	if (ct)
+		snat_unbind(ct, f.proto); /* the old, dead binding */
+	fresh.backend_ip = b->ip;
+	fresh.backend_port = b->port;
+	fresh.snat_port = snat_bind(&f, b);
+	if (!fresh.snat_port) {
+		count(LB_C_DROP_NO_PORT);
+		return V_DROP;
+	}
+	fresh.last_seen = now;
+	if (bpf_map_update_elem(&lb_ct, &f, &fresh, BPF_ANY)) {
+		snat_unbind(&fresh, f.proto);
+		count(LB_C_DROP_CT_FULL);
+		return V_DROP;
+	}
+	ct = bpf_map_lookup_elem(&lb_ct, &f);
+	if (!ct)
+		return V_DROP;
+	count(LB_C_FWD_NEW);
+translate:
 	ct_touch(ct, f.proto, flags, false, now);
-	nat_dest(p->ip, l4, c, ct->backend_ip, ct->backend_port);
-	nat_source(p->ip, l4, c, cfg_node_ip, ct->snat_port);
-	return forward(p);
+	nat_rewrite(p->ip, l4, c, cfg_node_ip, ct->snat_port, ct->backend_ip,
+		    ct->backend_port);
+	return forward(p, &ct->fwd, now);
 }
 
 /* Backend -> LB_NODE_IP:P, translated back to VIP:port -> client. */
@@ -267,6 +289,7 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 		.proto = p->ip->protocol,
 	};
 	struct lb_snat *rev = bpf_map_lookup_elem(&lb_snat, &key);
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_flow f;
 	struct lb_ct *ct;
 
@@ -283,11 +306,10 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 	};
 	ct = bpf_map_lookup_elem(&lb_ct, &f);
 	if (ct)
-		ct_touch(ct, f.proto, flags, true, bpf_ktime_get_ns());
-	nat_source(p->ip, l4, c, f.daddr, f.dport);
-	nat_dest(p->ip, l4, c, f.saddr, f.sport);
+		ct_touch(ct, f.proto, flags, true, now);
+	nat_rewrite(p->ip, l4, c, f.daddr, f.dport, f.saddr, f.sport);
 	count(LB_C_REPLY);
-	return forward(p);
+	return forward(p, ct ? &ct->rev : NULL, now);
 }
 
 /* An ICMP error quoting a packet of a translated flow, in either
@@ -338,7 +360,7 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 			   rev->vip, rev->vport);
 		nat_outer(p->ip, rev->vip, rev->client_ip);
 		count(LB_C_ICMP_REPLY);
-		return forward(p);
+		return forward(p, NULL, 0);
 	}
 	if (is_vip(p->ip->daddr) && in->saddr == p->ip->daddr) {
 		/* About a reply we sent as the VIP: tell the backend. */
@@ -357,7 +379,7 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 			   cfg_node_ip, ct->snat_port);
 		nat_outer(p->ip, cfg_node_ip, ct->backend_ip);
 		count(LB_C_ICMP_FWD);
-		return forward(p);
+		return forward(p, NULL, 0);
 	}
 pass:
 	count(LB_C_PASS);
@@ -370,8 +392,6 @@ static __always_inline enum verdict process(struct pkt *p, bool for_us)
 	void *l4;
 	struct l4_ports *ports;
 	struct l4_csum c = {};
-	struct lb_svc_key key = {};
-	struct lb_svc *svc = NULL;
 	__u8 flags = 0;
 	__u32 l4_min;
 
@@ -433,13 +453,7 @@ static __always_inline enum verdict process(struct pkt *p, bool for_us)
 			goto pass;
 		return from_backend(p, ports, &c, flags);
 	}
-	key.vip = ip->daddr;
-	key.port = ports->dest;
-	key.proto = ip->protocol;
-	svc = bpf_map_lookup_elem(&lb_services, &key);
-	if (!svc)
-		goto pass;
-	return to_service(p, svc, ports, &c, flags);
+	return to_service(p, ports, &c, flags);
 
 truncated:
 	count(LB_C_DROP_TRUNCATED);

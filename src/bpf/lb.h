@@ -66,14 +66,27 @@ struct lb_timeouts {
 	__u32 udp;
 };
 
+/* Where a flow's packets of one direction go next: a bpf_fib_lookup
+ * result kept in the flow and refreshed once per `checked` tick (2^30 ns,
+ * about a second), so that a neighbour change is seen within a second and
+ * the route lookup is not paid per packet. */
+struct lb_hop {
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u32 ifindex; /* 0: not looked up yet */
+	__u32 checked; /* coarse time >> 30 of the lookup */
+};
+
 struct lb_ct {
-	__u64 last_seen; /* bpf_ktime_get_ns() */
+	__u64 last_seen; /* bpf_ktime_get_coarse_ns() */
 	__u32 backend_id;
 	__u32 backend_ip; /* copy: a reused backend id is detected */
 	__u16 backend_port;
 	__u16 snat_port;
 	__u8 state;
-	__u8 pad[7];
+	__u8 pad[3];
+	struct lb_hop fwd; /* toward the backend */
+	struct lb_hop rev; /* toward the client */
 };
 
 /* How long a tracked flow may stay idle, in ns; shared by the programs

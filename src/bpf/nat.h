@@ -15,45 +15,41 @@ struct l4_csum {
 	bool udp;
 };
 
-static __always_inline void l4_csum_addr(struct l4_csum *c, __u32 from,
-					 __u32 to)
+/* Adds the change of an address/port 4-tuple to checksum sum. */
+static __always_inline __u32 csum_add_tuple(__u32 sum, __u32 saddr,
+					    __u16 sport, __u32 daddr,
+					    __u16 dport, struct iphdr *ip,
+					    struct l4_ports *l4)
 {
-	if (c->udp)
-		udp_csum_replace4(c->check, from, to);
-	else
-		csum_replace4(c->check, from, to);
+	sum = csum_add4(sum, ip->saddr, saddr);
+	sum = csum_add4(sum, ip->daddr, daddr);
+	sum = csum_add2(sum, l4->source, sport);
+	return csum_add2(sum, l4->dest, dport);
 }
 
-static __always_inline void l4_csum_port(struct l4_csum *c, __u16 from,
-					 __u16 to)
+/* Rewrites both addresses and both ports of a TCP/UDP packet with one fold
+ * per checksum.  Addresses are in the IP header and in the L4 checksum's
+ * pseudo-header; ports only in L4.  A UDP checksum of 0 means "none" and
+ * stays 0; a computed 0 goes out as 0xffff (RFC 768). */
+static __always_inline void nat_rewrite(struct iphdr *ip, struct l4_ports *l4,
+					struct l4_csum *c, __u32 saddr,
+					__u16 sport, __u32 daddr, __u16 dport)
 {
-	if (c->udp)
-		udp_csum_replace2(c->check, from, to);
-	else
-		csum_replace2(c->check, from, to);
-}
+	__u32 ipsum = csum_start(ip->check);
 
-/* Rewrites the source address and port of a TCP/UDP packet.  The address
- * is in the IP header and in the L4 pseudo-header; the port only in L4. */
-static __always_inline void nat_source(struct iphdr *ip, struct l4_ports *l4,
-				       struct l4_csum *c, __u32 addr,
-				       __u16 port)
-{
-	csum_replace4(&ip->check, ip->saddr, addr);
-	l4_csum_addr(c, ip->saddr, addr);
-	l4_csum_port(c, l4->source, port);
-	ip->saddr = addr;
-	l4->source = port;
-}
+	if (!c->udp || *c->check) {
+		__u16 check = csum_end(csum_add_tuple(csum_start(*c->check),
+						      saddr, sport, daddr,
+						      dport, ip, l4));
 
-static __always_inline void nat_dest(struct iphdr *ip, struct l4_ports *l4,
-				     struct l4_csum *c, __u32 addr, __u16 port)
-{
-	csum_replace4(&ip->check, ip->daddr, addr);
-	l4_csum_addr(c, ip->daddr, addr);
-	l4_csum_port(c, l4->dest, port);
-	ip->daddr = addr;
-	l4->dest = port;
+		*c->check = c->udp && !check ? 0xffff : check;
+	}
+	ipsum = csum_add4(ipsum, ip->saddr, saddr);
+	ip->check = csum_end(csum_add4(ipsum, ip->daddr, daddr));
+	ip->saddr = saddr;
+	ip->daddr = daddr;
+	l4->source = sport;
+	l4->dest = dport;
 }
 
 /* Rewrites the packet quoted in an ICMP error: its addresses (and its IP
@@ -67,11 +63,12 @@ static __always_inline void nat_quoted(struct icmphdr *icmp,
 {
 	__u16 old_ip = in->check, old_l4 = c->check ? *c->check : 0;
 
-	if (c->check) {
-		l4_csum_addr(c, in->saddr, saddr);
-		l4_csum_addr(c, in->daddr, daddr);
-		l4_csum_port(c, l4->source, sport);
-		l4_csum_port(c, l4->dest, dport);
+	if (c->check && (!c->udp || *c->check)) {
+		__u16 check = csum_end(csum_add_tuple(csum_start(*c->check),
+						      saddr, sport, daddr,
+						      dport, in, l4));
+
+		*c->check = c->udp && !check ? 0xffff : check;
 		csum_replace2(&icmp->checksum, old_l4, *c->check);
 	}
 	csum_replace4(&in->check, in->saddr, saddr);

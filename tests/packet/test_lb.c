@@ -25,6 +25,7 @@
 
 #include "dataplane/dp.h"
 #include "frames.h"
+#include "netns.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 #define NODE IP(198, 18, 0, 11)
@@ -57,71 +58,6 @@ static const struct dp_service services[] = {
 	{VIP_EMPTY, 80, IPPROTO_TCP, false, NULL, 0},
 	{VIP_FAR, 80, IPPROTO_TCP, false, far, 1},
 };
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0) {
-		fprintf(stderr, "setup failed: %s\n", cmd);
-		exit(1);
-	}
-}
-
-/* The MAC of a device of our namespace (/sys shows the root namespace's). */
-static void mac_of(const char *dev, uint8_t mac[6])
-{
-	struct ifreq ifr = {0};
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
-		perror(dev);
-		exit(1);
-	}
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-}
-
-/* A namespace of our own: lbt0 is the LB node's cluster interface on
- * 198.18.0.0/24 (gateway .1, worker .21 routing 198.19.21.0/24); lbt2
- * leads to 198.19.99.0/24, reachable only through another interface. */
-static void make_netns(void)
-{
-	FILE *f;
-
-	if (unshare(CLONE_NEWNET) < 0) {
-		perror("unshare(CLONE_NEWNET) (the packet tests need root)");
-		exit(1);
-	}
-	sh("ip link set lo up");
-	sh("ip link add lbt0 type veth peer name lbt1");
-	sh("ip link add lbt2 type veth peer name lbt3");
-	sh("ip addr add 198.18.0.11/24 dev lbt0");
-	sh("ip addr add 198.51.100.1/24 dev lbt2");
-	sh("for d in lbt0 lbt1 lbt2 lbt3; do ip link set $d up; done");
-	sh("ip neigh replace 198.18.0.1 lladdr 02:00:00:00:00:01 dev lbt0 "
-	   "nud permanent");
-	sh("ip neigh replace 198.18.0.21 lladdr 02:00:00:00:00:21 dev lbt0 "
-	   "nud permanent");
-	sh("ip neigh replace 198.51.100.2 lladdr 02:00:00:00:00:02 dev lbt2 "
-	   "nud permanent");
-	sh("ip route add default via 198.18.0.1");
-	sh("ip route add 198.19.21.0/24 via 198.18.0.21");
-	sh("ip route add 198.19.99.0/24 via 198.51.100.2");
-	f = fopen("/proc/sys/net/ipv4/ip_forward", "w");
-	if (!f || fputs("1", f) < 0 || fclose(f)) {
-		perror("ip_forward");
-		exit(1);
-	}
-	mac_of("lbt0", node_mac);
-	ifindex = (int)if_nametoindex("lbt0");
-}
 
 static struct dp *open_dp(uint16_t snat_min, uint16_t snat_max,
 			  uint32_t ct_entries)
@@ -682,6 +618,6 @@ int main(void)
 		cmocka_unit_test(test_gc),
 	};
 
-	make_netns();
+	make_netns(node_mac, &ifindex);
 	return cmocka_run_group_tests_name("packet", tests, NULL, NULL);
 }
