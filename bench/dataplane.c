@@ -145,9 +145,9 @@ int main(int argc, char **argv)
 	printf("test-run overhead (empty program): %u ns, subtracted in 'net'\n\n",
 	       empty);
 #define ROW(name, x, floor)                                                  \
-	printf("%-34s %6u %6d %8.2f\n", name, x, (int)(x) - (int)empty,       \
-	       (double)((int)(x) - (int)empty) / ((int)(floor) - (int)empty))
-	printf("%-34s %6s %6s %8s\n", "case", "raw", "net", "x floor");
+	printf("%-34s %6u %6d %9.2f\n", name, x, (int)(x) - (int)empty,      \
+	       (double)(x) / (floor))
+	printf("%-34s %6s %6s %9s\n", "case", "raw", "net", "raw/floor");
 	ROW("floor: parse + bounce (XDP)", floor_x, floor_x);
 	ROW("floor: parse + bounce (tc)", floor_t, floor_t);
 	ROW("bmlb established flow (XDP)", est_x, floor_x);
