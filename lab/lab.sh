@@ -14,6 +14,9 @@
 #   tunnel: vxlan0 on every node (VNI 42, UDP 4789, 198.18.255.N/24, all-zero
 #           FDB entries to every other node); 198.19.M.0/24 via 198.18.255.M;
 #           the gateway has no pod routes; pod MTU 1450.
+#   sysctls (inside): nodes and gw ip_forward=1, rp_filter=0 (all, default,
+#   eth0); nodes accept_local=1; IPv6 off everywhere (no ND/MLD noise);
+#   the switch does not pass bridged frames to netfilter.
 #
 # Safety: namespaces are named PREFIX+host with a per-run PREFIX
 # "bl" + 6 [a-z0-9] + "-"; the run is registered in /run/bmlb-lab/ID
@@ -34,6 +37,19 @@
 #   bpffs/NODE/ (one bpffs mount), NODE/state/, logs/NAME.log, pids/NAME,
 #   hosts ("name role address node"), lab.env.
 # Roles: client gateway switch cp lb worker pod.
+#
+# Functions (each documented where it is defined):
+#   lab_up [opts] / lab_down [ID] / lab_sweep [--detached] /
+#   lab_attach ID / lab_detach                         the run
+#   lab_exec HOST CMD... / lab_ns HOST / lab_addr HOST /
+#   lab_hosts [ROLE...] / lab_pods [NODE]              hosts
+#   lab_spawn NAME HOST CMD... / lab_stop NAME [SIG] / lab_running NAME /
+#   lab_log NAME / lab_agent NODE [ARGS...]            background processes
+#   lab_serve POD [--tcp P] [--udp P] / lab_ask HOST tcp|udp ADDR PORT
+#                                                      traffic (lab/echo.py)
+#   lab_service [opts] NAME PORTS [POD...] / lab_service_rm NAME [NS]
+#                                                      Services
+#   lab_poll SECONDS CMD... / lab_wait_listen HOST tcp|udp PORT [SECONDS]
 # The functions work under the caller's set -euo pipefail or without it:
 # those with several steps say "local -; set +e" and check each step.
 
@@ -644,13 +660,14 @@ lab__claim() {
 }
 
 # lab__step NAME CMD...: one step of lab_up; LAB_FAIL_AT=NAME makes it fail
-# (to test that a failed up leaves nothing behind).
+# (to test that a failed up leaves nothing behind).  Steps: dirs netns
+# config files check; also LAB_FAIL_AT=host:HOST (in lab__script).
 lab__step() {
 	if [[ ${LAB_FAIL_AT:-} == "$1" ]]; then
-		lab__err "step $1: failing on purpose (LAB_FAIL_AT)"
+		lab__err "$LAB_ID: step $1: failing on purpose (LAB_FAIL_AT)"
 		return 1
 	fi
-	"${@:2}" || { lab__err "step $1 failed"; return 1; }
+	"${@:2}" || { lab__err "$LAB_ID: step $1 failed"; return 1; }
 }
 
 lab__dirs() {
@@ -779,6 +796,10 @@ lab__script() {
 		done
 		echo 'EOF'
 	fi
+	# LAB_FAIL_AT=host:HOST: this host's setup fails (tests the cleanup).
+	[[ ${LAB_FAIL_AT:-} != "host:$h" ]] ||
+		echo 'echo "failing on purpose (LAB_FAIL_AT)" >&2; exit 1'
+	return 0
 }
 
 # Every host configures itself from inside, all at once.
@@ -793,10 +814,14 @@ lab__config() {
 			</dev/null >"$LAB_WORK/logs/setup-$h.log" 2>&1 &
 		pids+=($!)
 	done
+	if ! lab_poll 20 lab__gone "${pids[@]}"; then
+		kill -KILL "${pids[@]}" 2>/dev/null
+		lab__err "$LAB_ID: setting up the hosts took over 20 s"
+	fi
 	for i in "${!pids[@]}"; do
 		if ! wait "${pids[$i]}"; then
 			h=${LAB_HOSTS[$i]}
-			lab__err "setting up $h failed:" \
+			lab__err "$LAB_ID: setting up $h failed:" \
 				"$(head -n 5 "$LAB_WORK/logs/setup-$h.log")"
 			rc=1
 		fi

@@ -35,12 +35,17 @@ nothing_left() {
 	[[ -z $bad ]] || { echo "left:$bad"; return 1; }
 }
 
-# no_runs: no lab run of any id exists (only this test runs labs).
-no_runs() {
-	local ids
-	ids=$(lab__ids)
-	[[ -z $ids ]] || { echo "runs left: $ids"; return 1; }
-	! grep -q /bmlb-lab- /proc/self/mounts || { echo "mounts left"; return 1; }
+# no_new_runs: no lab run exists but those there before this test.
+no_new_runs() {
+	local id bad=""
+	for id in $(lab__ids); do
+		[[ " $BEFORE " == *" $id "* ]] || bad+=" $id"
+	done
+	while read -r _ id _; do
+		[[ $id =~ /bmlb-lab-(bl[a-z0-9]{6})/ ]] || continue
+		[[ " $BEFORE " == *" ${BASH_REMATCH[1]} "* ]] || bad+=" mount:$id"
+	done </proc/self/mounts
+	[[ -z $bad ]] || { echo "left:$bad"; return 1; }
 }
 
 counter() {
@@ -56,7 +61,9 @@ grows() {
 
 sysctl_is() { [[ $(lab_exec "$1" cat "/proc/sys/$2") == "$3" ]]; }
 
-check "no lab run is left from before" no_runs
+lab_sweep 2>/dev/null
+BEFORE=$(echo $(lab__ids))
+[[ -z $BEFORE ]] || echo "# labs up before this test (left alone): $BEFORE"
 
 for shape in flat tunnel; do
 	if ! lab_up --shape "$shape"; then
@@ -224,13 +231,16 @@ else
 fi
 check_fails "parameters: 4 LB nodes are refused" lab_up --lb 4
 check_fails "parameters: an unknown shape is refused" lab_up --shape ring
-check "a refused lab_up creates nothing" no_runs
+check "a refused lab_up creates nothing" no_new_runs
 
 # A step failing in the middle of lab_up leaves nothing behind.
-for step in dirs netns config files check; do
-	check_fails "failing step $step: lab_up fails" \
-		eval "LAB_FAIL_AT=$step lab_up --shape tunnel"
-	check "failing step $step: nothing is left" no_runs
+for step in dirs netns config host:worker-2-pod-1 host:switch files check; do
+	err=$( (LAB_FAIL_AT=$step lab_up --shape tunnel) 2>&1) &&
+		not_ok "failing step $step: lab_up succeeded" ||
+		ok "failing step $step: lab_up fails"
+	id=$(sed -n 's/^lab: \(bl[a-z0-9]*\): step .*/\1/p' <<<"$err" | head -1)
+	[[ -n $id ]] && check "failing step $step: nothing of $id is left" \
+		nothing_left "$id" || not_ok "failing step $step: which run?" "$err"
 done
 
 # A run ended by a signal tears down in its trap (and still runs the
@@ -296,7 +306,7 @@ else
 	not_ok "cli: lab up" "$out"
 fi
 
-check "no lab run is left at the end" no_runs
+check "no lab run is left at the end" no_new_runs
 root_snapshot >"$E2E_TMP/root.after"
 check "the root namespace is as it was" \
 	diff "$E2E_TMP/root.before" "$E2E_TMP/root.after"
