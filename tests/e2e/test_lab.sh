@@ -65,6 +65,17 @@ lab_sweep 2>/dev/null
 BEFORE=$(echo $(lab__ids))
 [[ -z $BEFORE ]] || echo "# labs up before this test (left alone): $BEFORE"
 
+# What `bmlb plan --json` must say of the Services the loop writes.
+PLAN_CHECK='import json, sys
+p = json.loads(sys.argv[1])
+web = [s for s in p["services"] if s["name"] == "web"][0]
+assert web["vip"] == "198.18.0.100", web
+for port in web["ports"]:
+    assert sorted(port["backends"]) == ["198.19.21.2", "198.19.22.2"], port
+db = [s for s in p["services"] if s["name"] == "db"][0]
+assert db["namespace"] == "team-a" and db["vip"] == "198.18.0.101", db
+assert web["ports"][0]["nodePort"] == 30080, web'
+
 for shape in flat tunnel; do
 	if ! lab_up --shape "$shape"; then
 		not_ok "$shape: lab_up"
@@ -162,23 +173,30 @@ for shape in flat tunnel; do
 		not_ok "$shape: flatIPv4" "$(cat "$LAB_CLUSTER")"
 	out=$("$BMLB" plan --config "$LAB_CLUSTER" --manifests "$LAB_MANIFESTS" \
 		--json 2>&1)
-	"$LAB_PYTHON" - "$out" <<'PY' && ok "$shape: plan gives web a VIP and its two ready pods" || not_ok "$shape: plan" "$out"
-import json, sys
-p = json.loads(sys.argv[1])
-web = [s for s in p["services"] if s["name"] == "web"][0]
-assert web["vip"] == "198.18.0.100", web
-for port in web["ports"]:
-    assert sorted(port["backends"]) == ["198.19.21.2", "198.19.22.2"], port
-db = [s for s in p["services"] if s["name"] == "db"][0]
-assert db["namespace"] == "team-a" and db["vip"] == "198.18.0.101", db
-assert web["ports"][0]["nodePort"] == 30080, web
-PY
+	check "$shape: plan gives web a VIP and its two ready pods" \
+		"$LAB_PYTHON" -c "$PLAN_CHECK" "$out"
 
 	# bpffs: one mount, a directory per node, visible inside the nodes.
 	check "$shape: one bpffs in the work directory" \
 		eval '[[ $(stat -f -c %T "$LAB_BPFFS") == bpf_fs ]]'
 	check "$shape: lb-2 sees its bpffs directory" \
 		eval '[[ $(lab_exec lb-2 stat -f -c %T "$LAB_BPFFS/lb-2") == bpf_fs ]]'
+
+	# lab_agent, with a stand-in for bmlb that shows where it runs.
+	printf '%s\n' '#!/bin/sh' 'echo "$@"' 'ip -o -4 addr show eth0' \
+		'exec sleep 300' >"$E2E_TMP/fake"
+	chmod +x "$E2E_TMP/fake"
+	LAB_BMLB=$E2E_TMP/fake lab_agent lb-2 --peer-port 7946
+	lab_poll 5 grep -q 'inet 198.18.0.12/' "$(lab_log agent-lb-2)"
+	args="agent --config $LAB_CLUSTER --manifests $LAB_MANIFESTS"
+	args+=" --node lb-2 --state-dir $LAB_WORK/lb-2/state"
+	args+=" --bpf-dir $LAB_BPFFS/lb-2 --key-file $LAB_KEY --peer-port 7946"
+	check "$shape: lab_agent runs bmlb agent with the node's directories" \
+		grep -qxF "$args" "$(lab_log agent-lb-2)"
+	check "$shape: it is in lb-2's namespace" \
+		grep -q 'eth0 *inet 198.18.0.12/24' "$(lab_log agent-lb-2)"
+	check "$shape: the key has 64 hex digits" \
+		grep -qxE '[0-9a-f]{64}' "$LAB_KEY"
 
 	# Processes: one stopped by hand, the others at teardown.
 	lab_spawn nap lb-1 sleep 300 && ok "$shape: spawn a process in a node" ||
@@ -199,13 +217,15 @@ PY
 	check "$shape: a sweep from elsewhere leaves a live run alone" \
 		eval 'lab/lab sweep --detached && [[ -e /run/netns/${LAB_PREFIX}gw ]]'
 	read -r echo_pid _ <"$LAB_WORK/pids/echo-worker-2-pod-1"
-	check "$shape: before lab_down, three processes run in the lab" \
-		eval 'lab__alive $keep && lab__alive $echo_pid && lab__alive $stray'
+	read -r agent _ <"$LAB_WORK/pids/agent-lb-2"
+	check "$shape: before lab_down, four processes run in the lab" \
+		eval 'lab__alive $keep && lab__alive $echo_pid && lab__alive $stray &&
+		lab__alive $agent'
 	lab_down && ok "$shape: lab_down" || not_ok "$shape: lab_down"
 	check "$shape: nothing of the run is left" nothing_left "$id"
 	check "$shape: every process of the run is gone" \
 		eval '! lab__alive $keep && ! lab__alive $echo_pid &&
-		! lab__alive $stray'
+		! lab__alive $stray && ! lab__alive $agent'
 done
 
 # A bigger and a smaller lab: the parameters.
