@@ -796,6 +796,23 @@ lab__script() {
 		done
 		echo 'EOF'
 	fi
+	# A wire carries complete checksums; a veth by default carries
+	# CHECKSUM_PARTIAL ones that only a NIC would finish.  bmlb's data
+	# plane translates what comes off a wire, so every sender here
+	# computes its checksums (which also keeps TSO super-packets off the
+	# XDP path).  XDP_TX out of a node's veth needs its peer to run NAPI:
+	# GRO on the switch ports gives it that.
+	case $role in
+	switch)
+		for m in gw "${LAB_NODES[@]}"; do
+			echo "ethtool -K p-$m gro on >/dev/null"
+		done ;;
+	gateway)
+		echo 'ethtool -K eth0 tx off >/dev/null'
+		echo 'ethtool -K eth1 tx off >/dev/null' ;;
+	*)
+		echo 'ethtool -K eth0 tx off >/dev/null' ;;
+	esac
 	# LAB_FAIL_AT=host:HOST: this host's setup fails (tests the cleanup).
 	[[ ${LAB_FAIL_AT:-} != "host:$h" ]] ||
 		echo 'echo "failing on purpose (LAB_FAIL_AT)" >&2; exit 1'
