@@ -7,9 +7,11 @@ answered and which source address it saw.
       byte until the peer closes.  UDP: answers each datagram with
       "NAME PEER_IP PEER_PORT\\n" followed by the datagram.
   echo.py ask tcp|udp HOST PORT [--count N] [--bytes B] [--seconds S]
-          [--timeout T]
+          [--timeout T] [--sport P]
       N exchanges (a new connection or socket, so a new flow, each); prints
       the server's first line per exchange, or "timeout"/"error WHAT".
+      With --sport, exchange i uses source port P+i: the same flows again
+      on every run (to see which flows stay where).
       TCP with --bytes: sends B random bytes (spread over S seconds) and
       appends "sha256 ok" or "sha256 bad" after checking the echo.
 Exit status: 0 when every exchange answered (and every echo matched).
@@ -57,9 +59,11 @@ def serve(args):
     servers[0].serve_forever()
 
 
-def ask_tcp(args):
+def ask_tcp(args, i):
+    source = ("0.0.0.0", args.sport + i) if args.sport else None
     with socket.create_connection((args.host, args.port),
-                                  timeout=args.timeout) as s:
+                                  timeout=args.timeout,
+                                  source_address=source) as s:
         f = s.makefile("rb")
         line = f.readline().decode().strip()
         if not line:
@@ -84,8 +88,11 @@ def ask_tcp(args):
         return line + (" sha256 ok" if ok else " sha256 bad"), ok
 
 
-def ask_udp(args):
+def ask_udp(args, i):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        if args.sport:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", args.sport + i))
         s.settimeout(args.timeout)
         s.sendto(b"ping\n", (args.host, args.port))
         data = s.recv(65536)
@@ -95,9 +102,9 @@ def ask_udp(args):
 def ask(args):
     fn = ask_tcp if args.proto == "tcp" else ask_udp
     good = True
-    for _ in range(args.count):
+    for i in range(args.count):
         try:
-            line, ok = fn(args)
+            line, ok = fn(args, i)
         except socket.timeout:
             line, ok = "timeout", False
         except OSError as e:
@@ -122,6 +129,7 @@ def main():
     a.add_argument("--bytes", type=int, default=0)
     a.add_argument("--seconds", type=float, default=0)
     a.add_argument("--timeout", type=float, default=3)
+    a.add_argument("--sport", type=int, default=0)
     args = p.parse_args()
     if args.cmd == "serve":
         serve(args)
