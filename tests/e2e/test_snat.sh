@@ -13,6 +13,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/e2e/lib.sh
 e2e_require
+"$LAB_BMLB" agent --help >/dev/null 2>&1 ||
+	skip_all "this bmlb has no agent command"
 
 # plan_field SERVICE FIELD: a field of the plan's entry for default/SERVICE.
 plan_field() {
