@@ -12,6 +12,8 @@ static const struct {
 	{"validate", cmd_validate, "check a cluster file (and manifests)"},
 	{"plan", cmd_plan, "print the VIPs, owners and backends every agent "
 			   "computes"},
+	{"agent", cmd_agent, "run the node agent (until SIGTERM)"},
+	{"status", cmd_status, "ask the running agent what it has"},
 };
 
 static void usage(FILE *out)

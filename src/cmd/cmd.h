@@ -12,6 +12,8 @@ enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2 };
 
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Prints "bmlb CMD: msg" (unless fmt is NULL: getopt already spoke) and a
  * pointer to --help on stderr; returns EXIT_USAGE. */

@@ -1,0 +1,966 @@
+/* agent: start-up, reload and the event handlers of `bmlb agent` (see
+ * agent.h).
+ *
+ * The agent's state is one `struct inputs` (cluster file, manifests, the
+ * plan they give) that has passed every check, and the service ports it
+ * programs.  A reload builds a complete new set beside it and swaps it in
+ * only when everything is valid, so an invalid edit never half-applies. */
+#include "agent/agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "agent/key.h"
+#include "agent/log.h"
+#include "agent/loop.h"
+#include "agent/preflight.h"
+#include "agent/reconcile.h"
+#include "agent/report.h"
+#include "agent/state.h"
+#include "agent/status.h"
+#include "dataplane/dp.h"
+#include "lib/xalloc.h"
+
+/* What changed since the last reload (bits of agent.pending). */
+enum { PENDING_CLUSTER = 1, PENDING_MANIFESTS = 2 };
+
+#define RELOAD_ERROR_MAX 4096 /* bytes of diagnostics kept for status */
+
+struct inputs {
+	char *text; /* the cluster file, as parsed */
+	size_t len;
+	struct cfg_cluster *cluster;
+	struct k8s_objects *objects;
+	char **problems; /* the manifests' problems (rec_problems) */
+	size_t nproblems;
+	struct plan *plan;
+};
+
+struct agent {
+	const struct agent_opts *opt;
+	struct loop *loop;
+	struct state st;
+	struct status_srv *status;
+	struct dp *dp;     /* NULL on a worker node */
+	struct key key;    /* authenticates peer messages (membership) */
+	int sig_fd, ino_fd, debounce_fd, tick_fd;
+	int wd_cfg, wd_man; /* inotify watches; -1 while missing */
+	char *cfg_dir, *cfg_base;
+
+	/* This node, fixed for the agent's life. */
+	const char *node;
+	uint32_t node_ip;
+	struct pf_iface ifc;
+	bool lb;
+	bool took_over; /* found the data plane a previous agent left */
+
+	struct inputs cur;         /* the last good state */
+	struct rec_set programmed; /* what cur.plan asks of the data plane */
+	char *saved_cluster, *saved_plan; /* state files as last written */
+	size_t saved_cluster_len, saved_plan_len;
+
+	unsigned pending; /* PENDING_* seen, not yet reloaded */
+	uint64_t pending_since_ms;
+	time_t started, reload_at;
+	const char *reload_trigger;
+	char *reload_error; /* NULL: the last reload was applied */
+	char *sync_error;   /* NULL: the data plane holds the plan */
+	long flows;         /* cached for status; see status_render */
+	uint64_t flows_at_ms;
+	bool stop;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void inputs_free(struct inputs *in)
+{
+	plan_free(in->plan);
+	k8s_objects_free(in->objects);
+	rec_problems_free(in->problems, in->nproblems);
+	cfg_free(in->cluster);
+	free(in->text);
+	*in = (struct inputs){0};
+}
+
+/* The diagnostics as sorted lines, one string (malloc'd). */
+static char *diag_text(struct diag_list *dl)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		xalloc_fail();
+	diag_print(dl, f);
+	fclose(f);
+	return buf;
+}
+
+/* Logs every diagnostic, one line each; returns them as one string. */
+static char *log_diags(struct diag_list *dl)
+{
+	char *text = diag_text(dl), *save = NULL;
+	char *copy = xstrdup(text);
+
+	for (char *l = strtok_r(copy, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save))
+		log_msg("%s", l);
+	free(copy);
+	return text;
+}
+
+/* Reads the cluster file and the manifests into in.  Returns false when
+ * they cannot be used (problems in dl); problems in single manifests
+ * leave those objects out and are in dl too. */
+static bool read_inputs(const struct agent_opts *o, struct inputs *in,
+			struct diag_list *dl)
+{
+	int ret = state_read_file(o->config, CFG_MAX_BYTES, &in->text,
+				  &in->len);
+	size_t before;
+
+	if (ret) {
+		diag_add(dl, o->config, 0, 0, "", "cannot read the cluster "
+			 "file: %s; give a readable file of at most %u bytes",
+			 ret == -EFBIG ? "too large" : strerror(-ret),
+			 CFG_MAX_BYTES);
+		return false;
+	}
+	in->cluster = cfg_parse(o->config, in->text, in->len, dl);
+	if (!in->cluster)
+		return false;
+	before = dl->n;
+	in->objects = k8s_load_dir(o->manifests, dl);
+	in->nproblems = rec_problems(dl, before, &in->problems);
+	return in->objects != NULL;
+}
+
+static bool is_lb_node(const struct inputs *in, const char *node)
+{
+	const char **names;
+	size_t n = plan_lb_node_names(in->cluster, in->objects, &names);
+	bool lb = false;
+
+	for (size_t i = 0; i < n && !lb; i++)
+		lb = !strcmp(names[i], node);
+	free(names);
+	return lb;
+}
+
+/* The previous plan's addresses, from the state directory (NULL on a
+ * first start, or when the file is unusable: logged). */
+static struct plan_previous *load_previous(const struct agent *a)
+{
+	char *path = state_path(a->st.dir, STATE_PLAN);
+	struct diag_list dl = {0};
+	struct plan_previous *p = NULL;
+
+	if (!access(path, F_OK)) {
+		p = plan_previous_load(path, &dl);
+		if (!p) {
+			free(log_diags(&dl));
+			log_msg("%s is unusable: planning without the "
+				"previous addresses", path);
+		}
+	}
+	diag_free(&dl);
+	free(path);
+	return p;
+}
+
+static void plan_inputs(struct inputs *in, const struct plan_previous *prev,
+			struct diag_list *dl)
+{
+	in->plan = plan_compute(&(struct plan_input){
+					.cluster = in->cluster,
+					.objects = in->objects,
+					.previous = prev,
+				},
+				dl);
+}
+
+/* Writes the state files that changed: the accepted cluster file and the
+ * plan.  A failure is logged; the next change tries again. */
+static void persist(struct agent *a)
+{
+	char err[512], *json = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (a->saved_cluster_len != a->cur.len || !a->saved_cluster ||
+	    memcmp(a->saved_cluster, a->cur.text, a->cur.len)) {
+		if (state_write(&a->st, STATE_CLUSTER, a->cur.text, a->cur.len,
+				err, sizeof(err))) {
+			log_msg("%s", err);
+		} else {
+			free(a->saved_cluster);
+			a->saved_cluster = xmalloc(a->cur.len + 1);
+			memcpy(a->saved_cluster, a->cur.text, a->cur.len + 1);
+			a->saved_cluster_len = a->cur.len;
+		}
+	}
+	f = open_memstream(&json, &len);
+	if (!f)
+		xalloc_fail();
+	plan_write_json(a->cur.plan, f);
+	fclose(f);
+	if (a->saved_plan && a->saved_plan_len == len &&
+	    !memcmp(a->saved_plan, json, len)) {
+		free(json);
+		return;
+	}
+	if (state_write(&a->st, STATE_PLAN, json, len, err, sizeof(err))) {
+		log_msg("%s", err);
+		free(json);
+		return;
+	}
+	free(a->saved_plan);
+	a->saved_plan = json;
+	a->saved_plan_len = len;
+}
+
+struct changes {
+	size_t added, changed, removed;
+};
+
+static void log_change(const struct rec_event *ev, void *arg)
+{
+	struct changes *n = arg;
+	const struct dp_service *s = ev->svc;
+	char vip[IPV4_STRLEN], what[160];
+
+	snprintf(what, sizeof(what), "service %s/%s %s:%u/%s",
+		 ev->meta->namespace_, ev->meta->name, ipv4_format(s->vip, vip),
+		 s->port, rec_proto_name(s->proto));
+	switch (ev->change) {
+	case REC_ADDED:
+		n->added++;
+		log_msg("%s: programmed, %zu backend%s%s", what, s->nbackends,
+			s->nbackends == 1 ? "" : "s",
+			ev->meta->local ? " (externalTrafficPolicy Local is "
+					  "forwarded as Cluster: Local is not "
+					  "implemented yet)"
+					: "");
+		break;
+	case REC_CHANGED:
+		n->changed++;
+		log_msg("%s: changed, %zu backend%s (was %zu)", what,
+			s->nbackends, s->nbackends == 1 ? "" : "s",
+			ev->was_nbackends);
+		break;
+	case REC_REMOVED:
+		n->removed++;
+		log_msg("%s: removed", what);
+		break;
+	}
+}
+
+/* Programs the data plane with the current set.  On failure the error is
+ * kept for status and the tick retries. */
+static void sync_dp(struct agent *a)
+{
+	char err[512];
+
+	if (dp_sync(a->dp, a->programmed.svcs, a->programmed.n, err,
+		    sizeof(err))) {
+		if (!a->sync_error || strcmp(a->sync_error, err))
+			log_msg("%s; retrying every %d s", err,
+				AGENT_TICK_MS / 1000);
+		free(a->sync_error);
+		a->sync_error = xstrdup(err);
+		return;
+	}
+	if (a->sync_error)
+		log_msg("data plane programmed after an earlier failure");
+	free(a->sync_error);
+	a->sync_error = NULL;
+}
+
+/* Makes next (complete and checked) the current state: logs and programs
+ * the difference, persists, and frees the old state. */
+static struct changes apply(struct agent *a, struct inputs *next)
+{
+	struct changes n = {0};
+	struct rec_set set;
+
+	rec_build(next->plan, &set);
+	if (a->dp)
+		rec_diff(&a->programmed, &set, log_change, &n);
+	rec_free(&a->programmed);
+	inputs_free(&a->cur);
+	a->cur = *next;
+	*next = (struct inputs){0};
+	a->programmed = set;
+	if (a->dp)
+		sync_dp(a);
+	persist(a);
+	return n;
+}
+
+/* Checks that this node is still what the agent started as: its Node,
+ * InternalIP and role (those need a restart), and re-runs the preflight
+ * against the current interface. */
+static bool check_node(struct agent *a, const struct inputs *in,
+		       struct diag_list *dl)
+{
+	const struct k8s_node *node = k8s_node_by_name(in->objects, a->node);
+	char was[IPV4_STRLEN], now[IPV4_STRLEN];
+	struct pf_iface ifc;
+	bool lb;
+
+	if (!node || node->internal_ip != a->node_ip) {
+		diag_add(dl, a->opt->manifests, 0, 0, "",
+			 "Node %s %s; restart the agent to apply that (it "
+			 "keeps serving as %s meanwhile)", a->node,
+			 !node ? "is gone from the manifests"
+			 : !node->internal_ip ? "has no InternalIP any more"
+			 : "has a new InternalIP",
+			 ipv4_format(a->node_ip, was));
+		return false;
+	}
+	lb = is_lb_node(in, a->node);
+	if (lb != a->lb) {
+		diag_add(dl, in->cluster->file, 0, 0, "",
+			 "Node %s (%s) is now %s; restart the agent to apply "
+			 "that", a->node, ipv4_format(a->node_ip, now),
+			 lb ? "an LB node" : "no longer an LB node");
+		return false;
+	}
+	return pf_check(in->cluster, in->text, in->len, node,
+			pf_find_iface(a->node_ip, &ifc) ? NULL : &ifc, a->lb,
+			dl);
+}
+
+static const char *pending_name(unsigned p)
+{
+	return p == (PENDING_CLUSTER | PENDING_MANIFESTS)
+		       ? "cluster file and manifests"
+	       : p == PENDING_CLUSTER ? "cluster file"
+				      : "manifests";
+}
+
+/* Reloads the inputs; applies them only when the cluster file is valid
+ * and allowed, this node unchanged, the preflight passed and the manifests
+ * bring no new problem (SIGHUP accepts those, leaving their objects out,
+ * as a start does). */
+static void reload(struct agent *a, const char *trigger)
+{
+	struct inputs next = {0};
+	struct diag_list dl = {0};
+	struct plan_previous *prev;
+	struct changes n;
+	size_t fresh = 0;
+
+	a->reload_at = time(NULL);
+	a->reload_trigger = trigger;
+	free(a->reload_error);
+	a->reload_error = NULL;
+	if (!read_inputs(a->opt, &next, &dl) ||
+	    !cfg_check_change(a->cur.cluster, next.cluster, &dl) ||
+	    !check_node(a, &next, &dl) ||
+	    ((fresh = rec_new_problems(a->cur.problems, a->cur.nproblems,
+				       next.problems, next.nproblems)) &&
+	     strcmp(trigger, "SIGHUP"))) {
+		if (fresh)
+			log_msg("reload (%s) refused, keeping the last good "
+				"state: %zu new problem%s in the manifests "
+				"(fix them, or send SIGHUP to apply the rest "
+				"without the objects in error)", trigger,
+				fresh, fresh == 1 ? "" : "s");
+		else
+			log_msg("reload (%s) refused, keeping the last good "
+				"state: %zu problem%s", trigger, dl.n,
+				dl.n == 1 ? "" : "s");
+		a->reload_error = log_diags(&dl);
+		if (strlen(a->reload_error) > RELOAD_ERROR_MAX)
+			strcpy(a->reload_error + RELOAD_ERROR_MAX - 4, "...");
+		goto out;
+	}
+	prev = rec_previous(a->cur.plan);
+	plan_inputs(&next, prev, &dl);
+	plan_previous_free(prev);
+	free(log_diags(&dl));
+	n = apply(a, &next);
+	log_msg("reload (%s) applied: %zu service port%s; %zu added, %zu "
+		"changed, %zu removed", trigger, a->programmed.n,
+		a->programmed.n == 1 ? "" : "s", n.added, n.changed,
+		n.removed);
+out:
+	inputs_free(&next);
+	diag_free(&dl);
+}
+
+/* ---- event handlers */
+
+static void on_signal(void *arg, uint32_t events)
+{
+	struct agent *a = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(a->sig_fd, &si, sizeof(si)) == sizeof(si) && !a->stop) {
+		if (si.ssi_signo == SIGHUP) {
+			log_msg("SIGHUP: reloading");
+			reload(a, "SIGHUP");
+			continue;
+		}
+		log_msg("%s: exiting", si.ssi_signo == SIGINT ? "SIGINT"
+							       : "SIGTERM");
+		a->stop = true;
+	}
+}
+
+/* Is name, changed in a watched directory, one the agent reads?  "..data"
+ * is the symlink Kubernetes swaps when a mounted ConfigMap changes. */
+static unsigned relevant(const struct agent *a, const struct inotify_event *e)
+{
+	size_t n = e->len ? strlen(e->name) : 0;
+	bool data = e->len && !strcmp(e->name, "..data");
+	unsigned p = 0;
+
+	if (e->mask & IN_Q_OVERFLOW)
+		return PENDING_CLUSTER | PENDING_MANIFESTS;
+	if (e->wd == a->wd_cfg &&
+	    (!e->len || data || !strcmp(e->name, a->cfg_base)))
+		p |= PENDING_CLUSTER;
+	if (e->wd == a->wd_man &&
+	    (!e->len || data ||
+	     (e->name[0] != '.' &&
+	      ((n > 5 && !strcmp(e->name + n - 5, ".yaml")) ||
+	       (n > 4 && !strcmp(e->name + n - 4, ".yml"))))))
+		p |= PENDING_MANIFESTS;
+	return p;
+}
+
+static void on_inotify(void *arg, uint32_t events)
+{
+	struct agent *a = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	unsigned p = 0;
+	uint64_t now, delay;
+
+	(void)events;
+	for (int i = 0; i < 16; i++) { /* bounded; epoll reports the rest */
+		ssize_t len = read(a->ino_fd, buf, sizeof(buf));
+
+		if (len <= 0)
+			break;
+		for (char *q = buf; q < buf + len;) {
+			const struct inotify_event *e = (const void *)q;
+
+			p |= relevant(a, e);
+			if (e->mask & IN_IGNORED) { /* directory gone */
+				if (e->wd == a->wd_cfg)
+					a->wd_cfg = -1;
+				if (e->wd == a->wd_man)
+					a->wd_man = -1;
+			}
+			q += sizeof(*e) + e->len;
+		}
+	}
+	if (!p)
+		return;
+	now = mono_ms();
+	if (!a->pending)
+		a->pending_since_ms = now;
+	a->pending |= p;
+	/* Wait for AGENT_DEBOUNCE_MS of quiet, at most until
+	 * AGENT_DEBOUNCE_MAX_MS after the first change. */
+	delay = a->pending_since_ms + AGENT_DEBOUNCE_MAX_MS > now
+			? a->pending_since_ms + AGENT_DEBOUNCE_MAX_MS - now
+			: 1;
+	if (delay > AGENT_DEBOUNCE_MS)
+		delay = AGENT_DEBOUNCE_MS;
+	loop_timer_arm(a->debounce_fd, delay, 0);
+}
+
+static void on_debounce(void *arg, uint32_t events)
+{
+	struct agent *a = arg;
+	unsigned p = a->pending;
+
+	(void)events;
+	loop_timer_read(a->debounce_fd);
+	a->pending = 0;
+	if (p)
+		reload(a, pending_name(p));
+}
+
+#define WATCH_MASK                                                        \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |       \
+	 IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+/* Adds the watches that are missing; returns the PENDING_* bits of those
+ * added again after their directory had gone. */
+static unsigned watch(struct agent *a, bool again)
+{
+	unsigned p = 0;
+
+	if (a->wd_cfg < 0 &&
+	    (a->wd_cfg = inotify_add_watch(a->ino_fd, a->cfg_dir,
+					   WATCH_MASK)) >= 0)
+		p |= PENDING_CLUSTER;
+	if (a->wd_man < 0 &&
+	    (a->wd_man = inotify_add_watch(a->ino_fd, a->opt->manifests,
+					   WATCH_MASK)) >= 0)
+		p |= PENDING_MANIFESTS;
+	if (again && p)
+		log_msg("watching the %s again", pending_name(p));
+	return p;
+}
+
+static void on_tick(void *arg, uint32_t events)
+{
+	struct agent *a = arg;
+	struct timespec ts;
+	unsigned p;
+
+	(void)events;
+	loop_timer_read(a->tick_fd);
+	status_tick(a->status);
+	if (a->dp) {
+		long freed;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		freed = dp_gc(a->dp, (uint64_t)ts.tv_sec * 1000000000ull +
+					     (uint64_t)ts.tv_nsec);
+		if (freed > 0)
+			log_msg("gc: %ld expired flow%s freed", freed,
+				freed == 1 ? "" : "s");
+		if (a->sync_error)
+			sync_dp(a);
+	}
+	p = watch(a, true);
+	if (p)
+		reload(a, pending_name(p));
+}
+
+/* Walking the flow table costs up to its size in syscalls: status counts
+ * at most once a second. */
+static long flows(struct agent *a)
+{
+	uint64_t now = mono_ms();
+
+	if (!a->flows_at_ms || now - a->flows_at_ms >= 1000) {
+		a->flows = dp_flows(a->dp);
+		a->flows_at_ms = now;
+	}
+	return a->flows;
+}
+
+static void status_render(void *arg, FILE *out)
+{
+	struct agent *a = arg;
+	uint64_t counters[LB_C_MAX];
+	bool have = a->dp && !dp_counters(a->dp, counters);
+
+	report_write_json(
+		&(struct report){
+			.node = a->node,
+			.role = a->lb ? "lb" : "worker",
+			.ifname = a->ifc.name,
+			.tunnel_ifname = a->dp ? a->opt->tunnel_if : NULL,
+			.mode = cfg_forward_mode_name(a->cur.cluster->forward_mode),
+			.hook = a->dp ? (a->opt->use_tc ? "tc" : "xdp") : NULL,
+			.node_ip = a->node_ip,
+			.pid = (long)getpid(),
+			.started = a->started,
+			.reload_at = a->reload_at,
+			.reload_trigger = a->reload_trigger,
+			.reload_error = a->reload_error,
+			.sync_error = a->sync_error,
+			.plan = a->cur.plan,
+			.programmed = a->dp ? &a->programmed : NULL,
+			.counters = have ? counters : NULL,
+			.flows = a->dp ? flows(a) : -1,
+		},
+		out);
+}
+
+/* ---- start-up */
+
+/* Prints a start-up failure ("bmlb agent: ...") and returns -1. */
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("bmlb agent: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+static int fail_diags(struct diag_list *dl, const char *what)
+{
+	diag_print(dl, stderr);
+	return fail("%zu problem%s %s; the agent did not start", dl->n,
+		    dl->n == 1 ? "" : "s", what);
+}
+
+/* The node's entry in the manifests, or NULL (reported). */
+static const struct k8s_node *find_node(const struct agent_opts *o,
+					const struct k8s_objects *objs)
+{
+	const struct k8s_node *n = k8s_node_by_name(objs, o->node);
+	char names[512] = "";
+
+	if (n && n->internal_ip)
+		return n;
+	if (n) {
+		fail("Node %s has no InternalIP in status.addresses; the agent "
+		     "serves the interface holding it", o->node);
+		return NULL;
+	}
+	for (size_t i = 0; i < objs->nnodes; i++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names),
+			 "%s%s", i ? ", " : "", objs->nodes[i].name);
+	fail("no Node named '%s' in the manifests of %s; --node takes a "
+	     "Node's metadata.name (Nodes: %s)", o->node, o->manifests,
+	     objs->nnodes ? names : "none");
+	return NULL;
+}
+
+/* Checks this cluster file against the one the state directory recorded
+ * (SPEC.md §2: the forwarding mode and pools are fixed at creation).
+ * Nothing is recorded yet on a first start. */
+static int check_created(struct agent *a, const struct cfg_cluster *now)
+{
+	char *path = state_path(a->st.dir, STATE_CLUSTER), *text = NULL;
+	struct diag_list dl = {0};
+	struct cfg_cluster *was = NULL;
+	size_t len = 0;
+	int ret = state_read_file(path, CFG_MAX_BYTES, &text, &len);
+
+	if (ret == -ENOENT) {
+		ret = 0;
+		goto out;
+	}
+	if (ret) {
+		ret = fail("cannot read %s: %s", path, strerror(-ret));
+		goto out;
+	}
+	was = cfg_parse(path, text, len, &dl);
+	if (!was) {
+		diag_print(&dl, stderr);
+		ret = fail("%s, the cluster file this node's agent accepted "
+			   "last, is not valid any more; it records the "
+			   "forwarding mode and pools the cluster was created "
+			   "with: fix it, or remove it to accept the current "
+			   "file as is", path);
+		goto out;
+	}
+	if (!cfg_check_change(was, now, &dl)) {
+		diag_print(&dl, stderr);
+		ret = fail("%zu change%s refused against %s (what the cluster "
+			   "was created with); nothing was changed",
+			   dl.n, dl.n == 1 ? "" : "s", path);
+		goto out;
+	}
+	a->saved_cluster = text;
+	a->saved_cluster_len = len;
+	text = NULL;
+out:
+	cfg_free(was);
+	free(text);
+	free(path);
+	diag_free(&dl);
+	return ret;
+}
+
+/* SNAT ports must not collide with the node's own connections. */
+static int check_snat_ports(const struct agent_opts *o)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned lo, hi;
+	int n = f ? fscanf(f, "%u %u", &lo, &hi) : 0;
+
+	if (f)
+		fclose(f);
+	if (n != 2 || o->snat_max < lo || o->snat_min > hi)
+		return 0;
+	return fail("--snat-ports %u-%u overlaps the node's ephemeral ports "
+		    "%u-%u (net.ipv4.ip_local_port_range); choose ports "
+		    "outside it, or narrow that range", o->snat_min,
+		    o->snat_max, lo, hi);
+}
+
+/* The BPF directory must be on a bpffs (its nearest existing ancestor,
+ * since the data plane creates it). */
+static int check_bpffs(const char *dir)
+{
+	char *p = xstrdup(dir);
+	struct statfs sf;
+	int ret = 0;
+
+	while (statfs(p, &sf) < 0) {
+		char *slash = strrchr(p, '/');
+
+		if (errno != ENOENT || !slash || slash == p) {
+			ret = fail("cannot use --bpf-dir %s: %s", dir,
+				   strerror(errno));
+			goto out;
+		}
+		*slash = '\0';
+	}
+	if (sf.f_type != BPF_FS_MAGIC)
+		ret = fail("--bpf-dir %s is not on a bpffs, so the data plane "
+			   "could not outlive the agent; mount one (mount -t "
+			   "bpf bpf DIR) and give a directory in it", dir);
+out:
+	free(p);
+	return ret;
+}
+
+/* libbpf's warnings, as agent log lines. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt,
+		      va_list ap)
+{
+	char buf[512];
+	size_t n;
+
+	if (level != LIBBPF_WARN)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	log_msg("libbpf: %s", buf);
+	return 0;
+}
+
+static int open_dp(struct agent *a)
+{
+	const struct agent_opts *o = a->opt;
+	struct dp_config c;
+	char err[512];
+
+	if (check_snat_ports(o) || check_bpffs(o->bpf_dir))
+		return -1;
+	dp_config_defaults(&c);
+	c.ifname = a->ifc.name;
+	c.tunnel_ifname = o->tunnel_if;
+	c.node_ip = a->node_ip;
+	c.snat_min = o->snat_min;
+	c.snat_max = o->snat_max;
+	c.pin_dir = o->bpf_dir;
+	c.use_tc = o->use_tc;
+	snprintf(err, sizeof(err), "%s/v%d/lb_services", o->bpf_dir,
+		 LB_MAPS_VERSION);
+	a->took_over = !access(err, F_OK);
+	libbpf_set_print(libbpf_log);
+	if (dp_open(&c, &a->dp, err, sizeof(err)))
+		return fail("%s", err);
+	return 0;
+}
+
+static int setup_loop(struct agent *a)
+{
+	char *copy = xstrdup(a->opt->config);
+	sigset_t set;
+
+	a->cfg_dir = xstrdup(dirname(copy));
+	free(copy);
+	copy = xstrdup(a->opt->config);
+	a->cfg_base = xstrdup(basename(copy));
+	free(copy);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (a->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    (a->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
+	    (a->debounce_fd = loop_timer_new()) < 0 ||
+	    (a->tick_fd = loop_timer_new()) < 0 ||
+	    !(a->loop = loop_new()))
+		return fail("couldn't set up the event loop: %s",
+			    strerror(errno));
+	watch(a, false);
+	if (a->wd_cfg < 0 || a->wd_man < 0)
+		return fail("couldn't watch %s: %s",
+			    a->wd_cfg < 0 ? a->cfg_dir : a->opt->manifests,
+			    strerror(errno));
+	if (loop_add(a->loop, a->sig_fd, EPOLLIN, on_signal, a) ||
+	    loop_add(a->loop, a->ino_fd, EPOLLIN, on_inotify, a) ||
+	    loop_add(a->loop, a->debounce_fd, EPOLLIN, on_debounce, a) ||
+	    loop_add(a->loop, a->tick_fd, EPOLLIN, on_tick, a) ||
+	    loop_timer_arm(a->tick_fd, AGENT_TICK_MS, AGENT_TICK_MS))
+		return fail("couldn't set up the event loop");
+	return 0;
+}
+
+/* Service ports programmed on VIPs the plan gives this node. */
+static size_t owned_ports(const struct agent *a)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->programmed.n; i++)
+		n += a->programmed.meta[i].owner &&
+		     !strcmp(a->programmed.meta[i].owner, a->node);
+	return n;
+}
+
+static int start(struct agent *a)
+{
+	const struct agent_opts *o = a->opt;
+	const struct k8s_node *node;
+	struct plan_previous *prev;
+	struct inputs in = {0};
+	struct diag_list dl = {0};
+	char err[512], *path;
+	int ret;
+
+	path = o->key_file ? xstrdup(o->key_file)
+			   : state_path(o->state_dir, STATE_KEY);
+	ret = key_load(path, &a->key, err, sizeof(err));
+	free(path);
+	if (ret)
+		return fail("%s%s", err, o->key_file ? "" : " (looked there "
+			    "because --key-file was not given)");
+	ret = -1;
+	if (!read_inputs(o, &in, &dl)) {
+		fail_diags(&dl, "found");
+		goto out;
+	}
+	if (!(node = find_node(o, in.objects)))
+		goto out;
+	a->node_ip = node->internal_ip;
+	a->lb = is_lb_node(&in, a->node);
+	ret = pf_find_iface(a->node_ip, &a->ifc);
+	if (ret && ret != -ENOENT) {
+		ret = fail("couldn't list the interfaces: %s", strerror(-ret));
+		goto out;
+	}
+	if (!pf_check(in.cluster, in.text, in.len, node, ret ? NULL : &a->ifc,
+		      a->lb, &dl)) {
+		ret = fail_diags(&dl, "in the preflight");
+		goto out;
+	}
+	if ((ret = state_open(&a->st, o->state_dir, err, sizeof(err)))) {
+		ret = fail("%s", err);
+		goto out;
+	}
+	if ((ret = check_created(a, in.cluster)))
+		goto out;
+	if (in.cluster->forward_mode != CFG_FORWARD_SNAT) {
+		ret = fail("forwardMode %s is not implemented by this agent "
+			   "yet; only snat is",
+			   cfg_forward_mode_name(in.cluster->forward_mode));
+		goto out;
+	}
+	if (a->key.others_can_read)
+		log_msg("warning: the key file can be read by other users; "
+			"chmod 600 it");
+	if ((ret = setup_loop(a)) || (a->lb && (ret = open_dp(a))))
+		goto out;
+
+	prev = load_previous(a);
+	plan_inputs(&in, prev, &dl);
+	plan_previous_free(prev);
+	a->started = time(NULL);
+	log_msg("started: node %s, interface %s (%s/%d), role %s, mode snat, "
+		"%s", a->node, a->ifc.name, ipv4_format(a->node_ip, err),
+		a->ifc.prefix, a->lb ? "lb" : "worker",
+		!a->dp ? "no data plane (a worker needs none in snat mode)"
+		: a->took_over ? (o->use_tc ? "hook tc, took over the pinned "
+					      "data plane"
+					    : "hook xdp, took over the pinned "
+					      "data plane")
+		: o->use_tc ? "hook tc" : "hook xdp");
+	free(log_diags(&dl));
+	apply(a, &in);
+	log_msg("%zu service port%s %s, %zu on VIPs this node owns",
+		a->programmed.n, a->programmed.n == 1 ? "" : "s",
+		a->dp ? "programmed" : "planned", owned_ports(a));
+	path = state_path(a->st.dir, STATE_SOCKET);
+	ret = status_open(a->loop, path, status_render, a, &a->status, err,
+			  sizeof(err));
+	free(path);
+	if (ret)
+		ret = fail("%s", err);
+out:
+	inputs_free(&in);
+	diag_free(&dl);
+	return ret;
+}
+
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static void agent_free(struct agent *a)
+{
+	status_close(a->status);
+	dp_close(a->dp); /* stays attached, maps stay pinned */
+	if (a->loop)
+		loop_free(a->loop);
+	close_fd(a->sig_fd);
+	close_fd(a->ino_fd);
+	close_fd(a->debounce_fd);
+	close_fd(a->tick_fd);
+	state_close(&a->st);
+	rec_free(&a->programmed);
+	inputs_free(&a->cur);
+	key_free(&a->key);
+	free(a->saved_cluster);
+	free(a->saved_plan);
+	free(a->reload_error);
+	free(a->sync_error);
+	free(a->cfg_dir);
+	free(a->cfg_base);
+}
+
+int agent_run(const struct agent_opts *o)
+{
+	struct agent a = {
+		.opt = o,
+		.node = o->node,
+		.sig_fd = -1, .ino_fd = -1, .debounce_fd = -1, .tick_fd = -1,
+		.wd_cfg = -1, .wd_man = -1,
+		.st = {.dir_fd = -1, .lock_fd = -1},
+	};
+	int ret;
+
+	log_set_node(o->node);
+	ret = start(&a);
+	if (!ret) {
+		ret = loop_run(a.loop, &a.stop);
+		if (ret)
+			log_msg("event loop failed: %s", strerror(-ret));
+		if (a.dp)
+			log_msg("exiting; the data plane stays attached to %s "
+				"and its maps pinned in %s, for the next agent "
+				"to take over", a.ifc.name, o->bpf_dir);
+		else
+			log_msg("exiting");
+	}
+	agent_free(&a);
+	return ret ? -1 : 0;
+}

@@ -1,0 +1,232 @@
+/* reconcile: plan -> service ports for dp_sync, and their differences (see
+ * reconcile.h).  Cost: O(P log P) for P service ports, plus their
+ * backends. */
+#include "agent/reconcile.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/xalloc.h"
+
+static int key_cmp(const struct dp_service *a, const struct dp_service *b)
+{
+	if (a->vip != b->vip)
+		return a->vip < b->vip ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return (int)a->proto - (int)b->proto;
+}
+
+/* Sorting svcs and meta together: sort an index, then permute. */
+static int idx_cmp(const void *a, const void *b, void *arg)
+{
+	const struct dp_service *v = arg;
+
+	return key_cmp(&v[*(const size_t *)a], &v[*(const size_t *)b]);
+}
+
+static void sort_set(struct rec_set *s)
+{
+	size_t *idx = xcalloc(s->n, sizeof(*idx));
+	struct dp_service *svcs = xcalloc(s->n, sizeof(*svcs));
+	struct rec_meta *meta = xcalloc(s->n, sizeof(*meta));
+
+	for (size_t i = 0; i < s->n; i++)
+		idx[i] = i;
+	qsort_r(idx, s->n, sizeof(*idx), idx_cmp, s->svcs);
+	for (size_t i = 0; i < s->n; i++) {
+		svcs[i] = s->svcs[idx[i]];
+		meta[i] = s->meta[idx[i]];
+	}
+	free(s->svcs);
+	free(s->meta);
+	free(idx);
+	s->svcs = svcs;
+	s->meta = meta;
+}
+
+void rec_build(const struct plan *p, struct rec_set *out)
+{
+	size_t nports = 0, nbackends = 0, k = 0, b = 0;
+
+	*out = (struct rec_set){0};
+	for (size_t i = 0; i < p->n; i++) {
+		if (!p->services[i].vip)
+			continue;
+		nports += p->services[i].nports;
+		for (size_t j = 0; j < p->services[i].nports; j++)
+			nbackends += p->services[i].ports[j].nbackends;
+	}
+	if (!nports)
+		return;
+	out->svcs = xcalloc(nports, sizeof(*out->svcs));
+	out->meta = xcalloc(nports, sizeof(*out->meta));
+	out->backends = xcalloc(nbackends ? nbackends : 1,
+				sizeof(*out->backends));
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_service *ps = &p->services[i];
+
+		if (!ps->vip)
+			continue;
+		for (size_t j = 0; j < ps->nports; j++) {
+			const struct plan_port *pp = &ps->ports[j];
+
+			out->svcs[k] = (struct dp_service){
+				.vip = ps->vip,
+				.port = pp->spec->port,
+				.proto = pp->spec->protocol == K8S_UDP
+						 ? IPPROTO_UDP
+						 : IPPROTO_TCP,
+				.backends = &out->backends[b],
+				.nbackends = pp->nbackends,
+			};
+			out->meta[k++] = (struct rec_meta){
+				.namespace_ = ps->svc->namespace_,
+				.name = ps->svc->name,
+				.owner = ps->owner,
+				.local = ps->svc->local,
+			};
+			/* plan backends are sorted by (ip, port) and unique */
+			for (size_t e = 0; e < pp->nbackends; e++)
+				out->backends[b++] = (struct dp_backend){
+					.ip = pp->backends[e].ip,
+					.port = pp->backends[e].port};
+		}
+	}
+	out->n = k;
+	sort_set(out);
+}
+
+void rec_free(struct rec_set *s)
+{
+	free(s->svcs);
+	free(s->meta);
+	free(s->backends);
+	*s = (struct rec_set){0};
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_port(const struct rec_set *a, size_t i,
+		      const struct rec_set *b, size_t j)
+{
+	const struct dp_service *x = &a->svcs[i], *y = &b->svcs[j];
+
+	return x->nbackends == y->nbackends &&
+	       a->meta[i].local == b->meta[j].local &&
+	       str_eq(a->meta[i].namespace_, b->meta[j].namespace_) &&
+	       str_eq(a->meta[i].name, b->meta[j].name) &&
+	       (!x->nbackends ||
+		!memcmp(x->backends, y->backends,
+			x->nbackends * sizeof(*x->backends)));
+}
+
+void rec_diff(const struct rec_set *old, const struct rec_set *next,
+	      void (*fn)(const struct rec_event *ev, void *arg), void *arg)
+{
+	size_t i = 0, j = 0;
+
+	while (i < old->n || j < next->n) {
+		int c = i == old->n    ? 1
+			: j == next->n ? -1
+				       : key_cmp(&old->svcs[i], &next->svcs[j]);
+		struct rec_event ev;
+
+		if (c < 0) {
+			ev = (struct rec_event){REC_REMOVED, &old->svcs[i],
+						&old->meta[i], 0};
+			i++;
+		} else if (c > 0) {
+			ev = (struct rec_event){REC_ADDED, &next->svcs[j],
+						&next->meta[j], 0};
+			j++;
+		} else if (!same_port(old, i, next, j)) {
+			ev = (struct rec_event){REC_CHANGED, &next->svcs[j],
+						&next->meta[j],
+						old->svcs[i].nbackends};
+			i++, j++;
+		} else {
+			i++, j++;
+			continue;
+		}
+		fn(&ev, arg);
+	}
+}
+
+struct plan_previous *rec_previous(const struct plan *p)
+{
+	struct plan_previous *prev = xcalloc(1, sizeof(*prev));
+	size_t cap = 0;
+
+	/* plan services are sorted by (namespace, name), as held must be */
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_service *ps = &p->services[i];
+		struct plan_held *h;
+
+		if (!ps->vip)
+			continue;
+		h = xpush(&prev->held, &prev->n, &cap, sizeof(*h));
+		h->namespace_ = xstrdup(ps->svc->namespace_);
+		h->name = xstrdup(ps->svc->name);
+		h->vip = ps->vip;
+	}
+	return prev;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t rec_problems(const struct diag_list *dl, size_t from, char ***out)
+{
+	size_t n = 0, k = 0;
+
+	*out = xcalloc(dl->n > from ? dl->n - from : 1, sizeof(**out));
+	for (size_t i = from; i < dl->n; i++) {
+		const struct diag *d = &dl->v[i];
+		size_t len = strlen(d->file) + strlen(d->path) +
+			     strlen(d->msg) + 3;
+
+		(*out)[n] = xmalloc(len);
+		snprintf((*out)[n++], len, "%s\n%s\n%s", d->file, d->path,
+			 d->msg);
+	}
+	if (n)
+		qsort(*out, n, sizeof(**out), str_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (k && !strcmp((*out)[k - 1], (*out)[i]))
+			free((*out)[i]);
+		else
+			(*out)[k++] = (*out)[i];
+	}
+	return k;
+}
+
+void rec_problems_free(char **keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+size_t rec_new_problems(char *const *prev, size_t nprev, char *const *next,
+			size_t nnext)
+{
+	size_t fresh = 0;
+
+	for (size_t i = 0; i < nnext; i++)
+		fresh += !nprev || !bsearch(&next[i], prev, nprev,
+					    sizeof(*prev), str_cmp);
+	return fresh;
+}
+
+const char *rec_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "UDP" : "TCP";
+}

@@ -1,0 +1,52 @@
+/* report: what the agent tells `bmlb status`, as one JSON object.
+ * Pure: the agent fills a struct report, this writes it.  The shape:
+ *
+ *   {"node":"lb-1","role":"lb","interface":"eth0","address":"198.18.0.11",
+ *    "tunnelInterface":null,"mode":"snat","hook":"xdp","dataplane":true,
+ *    "pid":42,"startedAt":"2026-11-24T08:00:00Z",
+ *    "lastReload":{"at":"...","trigger":"manifests","ok":true,
+ *                  "error":null},                    (null: none yet)
+ *    "syncError":null,
+ *    "vipsOwned":["198.18.0.101"],
+ *    "programmed":[{"namespace":"default","name":"web",
+ *                   "vip":"198.18.0.101","port":80,"protocol":"TCP",
+ *                   "owner":"lb-1","local":false,
+ *                   "backends":["198.19.21.5:8080"]}],
+ *    "unallocated":[{"namespace":"default","name":"x","reason":"..."}],
+ *    "counters":{"packets":0,...},                   (null: no data plane)
+ *    "flows":0}                                      (null: no data plane)
+ *
+ * "programmed" lists the service ports the data plane holds (every VIP's,
+ * not only the owned ones); counters are named after enum lb_counter. */
+#ifndef BMLB_AGENT_REPORT_H
+#define BMLB_AGENT_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "agent/reconcile.h"
+#include "bpf/lb.h"
+
+/* JSON names of enum lb_counter, indexed by it. */
+extern const char *const report_counter_names[LB_C_MAX];
+
+struct report {
+	const char *node, *role, *ifname, *tunnel_ifname, *mode, *hook;
+	uint32_t node_ip;
+	long pid;
+	time_t started;
+	time_t reload_at; /* 0: no reload yet */
+	const char *reload_trigger;
+	const char *reload_error; /* NULL: the reload was applied */
+	const char *sync_error;   /* NULL: the data plane holds the plan */
+	const struct plan *plan;
+	const struct rec_set *programmed; /* NULL: no data plane */
+	const uint64_t *counters;         /* LB_C_MAX; NULL: none */
+	long flows;                       /* < 0: none */
+};
+
+void report_write_json(const struct report *r, FILE *out);
+
+#endif

@@ -1,0 +1,180 @@
+/* agent: `bmlb agent --config FILE --manifests DIR --node NAME ...`
+ * (SPEC.md §8): parses the flags; src/agent runs the node agent. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "cmd/cmd.h"
+
+static const char help[] =
+	"usage: bmlb agent --config CLUSTER_FILE --manifests DIR --node NAME\n"
+	"                  [--state-dir DIR] [--bpf-dir DIR] [--key-file FILE]\n"
+	"                  [--peer-port PORT] [--hook xdp|tc]\n"
+	"                  [--tunnel-if NAME] [--snat-ports MIN-MAX]\n"
+	"\n"
+	"The node agent.  Runs in the foreground until SIGTERM or SIGINT and\n"
+	"logs one line per event to stderr.  It plans from the cluster file\n"
+	"and the manifests as `bmlb plan` does and, on an LB node, programs\n"
+	"every VIP's service ports into the BPF data plane on the interface\n"
+	"that holds the Node's InternalIP (SNAT mode).  Changes to the cluster\n"
+	"file or the manifests take effect within a second; an invalid change\n"
+	"is logged and refused, and the last good state keeps running.  SIGHUP\n"
+	"reloads at once.  `bmlb status` asks the running agent what it has.\n"
+	"\n"
+	"Exiting leaves the data plane attached and its maps pinned in the BPF\n"
+	"directory: established connections keep flowing, and the next agent\n"
+	"started with the same --bpf-dir takes the running data plane over.\n"
+	"\n"
+	"Options:\n"
+	"  -c, --config FILE       the cluster file (kind: Cluster)\n"
+	"  -m, --manifests DIR     Node, Service and EndpointSlice manifests\n"
+	"  -n, --node NAME         this node: a Node manifest's metadata.name\n"
+	"  -s, --state-dir DIR     what survives restarts (the accepted cluster\n"
+	"                          file, the last plan) and the status socket\n"
+	"                          (default " AGENT_STATE_DIR ")\n"
+	"  -b, --bpf-dir DIR       pinned maps and links, on a bpffs; created\n"
+	"                          if missing (default " AGENT_BPF_DIR ")\n"
+	"  -k, --key-file FILE     the cluster's shared secret: its first line,\n"
+	"                          at least 32 characters (openssl rand -hex\n"
+	"                          32); default STATE_DIR/key\n"
+	"  -p, --peer-port PORT    UDP port of peer messages (default 7946)\n"
+	"      --hook xdp|tc       the data plane's entry on the interface:\n"
+	"                          XDP (default) or tc ingress\n"
+	"      --tunnel-if NAME    also attach tc ingress to this interface,\n"
+	"                          where replies arrive over a VXLAN pod network\n"
+	"      --snat-ports MIN-MAX\n"
+	"                          source ports of translated flows, outside the\n"
+	"                          node's ephemeral ports (default 61000-65535)\n"
+	"  -h, --help              show this help\n"
+	"\n"
+	"Exit status: 0 after SIGTERM or SIGINT; 1 when it cannot start\n"
+	"(invalid cluster file, unknown node, failed preflight, missing or\n"
+	"short key, a change refused against what the cluster was created\n"
+	"with); 2 usage error.\n"
+	"\n"
+	"Example:\n"
+	"  bmlb agent --config /etc/bmlb/cluster.yaml \\\n"
+	"             --manifests /etc/bmlb/manifests --node lb-1\n";
+
+/* A decimal number in [min, max], nothing else. */
+static bool parse_u16(const char *s, unsigned min, unsigned max, uint16_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+static bool parse_range(const char *s, uint16_t *min, uint16_t *max)
+{
+	char buf[16], *dash;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (!dash)
+		return false;
+	*dash = '\0';
+	return parse_u16(buf, 1024, 65535, min) &&
+	       parse_u16(dash + 1, 1024, 65535, max) && *min <= *max;
+}
+
+int cmd_agent(int argc, char **argv)
+{
+	enum { OPT_HOOK = 256, OPT_TUNNEL, OPT_SNAT };
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"manifests", required_argument, NULL, 'm'},
+		{"node", required_argument, NULL, 'n'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"bpf-dir", required_argument, NULL, 'b'},
+		{"key-file", required_argument, NULL, 'k'},
+		{"peer-port", required_argument, NULL, 'p'},
+		{"hook", required_argument, NULL, OPT_HOOK},
+		{"tunnel-if", required_argument, NULL, OPT_TUNNEL},
+		{"snat-ports", required_argument, NULL, OPT_SNAT},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct agent_opts o = {
+		.state_dir = AGENT_STATE_DIR,
+		.bpf_dir = AGENT_BPF_DIR,
+		.peer_port = AGENT_PEER_PORT,
+		.snat_min = 61000,
+		.snat_max = 65535,
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:m:n:s:b:k:p:h", opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			o.config = optarg;
+			break;
+		case 'm':
+			o.manifests = optarg;
+			break;
+		case 'n':
+			o.node = optarg;
+			break;
+		case 's':
+			o.state_dir = optarg;
+			break;
+		case 'b':
+			o.bpf_dir = optarg;
+			break;
+		case 'k':
+			o.key_file = optarg;
+			break;
+		case 'p':
+			if (!parse_u16(optarg, 1, 65535, &o.peer_port))
+				return cmd_usage_error("agent", "--peer-port "
+						       "'%s': give a port "
+						       "1..65535", optarg);
+			break;
+		case OPT_HOOK:
+			if (strcmp(optarg, "xdp") && strcmp(optarg, "tc"))
+				return cmd_usage_error("agent", "--hook '%s': "
+						       "give xdp or tc",
+						       optarg);
+			o.use_tc = !strcmp(optarg, "tc");
+			break;
+		case OPT_TUNNEL:
+			o.tunnel_if = optarg;
+			break;
+		case OPT_SNAT:
+			if (!parse_range(optarg, &o.snat_min, &o.snat_max))
+				return cmd_usage_error(
+					"agent", "--snat-ports '%s': give "
+					"MIN-MAX, 1024 <= MIN <= MAX <= 65535",
+					optarg);
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return EXIT_OK;
+		default:
+			return cmd_usage_error("agent", NULL);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error("agent", "unexpected argument '%s'",
+				       argv[optind]);
+	if (!o.config || !o.manifests || !o.node)
+		return cmd_usage_error("agent", "--config, --manifests and "
+				       "--node are required");
+	if (!cmd_check_readable("agent", "cluster file", o.config, 0) ||
+	    !cmd_check_readable("agent", "manifests directory", o.manifests,
+				1))
+		return EXIT_USAGE;
+	return agent_run(&o) ? EXIT_INVALID : EXIT_OK;
+}
