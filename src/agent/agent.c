@@ -456,7 +456,8 @@ static unsigned relevant(const struct agent *a, const struct inotify_event *e)
 static void on_inotify(void *arg, uint32_t events)
 {
 	struct agent *a = arg;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
 	unsigned p = 0;
 	uint64_t now, delay;
 
@@ -572,6 +573,7 @@ static long flows(struct agent *a)
 static void status_render(void *arg, FILE *out)
 {
 	struct agent *a = arg;
+	enum cfg_forward_mode mode = a->cur.cluster->forward_mode;
 	uint64_t counters[LB_C_MAX];
 	bool have = a->dp && !dp_counters(a->dp, counters);
 
@@ -581,7 +583,7 @@ static void status_render(void *arg, FILE *out)
 			.role = a->lb ? "lb" : "worker",
 			.ifname = a->ifc.name,
 			.tunnel_ifname = a->dp ? a->opt->tunnel_if : NULL,
-			.mode = cfg_forward_mode_name(a->cur.cluster->forward_mode),
+			.mode = cfg_forward_mode_name(mode),
 			.hook = a->dp ? (a->opt->use_tc ? "tc" : "xdp") : NULL,
 			.node_ip = a->node_ip,
 			.pid = (long)getpid(),
@@ -748,7 +750,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 	n = strlen(buf);
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';
-	log_msg("libbpf: %s", buf);
+	log_msg("%s", buf); /* libbpf starts its lines with "libbpf: " */
 	return 0;
 }
 
@@ -876,7 +878,19 @@ static int start(struct agent *a)
 	if (a->key.others_can_read)
 		log_msg("warning: the key file can be read by other users; "
 			"chmod 600 it");
-	if ((ret = setup_loop(a)) || (a->lb && (ret = open_dp(a))))
+	if ((ret = setup_loop(a)))
+		goto out;
+	/* Listening now, answering once the loop runs: a client that
+	 * connects during the start gets the state it ends with. */
+	path = state_path(a->st.dir, STATE_SOCKET);
+	ret = status_open(a->loop, path, status_render, a, &a->status, err,
+			  sizeof(err));
+	free(path);
+	if (ret) {
+		ret = fail("%s", err);
+		goto out;
+	}
+	if (a->lb && (ret = open_dp(a)))
 		goto out;
 
 	prev = load_previous(a);
@@ -897,12 +911,6 @@ static int start(struct agent *a)
 	log_msg("%zu service port%s %s, %zu on VIPs this node owns",
 		a->programmed.n, a->programmed.n == 1 ? "" : "s",
 		a->dp ? "programmed" : "planned", owned_ports(a));
-	path = state_path(a->st.dir, STATE_SOCKET);
-	ret = status_open(a->loop, path, status_render, a, &a->status, err,
-			  sizeof(err));
-	free(path);
-	if (ret)
-		ret = fail("%s", err);
 out:
 	inputs_free(&in);
 	diag_free(&dl);

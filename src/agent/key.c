@@ -41,10 +41,10 @@ int key_load(const char *path, struct key *out, char *err, size_t errlen)
 	int ret = state_read_file(path, KEY_FILE_MAX, &text, &len);
 
 	if (ret) {
-		snprintf(err, errlen, "cannot read the key file %s: %s; %s",
-			 path, ret == -EFBIG ? "too large" : strerror(-ret),
-			 "write the cluster's shared secret there (openssl rand "
-			 "-hex 32 > FILE) or give --key-file");
+		snprintf(err, errlen, "cannot read the key file %s: %s; write "
+			 "the cluster's shared secret there (openssl rand -hex "
+			 "32 > FILE) or give --key-file", path,
+			 ret == -EFBIG ? "too large" : strerror(-ret));
 		return ret;
 	}
 	ret = key_parse(text, len, out, why, sizeof(why)) ? 0 : -EINVAL;

@@ -144,13 +144,12 @@ bool pf_check(const struct cfg_cluster *c, const char *text, size_t len,
 			if ((rg->first & mask) == (ifc->addr & mask) &&
 			    (rg->last & mask) == (ifc->addr & mask))
 				continue;
-			snprintf(path, sizeof(path),
-				 "spec.loadBalancer.addressPools[%zu].addresses",
-				 p);
+			snprintf(path, sizeof(path), "spec.loadBalancer."
+				 "addressPools[%zu].addresses", p);
 			diag_add(dl, c->file, pool->addresses_line,
 				 pool->addresses_col, path,
-				 "addresses %s-%s of pool \"%s\" are not all in "
-				 "%s; a pool's addresses must be on the LB "
+				 "addresses %s-%s of pool \"%s\" are not all "
+				 "in %s; a pool's addresses must be on the LB "
 				 "nodes' subnet", ipv4_format(rg->first, ip),
 				 ipv4_format(rg->last, last), pool->name,
 				 subnet);

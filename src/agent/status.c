@@ -91,9 +91,9 @@ static void serve(struct status_srv *s, int fd)
 				c = &s->clients[i];
 	}
 	if (c && !loop_add(s->loop, fd, EPOLLOUT, on_writable, c)) {
-		*c = (struct client){.fd = fd, .buf = buf, .len = len,
-				     .off = off, .srv = s,
-				     .deadline_ms = now_ms() + STATUS_TIMEOUT_MS};
+		*c = (struct client){
+			.fd = fd, .buf = buf, .len = len, .off = off, .srv = s,
+			.deadline_ms = now_ms() + STATUS_TIMEOUT_MS};
 		return;
 	}
 	close(fd); /* done, or no room to wait for this client */

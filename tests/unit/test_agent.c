@@ -544,10 +544,12 @@ static void test_report(void **state)
 		 owner);
 	assert_non_null(strstr(json, want));
 	assert_non_null(strstr(json, "\"dataplane\":true"));
-	assert_non_null(strstr(json, ",\"counters\":{\"packets\":7,\"pass\":0,"));
+	assert_non_null(
+		strstr(json, ",\"counters\":{\"packets\":7,\"pass\":0,"));
 	assert_non_null(strstr(json, "\"fib_miss\":2},\"flows\":3}\n"));
-	assert_non_null(strstr(json, "\"name\":\"dns\",\"vip\":\"198.18.0.101\","
-				     "\"port\":53,\"protocol\":\"UDP\""));
+	assert_non_null(strstr(json, "\"name\":\"dns\","
+				     "\"vip\":\"198.18.0.101\",\"port\":53,"
+				     "\"protocol\":\"UDP\""));
 	assert_non_null(strstr(json, "\"local\":true,\"backends\":[]}"));
 	free(json);
 	rec_free(&s);
