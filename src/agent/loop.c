@@ -10,6 +10,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "lib/xalloc.h"
+
 struct slot {
 	int fd; /* -1: free */
 	uint32_t gen;
@@ -24,10 +26,8 @@ struct loop {
 
 struct loop *loop_new(void)
 {
-	struct loop *l = calloc(1, sizeof(*l));
+	struct loop *l = xcalloc(1, sizeof(*l));
 
-	if (!l)
-		return NULL;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0) {
 		free(l);

@@ -15,6 +15,7 @@
 
 #include "agent/key.c"
 #include "agent/log.c"
+#include "agent/loop.c"
 #include "agent/preflight.c"
 #include "agent/reconcile.c"
 #include "agent/report.c"
@@ -556,6 +557,69 @@ static void test_report(void **state)
 	teardown(f);
 }
 
+/* ---- event loop */
+
+struct src {
+	struct loop *l;
+	int fd, calls;
+	int *other; /* deletes this source when called */
+};
+
+static void on_ready(void *arg, uint32_t events)
+{
+	struct src *s = arg;
+	char c;
+
+	assert_true(events & EPOLLIN);
+	assert_int_equal(read(s->fd, &c, 1), 1);
+	s->calls++;
+	loop_del(s->l, *s->other);
+}
+
+static void on_timer(void *arg, uint32_t events)
+{
+	(void)events;
+	*(bool *)arg = true;
+}
+
+static void test_loop(void **state)
+{
+	struct loop *l = loop_new();
+	int a[2], b[2], t = loop_timer_new();
+	bool stop = false;
+	struct src sa = {l, 0, 0, &b[0]}, sb = {l, 0, 0, &a[0]};
+	(void)state;
+
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	assert_true(t >= 0);
+	sa.fd = a[0];
+	sb.fd = b[0];
+	/* whichever runs first removes the other, whose event is already
+	 * fetched in the same wakeup: it must not run; the timer stops */
+	assert_int_equal(loop_add(l, a[0], EPOLLIN, on_ready, &sa), 0);
+	assert_int_equal(loop_add(l, b[0], EPOLLIN, on_ready, &sb), 0);
+	assert_int_equal(loop_add(l, t, EPOLLIN, on_timer, &stop), 0);
+	assert_int_equal(write(a[1], "x", 1), 1);
+	assert_int_equal(write(b[1], "x", 1), 1);
+	assert_int_equal(loop_timer_arm(t, 20, 0), 0);
+	assert_int_equal(loop_run(l, &stop), 0);
+	assert_int_equal(sa.calls + sb.calls, 1);
+	assert_int_equal(loop_timer_read(t), 1);
+	assert_int_equal(loop_timer_read(t), 0); /* non-blocking */
+	assert_int_equal(loop_mod(l, t, EPOLLIN), 0);
+	/* exactly one of the pipes is still registered */
+	assert_int_equal(loop_mod(l, a[0], EPOLLIN) +
+				 loop_mod(l, b[0], EPOLLIN),
+			 -ENOENT);
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+	close(t);
+	loop_free(l);
+}
+
 static void test_log_stamp(void **state)
 {
 	char buf[LOG_STAMP_LEN];
@@ -581,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_state_files),
 		cmocka_unit_test(test_counter_names),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_log_stamp),
 	};
 
