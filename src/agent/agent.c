@@ -453,6 +453,43 @@ static unsigned relevant(const struct agent *a, const struct inotify_event *e)
 	return p;
 }
 
+#define WATCH_MASK                                                        \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |       \
+	 IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+/* Adds the watches that are missing; returns the PENDING_* bits of those
+ * added again after their directory had gone. */
+static unsigned watch(struct agent *a, bool again)
+{
+	unsigned p = 0;
+
+	if (a->wd_cfg < 0 &&
+	    (a->wd_cfg = inotify_add_watch(a->ino_fd, a->cfg_dir,
+					   WATCH_MASK)) >= 0)
+		p |= PENDING_CLUSTER;
+	if (a->wd_man < 0 &&
+	    (a->wd_man = inotify_add_watch(a->ino_fd, a->opt->manifests,
+					   WATCH_MASK)) >= 0)
+		p |= PENDING_MANIFESTS;
+	if (again && p)
+		log_msg("watching the %s again", pending_name(p));
+	return p;
+}
+
+/* A watched directory was deleted or moved away: its path may lead to
+ * another directory now, which watch() watches when it can. */
+static void forget(struct agent *a, int wd)
+{
+	if (wd == a->wd_cfg) {
+		inotify_rm_watch(a->ino_fd, wd);
+		a->wd_cfg = -1;
+	}
+	if (wd == a->wd_man) {
+		inotify_rm_watch(a->ino_fd, wd);
+		a->wd_man = -1;
+	}
+}
+
 static void on_inotify(void *arg, uint32_t events)
 {
 	struct agent *a = arg;
@@ -471,15 +508,12 @@ static void on_inotify(void *arg, uint32_t events)
 			const struct inotify_event *e = (const void *)q;
 
 			p |= relevant(a, e);
-			if (e->mask & IN_IGNORED) { /* directory gone */
-				if (e->wd == a->wd_cfg)
-					a->wd_cfg = -1;
-				if (e->wd == a->wd_man)
-					a->wd_man = -1;
-			}
+			if (e->mask & (IN_IGNORED | IN_MOVE_SELF))
+				forget(a, e->wd);
 			q += sizeof(*e) + e->len;
 		}
 	}
+	p |= watch(a, true);
 	if (!p)
 		return;
 	now = mono_ms();
@@ -506,29 +540,6 @@ static void on_debounce(void *arg, uint32_t events)
 	a->pending = 0;
 	if (p)
 		reload(a, pending_name(p));
-}
-
-#define WATCH_MASK                                                        \
-	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |       \
-	 IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
-
-/* Adds the watches that are missing; returns the PENDING_* bits of those
- * added again after their directory had gone. */
-static unsigned watch(struct agent *a, bool again)
-{
-	unsigned p = 0;
-
-	if (a->wd_cfg < 0 &&
-	    (a->wd_cfg = inotify_add_watch(a->ino_fd, a->cfg_dir,
-					   WATCH_MASK)) >= 0)
-		p |= PENDING_CLUSTER;
-	if (a->wd_man < 0 &&
-	    (a->wd_man = inotify_add_watch(a->ino_fd, a->opt->manifests,
-					   WATCH_MASK)) >= 0)
-		p |= PENDING_MANIFESTS;
-	if (again && p)
-		log_msg("watching the %s again", pending_name(p));
-	return p;
 }
 
 static void on_tick(void *arg, uint32_t events)
