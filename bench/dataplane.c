@@ -24,6 +24,7 @@
 
 #include "dataplane/dp.h"
 #include "floor.skel.h"
+#include "pass.skel.h"
 #include "frames.h"
 #include "netns.h"
 
@@ -97,6 +98,7 @@ int main(int argc, char **argv)
 				       4};
 	struct frame est, *fresh;
 	struct floor *fl;
+	struct pass *ps;
 	struct dp_config c;
 	struct dp *dp;
 	char err[256];
@@ -104,8 +106,9 @@ int main(int argc, char **argv)
 
 	make_netns(node_mac, &ifindex);
 	fl = floor__open_and_load();
-	if (!fl) {
-		perror("loading the floor program");
+	ps = pass__open_and_load();
+	if (!fl || !ps) {
+		perror("loading the floor programs");
 		return 1;
 	}
 	dp_config_defaults(&c);
@@ -126,7 +129,7 @@ int main(int argc, char **argv)
 		fresh[i] = syn(IP(203, 0, 113, 11 + (uint32_t)(i / 50000)),
 			       (uint16_t)(1024 + i % 50000), 0x02);
 
-	empty = median_ns(bpf_program__fd(fl->progs.empty_xdp), false, &est, 1,
+	empty = median_ns(bpf_program__fd(ps->progs.xdp_pass), false, &est, 1,
 			  runs, &v);
 	floor_x = median_ns(bpf_program__fd(fl->progs.floor_xdp), false, &est,
 			    1, runs, &v);
@@ -157,5 +160,6 @@ int main(int argc, char **argv)
 	free(fresh);
 	dp_destroy(dp);
 	floor__destroy(fl);
+	pass__destroy(ps);
 	return 0;
 }

@@ -62,6 +62,8 @@ if [[ -z ${LAB_PYTHON:-} ]]; then
 	[[ -x /usr/bin/python3 ]] && LAB_PYTHON=/usr/bin/python3
 fi
 LAB_BMLB=${LAB_BMLB:-$LAB_DIR/../build/bmlb}
+# The XDP_PASS program for the switch ports (make builds it).
+LAB_PASS_OBJ=${LAB_PASS_OBJ:-$LAB_DIR/../build/bpf/pass.bpf.o}
 declare -gA LAB_ADDR=() LAB_ROLE=() LAB_NODE=()
 declare -ga LAB_HOSTS=() LAB_NODES=()
 
@@ -800,12 +802,13 @@ lab__script() {
 	# CHECKSUM_PARTIAL ones that only a NIC would finish.  bmlb's data
 	# plane translates what comes off a wire, so every sender here
 	# computes its checksums (which also keeps TSO super-packets off the
-	# XDP path).  XDP_TX out of a node's veth needs its peer to run NAPI:
-	# GRO on the switch ports gives it that.
+	# XDP path).  A frame a node's veth sends with XDP_TX is delivered
+	# only when the other end runs XDP itself (with mere GRO it waits for
+	# the next packet): the switch ports run an XDP_PASS program.
 	case $role in
 	switch)
 		for m in gw "${LAB_NODES[@]}"; do
-			echo "ethtool -K p-$m gro on >/dev/null"
+			echo "ip link set dev p-$m xdpdrv obj $LAB_PASS_OBJ sec xdp"
 		done ;;
 	gateway)
 		echo 'ethtool -K eth0 tx off >/dev/null'

@@ -1,8 +1,7 @@
 /* floor.bpf.c: the benchmarks' floor, the least any XDP load balancer
  * does per packet: parse Ethernet, IPv4 and the L4 ports, swap the MACs and
- * bounce the frame out (XDP_TX; tc: redirect).  Also an empty program, to
- * measure what BPF_PROG_TEST_RUN itself costs per run.  Never attached by
- * the agent. */
+ * bounce the frame out (XDP_TX; tc: redirect).  Never attached by the
+ * agent. */
 #include "vmlinux.h"
 
 #include <bpf/bpf_endian.h>
@@ -41,12 +40,6 @@ int floor_tc(struct __sk_buff *skb)
 	return bounce((void *)(long)skb->data, (void *)(long)skb->data_end)
 		       ? bpf_redirect(skb->ifindex, 0)
 		       : 0 /* TC_ACT_OK */;
-}
-
-SEC("xdp")
-int empty_xdp(struct xdp_md *ctx)
-{
-	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -37,9 +37,19 @@ backends_are() {
 		"$LAB_PYTHON" -c '
 import json, sys
 st = json.load(sys.stdin)
-n = [len(s["backends"]) for s in st["services"]
+n = [len(s["backends"]) for s in st["programmed"]
      if s["name"] == sys.argv[1] and s["protocol"] == "TCP"]
 sys.exit(0 if n and n[0] == int(sys.argv[2]) else 1)' "$2" "$3"
+}
+
+# counter_min NODE NAME MIN: the agent on NODE reports counter NAME >= MIN.
+counter_min() {
+	"$LAB_BMLB" status --state-dir "$LAB_WORK/$1/state" --json |
+		"$LAB_PYTHON" -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+sys.exit(0 if c[sys.argv[1]] >= int(sys.argv[2]) else
+         "%s = %d" % (sys.argv[1], c[sys.argv[1]]))' "$2" "$3"
 }
 
 snat() {
@@ -73,30 +83,40 @@ snat() {
 
 	check "$shape: the owner's agent programs the service" \
 		lab_poll 10 backends_are "$owner" web 4
-	lab_ask client tcp "$vip" 80 --count 40 >"$E2E_TMP/tcp" 2>&1
+	lab_ask client tcp "$vip" 80 --count 40 --timeout 1 >"$E2E_TMP/tcp" 2>&1
 	check "$shape: 40 TCP connections to the VIP are all answered" \
 		test "$(grep -c " $owner_ip " "$E2E_TMP/tcp")" = 40
 	check "$shape: the pods saw the LB node's address, not the client's" \
 		test "$(peers_in "$E2E_TMP/tcp")" = "$owner_ip "
 	check "$shape: TCP connections spread over all four pods" \
 		test "$(pods_in "$E2E_TMP/tcp" | wc -w)" = 4
-	lab_ask client udp "$vip" 53 --count 40 >"$E2E_TMP/udp" 2>&1
+	lab_ask client udp "$vip" 53 --count 40 --timeout 1 >"$E2E_TMP/udp" 2>&1
 	check "$shape: 40 UDP exchanges are all answered through the LB node" \
 		test "$(grep -c " $owner_ip " "$E2E_TMP/udp")" = 40
 	check "$shape: UDP spreads over the pods too" \
 		test "$(pods_in "$E2E_TMP/udp" | wc -w)" -ge 3
-	lab_ask client tcp "$api_vip" 443 --count 20 >"$E2E_TMP/api" 2>&1
+	check "$shape: the owner's XDP program translated the new flows" \
+		counter_min "$owner" fwd_new 60
+	check "$shape: ... and the replies" counter_min "$owner" reply 60
+	if [[ $shape == tunnel ]]; then
+		check "$shape: into the tunnel the kernel forwards the translated packets (XDP cannot send into VXLAN)" \
+			counter_min "$owner" to_stack 40
+	else
+		check "$shape: packets leave straight from XDP (XDP_TX)" \
+			counter_min "$owner" tx 160
+	fi
+	lab_ask client tcp "$api_vip" 443 --count 20 --timeout 1 >"$E2E_TMP/api" 2>&1
 	check "$shape: the second Service answers from its own two pods" \
 		test "$(pods_in "$E2E_TMP/api")" = "worker-1-pod-2 worker-2-pod-2 "
 
 	# The same 40 UDP flows (fixed source ports) before and after one
 	# pod leaves the EndpointSlice.
-	lab_ask client udp "$vip" 53 --count 40 --sport 21000 >"$E2E_TMP/before"
+	lab_ask client udp "$vip" 53 --count 40 --timeout 1 --sport 21000 >"$E2E_TMP/before"
 	lab_service web tcp/80:8080,udp/53:5353 worker-1-pod-2 worker-2-pod-1 \
 		worker-2-pod-2
 	check "$shape: the agent drops the pod within a second or so" \
 		lab_poll 3 backends_are "$owner" web 3
-	lab_ask client udp "$vip" 53 --count 40 --sport 21000 >"$E2E_TMP/after"
+	lab_ask client udp "$vip" 53 --count 40 --timeout 1 --sport 21000 >"$E2E_TMP/after"
 	check "$shape: flows of the other pods stay where they were" \
 		"$LAB_PYTHON" - "$E2E_TMP/before" "$E2E_TMP/after" <<'PY'
 import sys
