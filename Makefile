@@ -114,9 +114,9 @@ build/bench/%: bench/%.c build/libcore.a
 	$(CC) $(BASE) -Itests/packet $(CFLAGS) -o $@ $< build/libcore.a \
 		$(LIBS) $(BPF_LIBS)
 
-bench: build/bmlb $(BENCH_BIN)
+bench: build/bmlb bpf $(BENCH_BIN)
 
-tests: build/bmlb build/asan/bmlb $(UNIT_BIN) $(PACKET_BIN) $(FUZZ_BIN) \
+tests: build/bmlb bpf build/asan/bmlb $(UNIT_BIN) $(PACKET_BIN) $(FUZZ_BIN) \
 	$(BENCH_BIN)
 
 setup:
@@ -129,7 +129,7 @@ check:
 
 demo:
 	@./scripts/setup
-	@$(MAKE) --no-print-directory -j2 build/bmlb
+	@$(MAKE) --no-print-directory -j2 build/bmlb bpf
 	@./scripts/demo
 
 fuzz-long: $(FUZZ_BIN)
