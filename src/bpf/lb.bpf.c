@@ -138,12 +138,13 @@ static __always_inline struct lb_backend *
 pick_backend(const struct lb_svc *svc, const struct lb_flow *f, __u32 *id)
 {
 	void *table = bpf_map_lookup_elem(&lb_maglev, &svc->id);
-	__u32 slot = flow_hash(f) % LB_MAGLEV_SIZE;
+	__u32 slot;
 	__u32 *bid;
 	struct lb_backend *b;
 
-	if (!table)
+	if (!table || !svc->table_size)
 		return NULL;
+	slot = flow_hash(f) % svc->table_size;
 	bid = bpf_map_lookup_elem(table, &slot);
 	if (!bid)
 		return NULL;

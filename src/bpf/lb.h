@@ -10,12 +10,12 @@
 #ifndef BMLB_BPF_LB_H
 #define BMLB_BPF_LB_H
 
-#define LB_MAPS_VERSION 1
+#define LB_MAPS_VERSION 2
 
 #define LB_MAX_SERVICES 4096   /* service ports (VIP, port, protocol) */
 #define LB_MAX_BACKENDS 65536  /* backend slots, shared by all services */
 #define LB_CT_ENTRIES 262144   /* tracked flows (default; set at load) */
-#define LB_MAGLEV_SIZE 16381   /* Maglev table per service port (prime) */
+#define LB_MAGLEV_MAX 131071   /* the largest Maglev table (slots, prime) */
 #define LB_MAGLEV_NONE 0xffffffffu
 
 /* Service flags. */
@@ -30,9 +30,10 @@ struct lb_svc_key {
 };
 
 struct lb_svc {
-	__u32 id;        /* index of its Maglev table in lb_maglev */
-	__u16 nbackends; /* 0: no backend, refuse new flows */
+	__u32 id;         /* index of its Maglev table in lb_maglev */
+	__u16 nbackends;  /* 0: no backend, refuse new flows */
 	__u16 flags;
+	__u32 table_size; /* slots of its Maglev table (a prime) */
 };
 
 /* A backend: the value of lb_backends, indexed by backend id. */

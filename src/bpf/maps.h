@@ -36,12 +36,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_backends SEC(".maps");
 
-/* Service id -> its Maglev table (LB_MAGLEV_SIZE backend ids).  A table is
- * replaced whole by swapping the inner map: a packet never sees half of an
- * old table and half of a new one. */
+/* Service id -> its Maglev table of backend ids.  A table is replaced whole
+ * by swapping the inner map: a packet never sees half of an old table and
+ * half of a new one.  Tables differ in size (BPF_F_INNER_MAP): a few
+ * backends need 16381 slots, a hundred 65521 (dataplane/maglev.h). */
 struct lb_maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, LB_MAGLEV_SIZE);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, LB_MAGLEV_MAX);
 	__type(key, __u32);
 	__type(value, __u32);
 };

@@ -583,6 +583,42 @@ static void test_backend_removed(void **state)
 	dp_destroy(dp);
 }
 
+/* A service that grows past 16 backends gets a larger Maglev table, and
+ * one that shrinks a smaller one; new flows work at every size. */
+static void test_table_sizes(void **state)
+{
+	struct dp *dp = open_dp(61000, 65535, 0);
+	struct dp_backend many[120];
+	size_t sizes[] = {20, 120, 2, 17};
+	char err[256];
+	(void)state;
+
+	for (size_t i = 0; i < 120; i++)
+		many[i] = (struct dp_backend){POD1 + (uint32_t)i, 8080};
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+		const struct dp_service svc[] = {
+			{VIP, 80, IPPROTO_TCP, false, many, sizes[k]}};
+		int seen[120] = {0}, distinct = 0;
+
+		assert_int_equal(dp_sync(dp, svc, 1, err, sizeof(err)), 0);
+		for (uint16_t p = 0; p < 200; p++) {
+			uint16_t sport = (uint16_t)(10000 + k * 1000 + p);
+			struct pspec s = syn_from(sport);
+			struct lb_flow f = {CLIENT, VIP, sport, 80, IPPROTO_TCP,
+					    {0}};
+			uint32_t b;
+
+			assert_int_equal(send_spec(dp, &s), XDP_TX);
+			b = ntohl(flow_entry(dp, &f).backend_ip) - POD1;
+			assert_true(b < sizes[k]);
+			distinct += !seen[b]++;
+		}
+		/* 200 flows over N backends reach most of them. */
+		assert_true(distinct >= (int)(sizes[k] < 40 ? sizes[k] - 1 : 40));
+	}
+	dp_destroy(dp);
+}
+
 /* The sweep deletes expired flows with their SNAT bindings, and only
  * those. */
 static void test_gc(void **state)
@@ -615,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_snat_ports_exhausted),
 		cmocka_unit_test(test_flow_table_full),
 		cmocka_unit_test(test_backend_removed),
+		cmocka_unit_test(test_table_sizes),
 		cmocka_unit_test(test_gc),
 	};
 
