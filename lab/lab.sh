@@ -677,8 +677,8 @@ lab__dirs() {
 	mkdir -p "$LAB_WORK"/{logs,pids,setup,manifests,bpffs} || return 1
 	LAB_CLUSTER=$LAB_WORK/cluster.yaml LAB_MANIFESTS=$LAB_WORK/manifests
 	LAB_BPFFS=$LAB_WORK/bpffs LAB_KEY=$LAB_WORK/key
-	od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$LAB_KEY" &&
-		echo >>"$LAB_KEY" || return 1
+	(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' \
+		>"$LAB_KEY" && echo >>"$LAB_KEY") || return 1
 	mount -t bpf bpf "$LAB_BPFFS" || return 1
 	for node in "${LAB_NODES[@]}"; do
 		mkdir -p "$LAB_WORK/$node/state" "$LAB_BPFFS/$node" || return 1
