@@ -172,9 +172,8 @@ int cmd_agent(int argc, char **argv)
 			return cmd_usage_error("agent", NULL);
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error("agent", "unexpected argument '%s'",
-				       argv[optind]);
+	if (cmd_no_more_args("agent", argc, argv))
+		return EXIT_USAGE;
 	if (!o.config || !o.manifests || !o.node)
 		return cmd_usage_error("agent", "--config, --manifests and "
 				       "--node are required");

@@ -20,6 +20,10 @@ int cmd_status(int argc, char **argv);
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* After getopt: a usage error (EXIT_USAGE) if arguments remain past
+ * optind, else EXIT_OK. */
+int cmd_no_more_args(const char *cmd, int argc, char **argv);
+
 /* Checks that path can be opened for reading (a file, or with dir set, a
  * directory); on failure reports a usage error and returns 0. */
 int cmd_check_readable(const char *cmd, const char *what, const char *path,

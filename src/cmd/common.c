@@ -22,6 +22,14 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int cmd_no_more_args(const char *cmd, int argc, char **argv)
+{
+	if (optind < argc)
+		return cmd_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind]);
+	return EXIT_OK;
+}
+
 int cmd_check_readable(const char *cmd, const char *what, const char *path,
 		       int dir)
 {

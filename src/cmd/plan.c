@@ -124,9 +124,8 @@ int cmd_plan(int argc, char **argv)
 			return cmd_usage_error("plan", NULL);
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error("plan", "unexpected argument '%s'",
-				       argv[optind]);
+	if (cmd_no_more_args("plan", argc, argv))
+		return EXIT_USAGE;
 	if (!config || !manifests)
 		return cmd_usage_error("plan", "--config and --manifests are "
 				       "required");

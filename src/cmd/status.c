@@ -225,9 +225,8 @@ int cmd_status(int argc, char **argv)
 			return cmd_usage_error("status", NULL);
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error("status", "unexpected argument '%s'",
-				       argv[optind]);
+	if (cmd_no_more_args("status", argc, argv))
+		return EXIT_USAGE;
 	path = state_path(dir, STATE_SOCKET);
 	ret = ask(path, &buf, &len);
 	if (ret) {

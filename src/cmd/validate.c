@@ -56,9 +56,8 @@ int cmd_validate(int argc, char **argv)
 	if (optind >= argc)
 		return cmd_usage_error("validate", "missing CLUSTER_FILE");
 	file = argv[optind++];
-	if (optind < argc)
-		return cmd_usage_error("validate", "unexpected argument '%s'",
-				       argv[optind]);
+	if (cmd_no_more_args("validate", argc, argv))
+		return EXIT_USAGE;
 	if (!cmd_check_readable("validate", "cluster file", file, 0) ||
 	    (manifests &&
 	     !cmd_check_readable("validate", "manifests directory", manifests,
