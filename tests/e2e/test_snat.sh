@@ -52,6 +52,15 @@ sys.exit(0 if c[sys.argv[1]] >= int(sys.argv[2]) else
          "%s = %d" % (sys.argv[1], c[sys.argv[1]]))' "$2" "$3"
 }
 
+# last_reload_failed NODE: the agent's last reload was refused.
+last_reload_failed() {
+	"$LAB_BMLB" status --state-dir "$LAB_WORK/$1/state" --json |
+		"$LAB_PYTHON" -c '
+import json, sys
+r = json.load(sys.stdin)["lastReload"]
+sys.exit(0 if r and not r["ok"] else 1)'
+}
+
 snat() {
 	local shape=$1 vip api_vip owner owner_ip n pod extra=()
 	lab_up --shape "$shape" --lb 2 --workers 2 --pods 2 ||
@@ -127,6 +136,15 @@ assert all(b == "worker-1-pod-1" for b, _ in moved), moved
 assert "worker-1-pod-1" not in after, after
 assert any(b == "worker-1-pod-1" for b in before), "no flow was on it"
 PY
+
+	# A broken cluster file is refused; the last good state keeps serving.
+	cp "$LAB_CLUSTER" "$E2E_TMP/cluster.good"
+	sed -i 's/mode: bundled/mode: broken/' "$LAB_CLUSTER"
+	check "$shape: the owner refuses an invalid cluster file" \
+		lab_poll 3 last_reload_failed "$owner"
+	check "$shape: ... and goes on serving the VIP" \
+		lab_ask client tcp "$vip" 80 --count 5 --timeout 1
+	cp "$E2E_TMP/cluster.good" "$LAB_CLUSTER"
 
 	# A transfer through the owner survives a restart of its agent.
 	lab_spawn transfer client "$LAB_PYTHON" "$LAB_DIR/echo.py" ask tcp \
