@@ -347,7 +347,7 @@ static bool check_node(struct agent *a, const struct inputs *in,
 			 lb ? "an LB node" : "no longer an LB node");
 		return false;
 	}
-	return pf_check(in->cluster, in->text, in->len, node,
+	return pf_check(in->cluster, node,
 			pf_find_iface(a->node_ip, &ifc) ? NULL : &ifc, a->lb,
 			dl);
 }
@@ -869,8 +869,7 @@ static int start(struct agent *a)
 		ret = fail("couldn't list the interfaces: %s", strerror(-ret));
 		goto out;
 	}
-	if (!pf_check(in.cluster, in.text, in.len, node, ret ? NULL : &a->ifc,
-		      a->lb, &dl)) {
+	if (!pf_check(in.cluster, node, ret ? NULL : &a->ifc, a->lb, &dl)) {
 		ret = fail_diags(&dl, "in the preflight");
 		goto out;
 	}

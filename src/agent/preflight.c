@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/yaml_tree.h"
-
 int pf_find_iface(uint32_t addr, struct pf_iface *out)
 {
 	struct ifaddrs *ifa, *i;
@@ -36,39 +34,6 @@ int pf_find_iface(uint32_t addr, struct pf_iface *out)
 	return found ? 0 : -ENOENT;
 }
 
-/* Where spec.loadBalancer.vips.controlPlaneVIP is written. */
-struct locate {
-	int line, col;
-};
-
-static int locate_cp_vip(const struct ydoc *doc, void *arg)
-{
-	static const char *const path[] = {"spec", "loadBalancer", "vips",
-					   "controlPlaneVIP"};
-	const struct ynode *kind = ynode_get(doc->root, "kind");
-	const struct ynode *n = doc->root;
-	struct locate *l = arg;
-
-	if (!kind || kind->kind != YNODE_SCALAR || strcmp(kind->str, "Cluster"))
-		return 0;
-	for (size_t i = 0; n && i < sizeof(path) / sizeof(*path); i++)
-		n = ynode_get(n, path[i]);
-	if (n)
-		*l = (struct locate){n->line, n->col};
-	return 1;
-}
-
-static struct locate cp_vip_at(const struct cfg_cluster *c, const char *text,
-			       size_t len)
-{
-	struct locate l = {0, 0};
-	struct diag_list ignored = {0};
-
-	ytree_parse(c->file, text, len, locate_cp_vip, &l, &ignored);
-	diag_free(&ignored);
-	return l;
-}
-
 /* A Node's field path: "status.addresses", under items[i] in a List. */
 static const char *node_path(const struct k8s_node *node, char *buf,
 			     size_t len)
@@ -78,9 +43,8 @@ static const char *node_path(const struct k8s_node *node, char *buf,
 	return buf;
 }
 
-bool pf_check(const struct cfg_cluster *c, const char *text, size_t len,
-	      const struct k8s_node *node, const struct pf_iface *ifc,
-	      bool lb, struct diag_list *dl)
+bool pf_check(const struct cfg_cluster *c, const struct k8s_node *node,
+	      const struct pf_iface *ifc, bool lb, struct diag_list *dl)
 {
 	const struct k8s_origin *o = &node->origin;
 	char ip[IPV4_STRLEN], net[IPV4_STRLEN], path[128], subnet[64];
@@ -125,15 +89,12 @@ bool pf_check(const struct cfg_cluster *c, const char *text, size_t len,
 			 "one layer-2 subnet with the VIPs",
 			 ipv4_format(a, ip), subnet);
 	}
-	if ((c->cp_vip & mask) != (ifc->addr & mask)) {
-		struct locate at = cp_vip_at(c, text, len);
-
-		diag_add(dl, c->file, at.line, at.col,
+	if ((c->cp_vip & mask) != (ifc->addr & mask))
+		diag_add(dl, c->file, c->cp_vip_line, c->cp_vip_col,
 			 "spec.loadBalancer.vips.controlPlaneVIP",
 			 "%s is not in %s; the controlPlaneVIP must be on the "
 			 "LB nodes' subnet", ipv4_format(c->cp_vip, ip),
 			 subnet);
-	}
 	for (size_t p = 0; p < c->npools; p++) {
 		const struct cfg_pool *pool = &c->pools[p];
 

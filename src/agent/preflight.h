@@ -26,11 +26,8 @@ struct pf_iface {
 int pf_find_iface(uint32_t addr, struct pf_iface *out);
 
 /* Checks node (whose InternalIP the caller looked up as ifc, NULL when no
- * interface holds it).  text/len: the cluster file as c was parsed from,
- * to locate fields cfg_cluster keeps no position for.  Returns true when
- * every check passed. */
-bool pf_check(const struct cfg_cluster *c, const char *text, size_t len,
-	      const struct k8s_node *node, const struct pf_iface *ifc,
-	      bool lb, struct diag_list *dl);
+ * interface holds it).  Returns true when every check passed. */
+bool pf_check(const struct cfg_cluster *c, const struct k8s_node *node,
+	      const struct pf_iface *ifc, bool lb, struct diag_list *dl);
 
 #endif

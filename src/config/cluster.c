@@ -399,11 +399,15 @@ static void decode_vips(struct cfg_decoder *dc, const struct ynode *lb)
 	if (r != 1)
 		return;
 	mark = ydec_enter(d, "vips");
-	if (decode_ip(d, vips, "controlPlaneVIP", &c->cp_vip,
-		      &dc->cp_vip_at) == 0)
+	r = decode_ip(d, vips, "controlPlaneVIP", &c->cp_vip, &dc->cp_vip_at);
+	if (r == 0)
 		missing(d, vips, "controlPlaneVIP", "add the address of the "
 			"Kubernetes API, an unused address of the nodes' "
 			"subnet outside every address pool");
+	if (r == 1) {
+		c->cp_vip_line = dc->cp_vip_at->line;
+		c->cp_vip_col = dc->cp_vip_at->col;
+	}
 	decode_ip(d, vips, "ingressVIP", &c->ingress_vip, &dc->ingress_at);
 	ydec_leave(d, mark);
 }

@@ -79,6 +79,7 @@ struct cfg_cluster {
 
 	uint16_t cp_lb_port;    /* controlPlaneLBPort, 443 when absent */
 	uint32_t cp_vip;        /* controlPlaneVIP */
+	int cp_vip_line, cp_vip_col; /* where it is written */
 	uint32_t ingress_vip;   /* 0 when absent */
 	struct cfg_pool *pools; /* in file order */
 	size_t npools;

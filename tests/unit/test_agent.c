@@ -302,13 +302,11 @@ static void test_preflight_passes(void **state)
 	struct pf_iface w = {"eth1", IP(198, 18, 0, 21), 30, true};
 	(void)state;
 
-	assert_true(pf_check(f->c, cluster_yaml, sizeof(cluster_yaml) - 1,
-			     k8s_node_by_name(f->o, "lb-a"), &eth0, true,
-			     &f->dl));
+	assert_true(pf_check(f->c, k8s_node_by_name(f->o, "lb-a"),
+			     &eth0, true, &f->dl));
 	/* a worker's subnet need not hold the LB nodes or the VIPs */
-	assert_true(pf_check(f->c, cluster_yaml, sizeof(cluster_yaml) - 1,
-			     k8s_node_by_name(f->o, "w-1"), &w, false,
-			     &f->dl));
+	assert_true(pf_check(f->c, k8s_node_by_name(f->o, "w-1"),
+			     &w, false, &f->dl));
 	assert_int_equal(f->dl.n, 0);
 	teardown(f);
 }
@@ -319,17 +317,15 @@ static void test_preflight_no_interface(void **state)
 	struct pf_iface down = eth0;
 	(void)state;
 
-	assert_false(pf_check(f->c, cluster_yaml, sizeof(cluster_yaml) - 1,
-			      k8s_node_by_name(f->o, "lb-a"), NULL, true,
-			      &f->dl));
+	assert_false(pf_check(f->c, k8s_node_by_name(f->o, "lb-a"),
+			      NULL, true, &f->dl));
 	/* the Node document starts on line 2 of o.yaml (after "---") */
 	assert_diag(&f->dl, "o.yaml:2:1: status.addresses: no interface of "
 		    "this machine holds 198.18.0.11, the InternalIP of Node "
 		    "lb-a; ");
 	down.up = false;
-	assert_false(pf_check(f->c, cluster_yaml, sizeof(cluster_yaml) - 1,
-			      k8s_node_by_name(f->o, "lb-a"), &down, false,
-			      &f->dl));
+	assert_false(pf_check(f->c, k8s_node_by_name(f->o, "lb-a"),
+			      &down, false, &f->dl));
 	assert_diag(&f->dl, "o.yaml:2:1: status.addresses: interface eth0, "
 		    "which holds 198.18.0.11 (Node lb-a), is down; bring it "
 		    "up");
@@ -345,9 +341,8 @@ static void test_preflight_subnet(void **state)
 	struct pf_iface tiny = {"eth0", IP(198, 18, 0, 11), 31, true};
 	(void)state;
 
-	assert_false(pf_check(f->c, cluster_yaml, sizeof(cluster_yaml) - 1,
-			      k8s_node_by_name(f->o, "lb-a"), &small, true,
-			      &f->dl));
+	assert_false(pf_check(f->c, k8s_node_by_name(f->o, "lb-a"),
+			      &small, true, &f->dl));
 	assert_diag(&f->dl, "c.yaml:12:", "spec.loadBalancer.addressPools[0]"
 		    ".addresses: addresses 198.18.0.100-198.18.0.103 of pool "
 		    "\"pool1\" are not all in 198.18.0.0/28, the subnet of "
@@ -358,9 +353,8 @@ static void test_preflight_subnet(void **state)
 	diag_free(&f->dl);
 
 	/* /31 around .11: .8 is out, .12 and .13 are out */
-	assert_false(pf_check(f->c, cluster_yaml, sizeof(cluster_yaml) - 1,
-			      k8s_node_by_name(f->o, "lb-a"), &tiny, true,
-			      &f->dl));
+	assert_false(pf_check(f->c, k8s_node_by_name(f->o, "lb-a"),
+			      &tiny, true, &f->dl));
 	assert_diag(&f->dl, "c.yaml:10:24: spec.loadBalancer.vips."
 		    "controlPlaneVIP: 198.18.0.8 is not in 198.18.0.10/31, the "
 		    "subnet of eth0 on lb-a; ");
