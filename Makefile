@@ -33,7 +33,8 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 OBJ := $(patsubst src/%.c,build/obj/%.o,$(CORE_SRC) $(SHELL_SRC) $(CMD_SRC))
 ASAN_CORE_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(CORE_SRC))
-ASAN_SHELL_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(SHELL_SRC) $(CMD_SRC))
+ASAN_SHELL_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(SHELL_SRC))
+ASAN_CMD_OBJ := $(patsubst src/%.c,build/asan/obj/%.o,$(CMD_SRC))
 BPF_OBJ := $(patsubst src/bpf/%.bpf.c,build/bpf/%.bpf.o,$(BPF_SRC))
 SKELS := $(patsubst src/bpf/%.bpf.c,build/bpf/%.skel.h,$(BPF_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/%,$(UNIT_SRC))
@@ -68,7 +69,8 @@ build/bpf/%.skel.h: build/bpf/%.bpf.o
 	mv $@.tmp $@
 
 # Tests run on a separately built, sanitized copy of everything; they link
-# the core as an archive, so each pulls in only the modules it uses.
+# the core and the shell (data plane, agent) as archives, so each pulls in
+# only the modules it uses.
 build/asan/obj/%.o: src/%.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE) -O1 -g $(SAN) -MMD -MP -c -o $@ $<
@@ -76,19 +78,23 @@ build/asan/obj/%.o: src/%.c | $(SKELS)
 build/asan/libcore.a: $(ASAN_CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-build/asan/bmlb: $(ASAN_CORE_OBJ) $(ASAN_SHELL_OBJ)
+build/asan/libshell.a: $(ASAN_SHELL_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+ASAN_LIBS := build/asan/libshell.a build/asan/libcore.a
+
+build/asan/bmlb: $(ASAN_CORE_OBJ) $(ASAN_SHELL_OBJ) $(ASAN_CMD_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LIBS) $(BPF_LIBS)
 
-build/asan/test_%: tests/unit/test_%.c tests/unit/helpers.h build/asan/libcore.a
+build/asan/test_%: tests/unit/test_%.c tests/unit/helpers.h $(ASAN_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(BASE) -Itests/unit -O1 -g $(SAN) -o $@ $< build/asan/libcore.a \
-		$(LIBS) -lcmocka
+	$(CC) $(BASE) -Itests/unit -O1 -g $(SAN) -o $@ $< $(ASAN_LIBS) \
+		$(LIBS) $(BPF_LIBS) -lcmocka
 
 # Packet tests: the BPF programs on crafted frames (BPF_PROG_TEST_RUN).
 build/asan/packet_%: tests/packet/%.c tests/packet/frames.h tests/packet/netns.h \
-		build/asan/obj/dataplane/dp.o build/asan/libcore.a
-	$(CC) $(BASE) -Itests/packet -O1 -g $(SAN) -o $@ $< \
-		build/asan/obj/dataplane/dp.o build/asan/libcore.a \
+		$(ASAN_LIBS)
+	$(CC) $(BASE) -Itests/packet -O1 -g $(SAN) -o $@ $< $(ASAN_LIBS) \
 		$(LIBS) $(BPF_LIBS) -lcmocka
 
 # libFuzzer targets need clang.

@@ -2,24 +2,23 @@
  * plan programs and their differences, the previous plan a reload keeps,
  * the manifests' problem keys, the preflight checks, the key file, the
  * status object and the log time stamp; plus the state directory's atomic
- * files and lock (in a temporary directory).
- *
- * The agent's modules are not in the core archive (they are shell code
- * around pure parts), so the pure files are compiled in here. */
+ * files and lock (in a temporary directory). */
 #include "helpers.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
-#include "agent/key.c"
-#include "agent/log.c"
-#include "agent/loop.c"
-#include "agent/preflight.c"
-#include "agent/reconcile.c"
-#include "agent/report.c"
-#include "agent/state.c"
+#include "agent/key.h"
+#include "agent/log.h"
+#include "agent/loop.h"
+#include "agent/preflight.h"
+#include "agent/reconcile.h"
+#include "agent/report.h"
+#include "agent/state.h"
+#include "lib/xalloc.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 
