@@ -67,7 +67,6 @@ struct agent {
 	uint32_t node_ip;
 	struct pf_iface ifc;
 	bool lb;
-	bool took_over; /* found the data plane a previous agent left */
 
 	struct inputs cur;         /* the last good state */
 	struct rec_set programmed; /* what cur.plan asks of the data plane */
@@ -781,9 +780,6 @@ static int open_dp(struct agent *a)
 	c.snat_max = o->snat_max;
 	c.pin_dir = o->bpf_dir;
 	c.use_tc = o->use_tc;
-	snprintf(err, sizeof(err), "%s/v%d/lb_services", o->bpf_dir,
-		 LB_MAPS_VERSION);
-	a->took_over = !access(err, F_OK);
 	libbpf_set_print(libbpf_log);
 	if (dp_open(&c, &a->dp, err, sizeof(err)))
 		return fail("%s", err);
@@ -908,14 +904,12 @@ static int start(struct agent *a)
 	plan_previous_free(prev);
 	a->started = time(NULL);
 	log_msg("started: node %s, interface %s (%s/%d), role %s, mode snat, "
-		"%s", a->node, a->ifc.name, ipv4_format(a->node_ip, err),
+		"%s%s", a->node, a->ifc.name, ipv4_format(a->node_ip, err),
 		a->ifc.prefix, a->lb ? "lb" : "worker",
 		!a->dp ? "no data plane (a worker needs none in snat mode)"
-		: a->took_over ? (o->use_tc ? "hook tc, took over the pinned "
-					      "data plane"
-					    : "hook xdp, took over the pinned "
-					      "data plane")
-		: o->use_tc ? "hook tc" : "hook xdp");
+		: o->use_tc ? "hook tc" : "hook xdp",
+		a->dp && dp_adopted(a->dp) ? ", took over the pinned data plane"
+					   : "");
 	free(log_diags(&dl));
 	apply(a, &in);
 	log_msg("%zu service port%s %s, %zu on VIPs this node owns",

@@ -1,11 +1,14 @@
 /* dp: loads the data plane and programs its maps (see dp.h).
  *
  * Loader steps, each failing with its own message: open -> set rodata ->
- * load (reusing pinned maps) -> attach (updating a pinned XDP link, or
- * replacing the tc filter, so that the program is swapped, never removed).
+ * load (reusing pinned maps) -> attach (updating a pinned XDP link, of this
+ * maps version or an older one, or replacing the tc filter, so that the
+ * program is swapped, never removed; switching between XDP and tc removes
+ * the other hook's program).
  */
 #include "dataplane/dp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -61,6 +64,7 @@ struct dp {
 	size_t nsvcs, csvcs;
 	bool *ids_used; /* LB_MAX_SERVICES */
 	uint32_t *table; /* scratch Maglev table */
+	bool adopted; /* found this version's maps pinned */
 };
 
 static int fail(char *err, size_t len, int ret, const char *fmt, ...)
@@ -162,70 +166,187 @@ static void adopt(struct dp *dp)
 	}
 }
 
+/* Removes bmlb's tc filter from ifindex's ingress: -ENOENT when there is
+ * none, -EINVAL when the interface has no clsact qdisc at all.  libbpf
+ * would print the kernel's message on those expected errors: it is
+ * silenced here (as around creating the hook below), callers report. */
+static int tc_detach(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+		    .priority = TC_PRIORITY);
+	libbpf_print_fn_t print = libbpf_set_print(NULL);
+	int ret = bpf_tc_detach(&hook, &opts);
+
+	libbpf_set_print(print);
+	return ret;
+}
+
+/* bmlb's tc filter on ifindex's ingress, replacing an older one (the
+ * clsact qdisc may exist already: the kernel says so, libbpf is quiet). */
+static int tc_attach(struct dp *dp, int ifindex, const char *ifname,
+		     char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+		    .priority = TC_PRIORITY, .flags = BPF_TC_F_REPLACE,
+		    .prog_fd = bpf_program__fd(dp->skel->progs.lb_tc));
+	libbpf_print_fn_t print = libbpf_set_print(NULL);
+	int ret = bpf_tc_hook_create(&hook);
+
+	libbpf_set_print(print);
+	if (ret && ret != -EEXIST)
+		return fail(err, errlen, ret, "couldn't create the tc hook on "
+			    "'%s'", ifname);
+	ret = bpf_tc_attach(&hook, &opts);
+	if (ret)
+		return fail(err, errlen, ret, "couldn't attach the tc program "
+			    "on '%s'", ifname);
+	return 0;
+}
+
+/* Finds the XDP link of this interface that an agent pinned: under the
+ * current maps version's directory, else under another version's (an
+ * agent from before a layout change).  Checks before opening, so that a
+ * first start has libbpf warn about nothing. */
+static bool xdp_pin_find(const struct dp *dp, char *path, size_t len)
+{
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	if (!dp->cfg.pin_dir)
+		return false;
+	snprintf(path, len, "%s/xdp_%s", dp->pin_path, dp->cfg.ifname);
+	if (!access(path, F_OK))
+		return true;
+	d = opendir(dp->cfg.pin_dir);
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] != 'v' ||
+		    strspn(e->d_name + 1, "0123456789") !=
+			    strlen(e->d_name + 1))
+			continue;
+		snprintf(path, len, "%s/%s/xdp_%s", dp->cfg.pin_dir, e->d_name,
+			 dp->cfg.ifname);
+		found = !access(path, F_OK);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Detaches and unpins every pinned XDP link of this interface (tc takes
+ * over from XDP). */
+static int xdp_remove(struct dp *dp, char *err, size_t errlen)
+{
+	char path[300];
+
+	while (xdp_pin_find(dp, path, sizeof(path))) {
+		struct bpf_link *l = bpf_link__open(path);
+		int ret = l ? bpf_link__detach(l) : -errno;
+
+		if (!ret)
+			ret = bpf_link__unpin(l);
+		bpf_link__destroy(l);
+		if (ret)
+			return fail(err, errlen, ret, "couldn't remove the XDP "
+				    "link pinned at %s", path);
+	}
+	return 0;
+}
+
+/* Takes over the XDP link pinned at old: swaps in this program (never
+ * detaching) and pins it at path, the current version's place.  A link
+ * whose interface is gone (deleted, or replaced by a namesake) is only
+ * unpinned, leaving dp->xdp_link NULL. */
+static int xdp_take_over(struct dp *dp, const char *old, const char *path,
+			 char *err, size_t errlen)
+{
+	struct bpf_link *l = bpf_link__open(old);
+	struct bpf_link_info info = {0};
+	__u32 len = sizeof(info);
+	int ret;
+
+	if (!l)
+		return fail(err, errlen, -errno, "couldn't open the XDP link "
+			    "pinned at %s", old);
+	if (bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) ||
+	    info.type != BPF_LINK_TYPE_XDP ||
+	    info.xdp.ifindex != (__u32)dp->ifindex) {
+		ret = bpf_link__unpin(l);
+		bpf_link__destroy(l);
+		return ret ? fail(err, errlen, ret, "couldn't unpin the stale "
+				  "XDP link at %s", old)
+			   : 0;
+	}
+	ret = bpf_link__update_program(l, dp->skel->progs.lb_xdp);
+	if (ret) {
+		bpf_link__destroy(l);
+		return fail(err, errlen, ret, "couldn't replace the XDP "
+			    "program on '%s'", dp->cfg.ifname);
+	}
+	if (strcmp(old, path)) {
+		/* Pinned at the new place before leaving the old one, so that
+		 * it stays pinned throughout; reopened to own the new pin. */
+		ret = bpf_obj_pin(bpf_link__fd(l), path);
+		if (!ret)
+			ret = bpf_link__unpin(l);
+		bpf_link__destroy(l);
+		if (ret)
+			return fail(err, errlen, ret, "couldn't move the XDP "
+				    "link from %s to %s", old, path);
+		l = bpf_link__open(path);
+		if (!l)
+			return fail(err, errlen, -errno, "couldn't open the "
+				    "XDP link pinned at %s", path);
+	}
+	dp->xdp_link = l;
+	return 0;
+}
+
+/* Attaches XDP: takes over a pinned link (of any maps version) or makes
+ * and pins a new one; bmlb's tc filter, from a run with --hook tc, goes. */
+static int xdp_attach(struct dp *dp, char *err, size_t errlen)
+{
+	char path[300], old[300];
+	int ret = tc_detach(dp->ifindex);
+
+	if (ret && ret != -ENOENT && ret != -EINVAL)
+		return fail(err, errlen, ret, "couldn't remove the tc program "
+			    "from '%s'", dp->cfg.ifname);
+	snprintf(path, sizeof(path), "%s/xdp_%s", dp->pin_path,
+		 dp->cfg.ifname);
+	if (xdp_pin_find(dp, old, sizeof(old)) &&
+	    (ret = xdp_take_over(dp, old, path, err, errlen)))
+		return ret;
+	if (dp->xdp_link)
+		return 0;
+	dp->xdp_link = bpf_program__attach_xdp(dp->skel->progs.lb_xdp,
+					       dp->ifindex);
+	if (!dp->xdp_link)
+		return fail(err, errlen, -errno, "couldn't attach the XDP "
+			    "program on '%s'", dp->cfg.ifname);
+	if (dp->cfg.pin_dir && (ret = bpf_link__pin(dp->xdp_link, path)))
+		return fail(err, errlen, ret, "couldn't pin the XDP link at %s",
+			    path);
+	return 0;
+}
+
 static int attach(struct dp *dp, char *err, size_t errlen)
 {
 	int ret;
 
-	if (dp->cfg.use_tc) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->ifindex,
-			    .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
-			    .priority = TC_PRIORITY,
-			    .flags = BPF_TC_F_REPLACE,
-			    .prog_fd = bpf_program__fd(dp->skel->progs.lb_tc));
-
-		ret = bpf_tc_hook_create(&hook);
-		if (ret && ret != -EEXIST)
-			return fail(err, errlen, ret, "couldn't create the tc "
-				    "hook on '%s'", dp->cfg.ifname);
-		ret = bpf_tc_attach(&hook, &opts);
-		if (ret)
-			return fail(err, errlen, ret, "couldn't attach the tc "
-				    "program on '%s'", dp->cfg.ifname);
-	} else {
-		char path[300];
-
-		snprintf(path, sizeof(path), "%s/xdp_%s", dp->pin_path,
-			 dp->cfg.ifname);
-		dp->xdp_link = dp->cfg.pin_dir ? bpf_link__open(path) : NULL;
-		if (dp->xdp_link) {
-			ret = bpf_link__update_program(dp->xdp_link,
-						       dp->skel->progs.lb_xdp);
-			if (ret)
-				return fail(err, errlen, ret, "couldn't replace "
-					    "the XDP program on '%s'",
-					    dp->cfg.ifname);
-		} else {
-			dp->xdp_link = bpf_program__attach_xdp(
-				dp->skel->progs.lb_xdp, dp->ifindex);
-			if (!dp->xdp_link)
-				return fail(err, errlen, -errno, "couldn't attach "
-					    "the XDP program on '%s'",
-					    dp->cfg.ifname);
-			if (dp->cfg.pin_dir &&
-			    (ret = bpf_link__pin(dp->xdp_link, path)))
-				return fail(err, errlen, ret, "couldn't pin the "
-					    "XDP link at %s", path);
-		}
-	}
-	if (dp->tunnel_ifindex) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->tunnel_ifindex,
-			    .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
-			    .priority = TC_PRIORITY,
-			    .flags = BPF_TC_F_REPLACE,
-			    .prog_fd = bpf_program__fd(dp->skel->progs.lb_tc));
-
-		ret = bpf_tc_hook_create(&hook);
-		if (ret && ret != -EEXIST)
-			return fail(err, errlen, ret, "couldn't create the tc "
-				    "hook on '%s'", dp->cfg.tunnel_ifname);
-		ret = bpf_tc_attach(&hook, &opts);
-		if (ret)
-			return fail(err, errlen, ret, "couldn't attach the tc "
-				    "program on '%s'", dp->cfg.tunnel_ifname);
-	}
-	return 0;
+	if (!dp->cfg.use_tc)
+		ret = xdp_attach(dp, err, errlen);
+	else if (!(ret = xdp_remove(dp, err, errlen)))
+		ret = tc_attach(dp, dp->ifindex, dp->cfg.ifname, err, errlen);
+	if (!ret && dp->tunnel_ifindex)
+		ret = tc_attach(dp, dp->tunnel_ifindex, dp->cfg.tunnel_ifname,
+				err, errlen);
+	return ret;
 }
 
 int dp_open(const struct dp_config *c, struct dp **out, char *err,
@@ -250,6 +371,8 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
 		goto fail;
 	}
 	if (c->pin_dir) {
+		char services[300];
+
 		snprintf(dp->pin_path, sizeof(dp->pin_path), "%s/v%d",
 			 c->pin_dir, LB_MAPS_VERSION);
 		ret = mkdir_p(dp->pin_path);
@@ -258,6 +381,9 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
 			     dp->pin_path);
 			goto fail;
 		}
+		snprintf(services, sizeof(services), "%s/lb_services",
+			 dp->pin_path);
+		dp->adopted = !access(services, F_OK);
 	}
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
 		    .pin_root_path = c->pin_dir ? dp->pin_path : NULL);
@@ -333,18 +459,10 @@ void dp_destroy(struct dp *dp)
 	if (!dp)
 		return;
 	if (dp->cfg.attach && dp->skel) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
-			    .priority = TC_PRIORITY);
-
-		if (dp->cfg.use_tc && dp->ifindex) {
-			hook.ifindex = dp->ifindex;
-			bpf_tc_detach(&hook, &opts);
-		}
-		if (dp->tunnel_ifindex) {
-			hook.ifindex = dp->tunnel_ifindex;
-			bpf_tc_detach(&hook, &opts);
-		}
+		if (dp->cfg.use_tc && dp->ifindex)
+			tc_detach(dp->ifindex);
+		if (dp->tunnel_ifindex)
+			tc_detach(dp->tunnel_ifindex);
 		if (dp->xdp_link)
 			bpf_link__unpin(dp->xdp_link);
 	}
@@ -675,6 +793,11 @@ long dp_flows(struct dp *dp)
 		n++;
 	}
 	return n;
+}
+
+bool dp_adopted(const struct dp *dp)
+{
+	return dp->adopted;
 }
 
 int dp_prog_fd(struct dp *dp, bool tc)

@@ -58,6 +58,10 @@ struct dp_service {
 int dp_open(const struct dp_config *c, struct dp **out, char *err,
 	    size_t errlen);
 
+/* True when dp_open found maps of this layout version pinned and took them
+ * over (what a previous agent programmed), false on a fresh start. */
+bool dp_adopted(const struct dp *dp);
+
 /* Detaches nothing: the data plane keeps forwarding after the agent exits
  * (an agent restart must not break connections).  dp_destroy() detaches and
  * unpins everything. */

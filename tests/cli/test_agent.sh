@@ -2,7 +2,8 @@
 # every reason not to start, and (as root, in a private network and mount
 # namespace made with unshare) preflight failures, a worker's state
 # directory, and an LB node's agent programming, reloading, refusing, exiting
-# and taking over its data plane.  Nothing touches the root namespace.
+# and taking over its data plane (also from an older maps layout, and
+# switching between XDP and tc).  Nothing touches the root namespace.
 source "$(dirname "$0")/lib.sh"
 CFG=$EXAMPLES/cluster.yaml
 MAN=$EXAMPLES/manifests
@@ -200,6 +201,11 @@ if ip -d link show eth0 | grep -q 'prog/xdp' && compgen -G "$TMP/bpffs/lb-1/v*/l
 else
 	not_ok "XDP is attached and the maps pinned" "$(ip -d link show eth0; ls -R "$TMP/bpffs")"
 fi
+if grep -q 'libbpf' "$TMP/lb.log"; then
+	not_ok "a first start logs no libbpf warning" "$(grep libbpf "$TMP/lb.log")"
+else
+	ok "a first start logs no libbpf warning"
+fi
 
 # A backend leaves the EndpointSlice: applied within a second.
 python3 - "$TMP/man/endpointslices.yaml" <<'PY'
@@ -290,12 +296,96 @@ else
 fi
 grep -q 'exiting; the data plane stays attached to eth0' "$TMP/lb.log" &&
 	ok "the exit is logged" || not_ok "the exit is logged" "$(cat "$TMP/lb.log")"
+
+# Switching --hook between runs leaves exactly one of XDP and tc; an XDP
+# link pinned by an agent of an older maps layout is taken over (the same
+# link, its program swapped), or removed when tc takes over.
+expect_hooks "XDP alone is attached after the XDP runs" xdp
+PIN=$(compgen -G "$TMP/bpffs/lb-1/v*/xdp_eth0")
+CUR=${PIN%/xdp_eth0}
+OLD=${CUR%/v*}/v$((${CUR##*/v} - 1))
+lb_run tc "XDP to tc"
+expect_hooks "tc alone is attached after switching to tc" tc
+lb_run tc "tc again"
+expect_hooks "tc alone is attached after a second tc run" tc
+lb_run xdp "tc to XDP"
+expect_hooks "XDP alone is attached after switching back to XDP" xdp
+link=$(link_id "$PIN")
+mv "$CUR" "$OLD" # what an agent of the previous maps layout leaves
+lb_run xdp "an older layout's XDP link"
+expect_hooks "XDP alone is attached after taking over an older link" xdp
+if [ -n "$link" ] && [ "$(link_id "$PIN")" = "$link" ] &&
+	[ ! -e "$OLD/xdp_eth0" ]; then
+	ok "the older link is taken over, never detached, and moved up"
+else
+	not_ok "the older link is taken over, never detached, and moved up" \
+		"link $link; now $(link_id "$PIN"); $(ls -R "$TMP/bpffs")"
+fi
+mv "$PIN" "$OLD/xdp_eth0"
+lb_run tc "tc over an older layout's XDP link"
+expect_hooks "tc alone is attached, the older XDP link removed" tc
+if compgen -G "$TMP/bpffs/lb-1/v*/xdp_eth0" >/dev/null; then
+	not_ok "no XDP link stays pinned under tc" "$(ls -R "$TMP/bpffs")"
+else
+	ok "no XDP link stays pinned under tc"
+fi
+lb_run xdp "back to XDP"
+link=$(link_id "$PIN")
+ip link del eth0
+ip link add eth0 type veth peer name peer0
+ip addr add 198.18.0.11/24 dev eth0
+ip link set eth0 up && ip link set peer0 up
+lb_run xdp "a link left by a deleted interface"
+if [ "$(hooks)" = xdp ] && [ -n "$(link_id "$PIN")" ] &&
+	[ "$(link_id "$PIN")" != "$link" ]; then
+	ok "the stale link is replaced by a new one on the new interface"
+else
+	not_ok "the stale link is replaced by a new one on the new interface" \
+		"$(hooks); link $link, now $(link_id "$PIN")"
+fi
+
 # (with the sanitized build, a leak or an error would be in a log)
 if grep -q Sanitizer "$TMP"/*.log; then
 	not_ok "the agents ran clean" "$(grep -h -A5 Sanitizer "$TMP"/*.log)"
 else
 	ok "the agents ran clean"
 fi
+}
+
+# hooks: what eth0 runs: xdp, tc (bmlb's filter), xdp+tc or none.
+hooks() {
+	local h=
+	ip -d link show eth0 | grep -q 'prog/xdp' && h=xdp
+	tc filter show dev eth0 ingress | grep -q 'handle 0xb1b' && h=${h:+$h+}tc
+	echo "${h:-none}"
+}
+
+# expect_hooks WHAT HOOKS
+expect_hooks() {
+	local now
+	now=$(hooks)
+	if [ "$now" = "$2" ]; then ok "$1"; else
+		not_ok "$1: eth0 runs $now" "$(ip -d link show eth0; tc filter show dev eth0 ingress)"; fi
+}
+
+# link_id PIN: the id of the BPF link pinned there, or nothing.
+link_id() {
+	bpftool link show pinned "$1" 2>/dev/null | sed -n 's/^\([0-9]*\):.*/\1/p'
+}
+
+# lb_run HOOK WHAT: lb-1's agent with --hook HOOK until it has programmed,
+# then stopped (exit 0); it must log no libbpf warning.
+RUNS=0
+lb_run() {
+	local log=$TMP/run$((RUNS += 1)).log
+	start_agent "$log" --node lb-1 --bpf-dir "$TMP/bpffs/lb-1" --hook "$1"
+	poll 10 status_has "s['hook'] == '$1' and len(s['programmed']) == 4"
+	stop_agent "$2: the agent with --hook $1 programs and stops"
+	if grep -q libbpf "$log"; then
+		not_ok "$2: no libbpf warning" "$(cat "$log")"
+	else
+		ok "$2: no libbpf warning"
+	fi
 }
 
 kill_agent() {
