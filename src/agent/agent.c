@@ -567,8 +567,8 @@ static void on_tick(void *arg, uint32_t events)
 		reload(a, pending_name(p));
 }
 
-/* Walking the flow table costs up to its size in syscalls: status counts
- * at most once a second. */
+/* Counting flows reads the whole flow table (a batch of flows per system
+ * call): status counts at most once a second. */
 static long flows(struct agent *a)
 {
 	uint64_t now = mono_ms();

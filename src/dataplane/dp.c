@@ -32,6 +32,7 @@
 
 #define TC_HANDLE 0xb1b
 #define TC_PRIORITY 1
+#define FLOW_BATCH 1024 /* flows dp_flows reads per system call */
 
 /* A backend slot as the agent tracks it. */
 struct slot {
@@ -783,16 +784,26 @@ long dp_gc(struct dp *dp, uint64_t now_ns)
 
 long dp_flows(struct dp *dp)
 {
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	int ct = bpf_map__fd(dp->skel->maps.lb_ct);
-	struct lb_flow key, next, *prev = NULL;
+	struct lb_flow *keys = xcalloc(FLOW_BATCH, sizeof(*keys));
+	struct lb_ct *vals = xcalloc(FLOW_BATCH, sizeof(*vals));
+	__u32 token, *in = NULL; /* a hash map's token is a bucket index */
 	long n = 0;
+	int ret;
 
-	while (!bpf_map_get_next_key(ct, prev, &next)) {
-		key = next;
-		prev = &key;
-		n++;
-	}
-	return n;
+	do {
+		__u32 count = FLOW_BATCH;
+
+		ret = bpf_map_lookup_batch(ct, in, &token, keys, vals, &count,
+					   &opts);
+		if (!ret || ret == -ENOENT) /* -ENOENT: the last batch */
+			n += count;
+		in = &token;
+	} while (!ret);
+	free(keys);
+	free(vals);
+	return ret == -ENOENT ? n : ret;
 }
 
 bool dp_adopted(const struct dp *dp)

@@ -79,7 +79,8 @@ int dp_counters(struct dp *dp, uint64_t *out);
 /* Deletes expired flows and their SNAT bindings; returns how many. */
 long dp_gc(struct dp *dp, uint64_t now_ns);
 
-/* Number of tracked flows (walks the table: for status, not hot paths). */
+/* Number of tracked flows, or -errno (reads the whole table, a batch of
+ * flows per system call: for status, not hot paths). */
 long dp_flows(struct dp *dp);
 
 /* For packet tests and benches: the program fds and the map fds. */
