@@ -350,6 +350,30 @@ static int attach(struct dp *dp, char *err, size_t errlen)
 	return ret;
 }
 
+/* Removes the pins of older map layouts once this version runs: their
+ * maps (tens of MB of flow tables) are used by nothing any more. */
+static void unpin_old_versions(const char *pin_dir)
+{
+	for (int v = 1; v < LB_MAPS_VERSION; v++) {
+		char dir[300], path[600];
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(dir, sizeof(dir), "%s/v%d", pin_dir, v);
+		d = opendir(dir);
+		if (!d)
+			continue;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.') {
+				snprintf(path, sizeof(path), "%s/%s", dir,
+					 e->d_name);
+				unlink(path);
+			}
+		closedir(d);
+		rmdir(dir);
+	}
+}
+
 int dp_open(const struct dp_config *c, struct dp **out, char *err,
 	    size_t errlen)
 {
@@ -425,10 +449,17 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
 	adopt(dp);
 	if (c->attach && (ret = attach(dp, err, errlen)))
 		goto fail;
+	if (c->pin_dir)
+		unpin_old_versions(c->pin_dir);
 	*out = dp;
 	return 0;
 fail:
-	dp_destroy(dp);
+	/* A data plane a previous agent left running keeps running: a start
+	 * that fails must not stop the forwarding it found. */
+	if (dp->adopted)
+		dp_close(dp);
+	else
+		dp_destroy(dp);
 	return ret;
 }
 
@@ -445,8 +476,10 @@ void dp_close(struct dp *dp)
 	for (size_t i = 0; i < dp->nsvcs; i++)
 		svc_free(&dp->svcs[i]);
 	free(dp->svcs);
-	if (dp->xdp_link)
-		bpf_link__disconnect(dp->xdp_link); /* stays attached */
+	/* Pinned, the link stays attached when its fd closes; unpinned (no
+	 * --bpf-dir), keep it attached by never closing the fd. */
+	if (dp->xdp_link && !dp->cfg.pin_dir)
+		bpf_link__disconnect(dp->xdp_link);
 	bpf_link__destroy(dp->xdp_link);
 	lb__destroy(dp->skel);
 	free(dp->slots);

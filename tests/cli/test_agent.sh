@@ -321,6 +321,13 @@ else
 	not_ok "the older link is taken over, never detached, and moved up" \
 		"link $link; now $(link_id "$PIN"); $(ls -R "$TMP/bpffs")"
 fi
+if [ ! -e "$OLD" ]; then
+	ok "the older layout's maps are unpinned once the new one runs"
+else
+	not_ok "the older layout's maps are unpinned once the new one runs" \
+		"$(ls -R "$OLD")"
+fi
+mkdir -p "$OLD"
 mv "$PIN" "$OLD/xdp_eth0"
 lb_run tc "tc over an older layout's XDP link"
 expect_hooks "tc alone is attached, the older XDP link removed" tc

@@ -541,6 +541,7 @@ static void test_flow_table_full(void **state)
 		ok += send_spec(dp, &s) == XDP_TX;
 	}
 	assert_int_equal(ok, 4);
+	assert_int_equal(dp_flows(dp), 4);
 	dp_counters(dp, c);
 	assert_int_equal(c[LB_C_DROP_CT_FULL] + c[LB_C_DROP_NO_PORT], 6);
 	for (uint16_t p = 2000; p < 2004; p++) {
