@@ -1,0 +1,243 @@
+/* bench/udpflood: the small-UDP-packet generator of bench/lab.  Complete
+ * 60-byte Ethernet frames (64 on a wire with the FCS), checksums included,
+ * sent from a packet socket that bypasses the qdisc, in sendmmsg batches,
+ * one thread per CPU, for a fixed time.  Written for the lab because
+ * trafgen's workers can outlive it and it tries to raise global socket
+ * memory sysctls.
+ *
+ *   udpflood IFACE SECONDS THREADS FLOWS SRC_IP SPORT TARGET...
+ *       TARGET is SRC_MAC,DST_MAC,DST_IP,DPORT.  Flow i (0 <= i < FLOWS)
+ *       uses source port SPORT + i and target i % (number of targets).
+ *       Prints "udpflood SENT_PACKETS PACKETS_PER_S SECONDS".
+ *
+ * On a veth, whatever the receiving side does runs in the sender's softirq
+ * on the sender's CPU: the rate is that of the whole path, generator
+ * included (bench/lab measures the generator alone too).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FRAME_LEN 60
+#define PAYLOAD (FRAME_LEN - 14 - 20 - 8)
+#define BATCH 64
+#define MAX_FLOWS 4096
+#define MAX_THREADS 64
+
+struct target {
+	uint8_t smac[6], dmac[6];
+	uint32_t ip; /* network order */
+	uint16_t port;
+};
+
+struct job {
+	pthread_t thread;
+	int ifindex, cpu, first;
+	double seconds;
+	uint64_t sent;
+	const char *err;
+};
+
+static uint8_t frames[MAX_FLOWS][FRAME_LEN];
+static int nflows;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	return sum;
+}
+
+static void build(uint8_t *f, const struct target *t, uint32_t src,
+		  uint16_t sport)
+{
+	struct iphdr *ip = (struct iphdr *)(f + 14);
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	uint32_t sum;
+
+	memcpy(f, t->dmac, 6);
+	memcpy(f + 6, t->smac, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	*ip = (struct iphdr){.version = 4, .ihl = 5, .ttl = 64,
+			     .protocol = IPPROTO_UDP,
+			     .tot_len = htons(20 + 8 + PAYLOAD),
+			     .saddr = src, .daddr = t->ip};
+	ip->check = htons(csum_fold(csum_add(0, ip, 20)));
+	*udp = (struct udphdr){.source = htons(sport), .dest = htons(t->port),
+			       .len = htons(8 + PAYLOAD)};
+	memset(udp + 1, 'x', PAYLOAD);
+	/* Pseudo-header, then the datagram. */
+	sum = csum_add(0, &ip->saddr, 8);
+	sum += IPPROTO_UDP + 8 + PAYLOAD;
+	udp->check = htons(csum_fold(csum_add(sum, udp, 8 + PAYLOAD)));
+	if (!udp->check)
+		udp->check = 0xffff;
+}
+
+static void *flood(void *arg)
+{
+	struct job *j = arg;
+	struct sockaddr_ll a = {.sll_family = AF_PACKET,
+				.sll_ifindex = j->ifindex};
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	int one = 1, fd, next = j->first;
+	cpu_set_t set;
+	double end;
+
+	CPU_ZERO(&set);
+	CPU_SET(j->cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
+		       sizeof(one))) {
+		j->err = strerror(errno);
+		return NULL;
+	}
+	memset(msgs, 0, sizeof(msgs));
+	end = now_s() + j->seconds;
+	while (now_s() < end) {
+		int n;
+
+		for (int i = 0; i < BATCH; i++) {
+			iov[i].iov_base = frames[next];
+			iov[i].iov_len = FRAME_LEN;
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			next = (next + 1) % nflows;
+		}
+		n = sendmmsg(fd, msgs, BATCH, 0);
+		if (n > 0)
+			j->sent += (uint64_t)n;
+		else if (errno != ENOBUFS && errno != EAGAIN &&
+			 errno != EINTR) {
+			j->err = strerror(errno);
+			break;
+		}
+	}
+	close(fd);
+	return NULL;
+}
+
+static int parse_target(char *s, struct target *t)
+{
+	char *f[4];
+	struct in_addr in;
+
+	for (int i = 0; i < 4; i++) {
+		f[i] = strsep(&s, ",");
+		if (!f[i])
+			return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		uint8_t *m = i ? t->dmac : t->smac;
+
+		if (sscanf(f[i], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1],
+			   &m[2], &m[3], &m[4], &m[5]) != 6)
+			return -1;
+	}
+	if (inet_pton(AF_INET, f[2], &in) != 1)
+		return -1;
+	t->ip = in.s_addr;
+	t->port = (uint16_t)atoi(f[3]);
+	return s ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct target targets[64];
+	struct job jobs[MAX_THREADS];
+	int ntargets = argc - 7, threads, ifindex, sport;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	double seconds, t0, t;
+	uint64_t sent = 0;
+	struct in_addr src;
+
+	if (argc < 8 || ntargets > 64) {
+		fprintf(stderr, "usage: udpflood IFACE SECONDS THREADS FLOWS "
+				"SRC_IP SPORT SMAC,DMAC,DST_IP,DPORT...\n");
+		return 2;
+	}
+	ifindex = (int)if_nametoindex(argv[1]);
+	seconds = atof(argv[2]);
+	threads = atoi(argv[3]);
+	nflows = atoi(argv[4]);
+	sport = atoi(argv[6]);
+	if (!ifindex || seconds <= 0 || seconds > 600 || threads < 1 ||
+	    threads > MAX_THREADS || nflows < 1 || nflows > MAX_FLOWS ||
+	    sport < 1 || sport + nflows > 65536 ||
+	    inet_pton(AF_INET, argv[5], &src) != 1) {
+		fprintf(stderr, "udpflood: bad interface, time (0-600 s), "
+				"threads, flows (1-%d), source or port\n",
+			MAX_FLOWS);
+		return 2;
+	}
+	for (int i = 0; i < ntargets; i++) {
+		if (parse_target(argv[7 + i], &targets[i])) {
+			fprintf(stderr, "udpflood: bad target '%s'\n",
+				argv[7 + i]);
+			return 2;
+		}
+	}
+	for (int i = 0; i < nflows; i++)
+		build(frames[i], &targets[i % ntargets], src.s_addr,
+		      (uint16_t)(sport + i));
+
+	t0 = now_s();
+	for (int i = 0; i < threads; i++) {
+		jobs[i] = (struct job){.ifindex = ifindex,
+				       .cpu = (int)(i % ncpu),
+				       .first = i * nflows / threads,
+				       .seconds = seconds};
+		if (pthread_create(&jobs[i].thread, NULL, flood, &jobs[i])) {
+			perror("pthread_create");
+			return 1;
+		}
+	}
+	for (int i = 0; i < threads; i++) {
+		pthread_join(jobs[i].thread, NULL);
+		if (jobs[i].err) {
+			fprintf(stderr, "udpflood: %s\n", jobs[i].err);
+			return 1;
+		}
+		sent += jobs[i].sent;
+	}
+	t = now_s() - t0;
+	printf("udpflood %llu %.0f %.3f\n", (unsigned long long)sent,
+	       (double)sent / t, t);
+	return 0;
+}
