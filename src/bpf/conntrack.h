@@ -8,6 +8,7 @@
 #define BMLB_BPF_CONNTRACK_H
 
 #include "bpf/lb.h"
+#include "bpf/parse.h"
 
 /* Set by the agent before load. */
 const volatile struct lb_timeouts cfg_timeouts = {
@@ -37,7 +38,7 @@ static __always_inline void ct_touch(struct lb_ct *ct, __u8 proto,
 			ct->state = LB_CT_ESTABLISHED;
 		return;
 	}
-	if (flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) {
+	if (flags & (LB_TCP_FIN | LB_TCP_RST)) {
 		if (ct->state != LB_CT_CLOSING)
 			ct->state = LB_CT_CLOSING;
 	} else if (reply && ct->state == LB_CT_NEW) {

@@ -42,8 +42,8 @@
 /* Set by the agent before load. */
 const volatile __u32 cfg_node_ip = 0;      /* network order */
 const volatile __u8 cfg_node_mac[6] = {0}; /* the XDP interface's MAC */
-const volatile __u16 cfg_snat_min = 61000; /* host order, inclusive */
-const volatile __u16 cfg_snat_max = 65535;
+const volatile __u16 cfg_snat_min = 16384; /* host order, inclusive */
+const volatile __u16 cfg_snat_max = 32767;
 
 /* What to do with the packet; the entries map it to their return codes. */
 enum verdict { V_PASS, V_DROP, V_TX, V_REDIRECT };
@@ -168,8 +168,8 @@ static __always_inline bool ct_valid(const struct lb_ct *ct, __u8 proto,
 	       b->port == ct->backend_port;
 }
 
-/* Binds a SNAT port for a new flow to backend b: tries ports derived from
- * the flow's hash until one is free for that backend.  Returns the port
+/* Binds a SNAT port for a new flow to backend b: tries random ports of the
+ * range until one is free for that backend.  Returns the port
  * (network order) or 0 when none was free or the table is full. */
 static __always_inline __u16 snat_bind(const struct lb_flow *f,
 				       const struct lb_backend *b)
@@ -186,10 +186,13 @@ static __always_inline __u16 snat_bind(const struct lb_flow *f,
 		.proto = f->proto,
 	};
 	__u32 span = (__u32)cfg_snat_max - cfg_snat_min + 1;
-	__u32 h = flow_hash(f);
 
+	/* Random candidates: ports derived from the flow would probe the
+	 * same sequence (taken ports bunch up) and a retransmitted SYN
+	 * would fail exactly as its first try did.  The port chosen is kept
+	 * in the flow's entry, so it need not be derivable. */
 	for (int i = 0; i < SNAT_TRIES; i++) {
-		__u16 port = cfg_snat_min + (h + i * 7919u) % span;
+		__u16 port = cfg_snat_min + bpf_get_prandom_u32() % span;
 
 		key.snat_port = bpf_htons(port);
 		if (!bpf_map_update_elem(&lb_snat, &key, &rev, BPF_NOEXIST))
@@ -243,7 +246,7 @@ static __always_inline enum verdict to_service(struct pkt *p,
 		return V_PASS;
 	}
 	if (f.proto == IPPROTO_TCP &&
-	    (flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN) {
+	    (flags & (LB_TCP_SYN | LB_TCP_ACK)) != LB_TCP_SYN) {
 		count(LB_C_PASS_NOT_SYN);
 		return V_PASS;
 	}

@@ -15,10 +15,12 @@
 #define ICMP_DEST_UNREACH 3
 #define ICMP_TIME_EXCEEDED 11
 #define ICMP_PARAMETERPROB 12
-#define TCP_FLAG_FIN 0x01
-#define TCP_FLAG_SYN 0x02
-#define TCP_FLAG_RST 0x04
-#define TCP_FLAG_ACK 0x10
+/* TCP flag bits of byte 13; prefixed: vmlinux.h has TCP_FLAG_* enums
+ * with other values (the flags word of a TCP header). */
+#define LB_TCP_FIN 0x01
+#define LB_TCP_SYN 0x02
+#define LB_TCP_RST 0x04
+#define LB_TCP_ACK 0x10
 
 #define PARSE_HDR(type, name)                                              \
 	static __always_inline struct type *parse_##name(void *p, void *end) \

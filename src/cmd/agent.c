@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "dataplane/dp.h"
 #include "cmd/cmd.h"
 
 static const char help[] =
@@ -52,7 +53,7 @@ static const char help[] =
 	"      --snat-ports MIN-MAX\n"
 	"                        source ports of translated flows, outside\n"
 	"                        the node's ephemeral ports (default\n"
-	"                        61000-65535)\n"
+	"                        16384-32767)\n"
 	"  -h, --help            show this help\n"
 	"\n"
 	"Exit status: 0 after SIGTERM or SIGINT; 1 when it cannot start\n"
@@ -116,8 +117,8 @@ int cmd_agent(int argc, char **argv)
 		.state_dir = AGENT_STATE_DIR,
 		.bpf_dir = AGENT_BPF_DIR,
 		.peer_port = AGENT_PEER_PORT,
-		.snat_min = 61000,
-		.snat_max = 65535,
+		.snat_min = DP_SNAT_MIN_DEFAULT,
+		.snat_max = DP_SNAT_MAX_DEFAULT,
 	};
 	int opt;
 

@@ -89,8 +89,8 @@ static int fail(char *err, size_t len, int ret, const char *fmt, ...)
 void dp_config_defaults(struct dp_config *c)
 {
 	*c = (struct dp_config){
-		.snat_min = 61000,
-		.snat_max = 65535,
+		.snat_min = DP_SNAT_MIN_DEFAULT,
+		.snat_max = DP_SNAT_MAX_DEFAULT,
 		.timeouts = {.tcp_syn = 60, .tcp_established = 21600,
 			     .tcp_closing = 10, .udp = 60},
 		.attach = true,

@@ -644,6 +644,37 @@ static void test_gc(void **state)
 	dp_destroy(dp);
 }
 
+/* A FIN or an RST moves a flow to closing: the sweep frees it (and its
+ * SNAT port) after the closing timeout, not the established one. */
+static void test_close_frees_the_flow(void **state)
+{
+	struct dp *dp = open_dp(61000, 65535, 0);
+	struct lb_flow f = {CLIENT, VIP, 5000, 80, IPPROTO_TCP, {0}};
+	struct lb_flow r = {CLIENT, VIP, 5001, 80, IPPROTO_TCP, {0}};
+	struct pspec syn = syn_from(5000), fin, syn2 = syn_from(5001), rst;
+	struct timespec ts;
+	uint64_t now;
+	(void)state;
+
+	assert_int_equal(send_spec(dp, &syn), XDP_TX);
+	assert_int_equal(send_spec(dp, &syn2), XDP_TX);
+	assert_int_equal(flow_entry(dp, &f).state, LB_CT_NEW);
+	fin = syn;
+	fin.tcp_flags = FIN | ACK;
+	assert_int_equal(send_spec(dp, &fin), XDP_TX);
+	assert_int_equal(flow_entry(dp, &f).state, LB_CT_CLOSING);
+	rst = syn2;
+	rst.tcp_flags = 0x04; /* RST */
+	assert_int_equal(send_spec(dp, &rst), XDP_TX);
+	assert_int_equal(flow_entry(dp, &r).state, LB_CT_CLOSING);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	/* Closing flows go after 10 s. */
+	assert_int_equal(dp_gc(dp, now + 11ull * 1000000000ull), 2);
+	assert_int_equal(dp_flows(dp), 0);
+	dp_destroy(dp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_backend_removed),
 		cmocka_unit_test(test_table_sizes),
 		cmocka_unit_test(test_gc),
+		cmocka_unit_test(test_close_frees_the_flow),
 	};
 
 	make_netns(node_mac, &ifindex);
