@@ -2,16 +2,11 @@
 # Each check prints "ok N - what" or "not ok N - what"; tests/run counts.
 BMLB=${BMLB:-build/bmlb}
 EXAMPLES=${EXAMPLES:-examples}
-TAP_N=0
+# shellcheck source=tests/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 TMP=$(mktemp -d /tmp/bmlb-cli.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
-ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1"; }
-not_ok() {
-	TAP_N=$((TAP_N + 1))
-	echo "not ok $TAP_N - $1"
-	[ -z "${2:-}" ] || printf '%s\n' "$2" | head -n 20 | sed 's/^/#   /'
-}
 
 # run CMD...: runs it, keeping exit status in RC, stdout in OUT, stderr in ERR.
 run() {

@@ -6,16 +6,11 @@ BMLB=${BMLB:-build/bmlb}
 # shellcheck source=lab/lab.sh
 source lab/lab.sh
 [[ -x $BMLB ]] && LAB_BMLB=$(realpath "$BMLB")
-TAP_N=0
+# shellcheck source=tests/tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 E2E_TMP=$(mktemp -d /tmp/bmlb-e2e.XXXXXX)
 trap 'rm -rf "$E2E_TMP"' EXIT
 
-ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1"; }
-not_ok() {
-	TAP_N=$((TAP_N + 1))
-	echo "not ok $TAP_N - $1"
-	[ -z "${2:-}" ] || printf '%s\n' "$2" | head -n 20 | sed 's/^/#   /'
-}
 
 # check WHAT CMD...: ok when CMD succeeds; its output is shown otherwise.
 check() {
