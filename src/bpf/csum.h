@@ -17,9 +17,8 @@ static __always_inline __u16 csum_fold32(__u32 sum)
 	return (__u16)sum;
 }
 
-/* Batched form: start from a checksum, add every (from, to) change, fold
- * once at the end.  A NAT rewrite of addresses and ports is one fold per
- * checksum instead of one per word. */
+/* Start from a checksum, add every (from, to) change, fold once at the
+ * end: a NAT rewrite of addresses and ports is one fold per checksum. */
 static __always_inline __u32 csum_start(__u16 check)
 {
 	return (__u16)~check;
@@ -39,18 +38,6 @@ static __always_inline __u32 csum_add4(__u32 sum, __u32 from, __u32 to)
 static __always_inline __u16 csum_end(__u32 sum)
 {
 	return ~csum_fold32(sum);
-}
-
-/* Replaces a 16-bit word `from` by `to` in the data a checksum covers. */
-static __always_inline void csum_replace2(__u16 *check, __u16 from, __u16 to)
-{
-	*check = csum_end(csum_add2(csum_start(*check), from, to));
-}
-
-/* Replaces a 32-bit word (an address) in the covered data. */
-static __always_inline void csum_replace4(__u16 *check, __u32 from, __u32 to)
-{
-	*check = csum_end(csum_add4(csum_start(*check), from, to));
 }
 
 #endif

@@ -27,69 +27,82 @@ static __always_inline __u32 csum_add_tuple(__u32 sum, __u32 saddr,
 	return csum_add2(sum, l4->dest, dport);
 }
 
-/* Rewrites both addresses and both ports of a TCP/UDP packet with one fold
- * per checksum.  Addresses are in the IP header and in the L4 checksum's
- * pseudo-header; ports only in L4.  A UDP checksum of 0 means "none" and
- * stays 0; a computed 0 goes out as 0xffff (RFC 768). */
-static __always_inline void nat_rewrite(struct iphdr *ip, struct l4_ports *l4,
-					struct l4_csum *c, __u32 saddr,
-					__u16 sport, __u32 daddr, __u16 dport)
+/* Updates a TCP/UDP checksum for a rewrite of the 4-tuple to (saddr,
+ * sport, daddr, dport), before the fields are written.  A UDP checksum of
+ * 0 means "none" and stays 0; a computed 0 goes out as 0xffff (RFC 768). */
+static __always_inline void l4_csum_tuple(struct l4_csum *c, struct iphdr *ip,
+					  struct l4_ports *l4, __u32 saddr,
+					  __u16 sport, __u32 daddr, __u16 dport)
 {
-	__u32 ipsum = csum_start(ip->check);
+	__u16 check;
 
-	if (!c->udp || *c->check) {
-		__u16 check = csum_end(csum_add_tuple(csum_start(*c->check),
-						      saddr, sport, daddr,
-						      dport, ip, l4));
+	if (c->udp && !*c->check)
+		return;
+	check = csum_end(csum_add_tuple(csum_start(*c->check), saddr, sport,
+					daddr, dport, ip, l4));
+	*c->check = c->udp && !check ? 0xffff : check;
+}
 
-		*c->check = c->udp && !check ? 0xffff : check;
-	}
-	ipsum = csum_add4(ipsum, ip->saddr, saddr);
-	ip->check = csum_end(csum_add4(ipsum, ip->daddr, daddr));
+/* The IP header checksum after both addresses change. */
+static __always_inline __u16 ip_csum_addrs(const struct iphdr *ip,
+					   __u32 saddr, __u32 daddr)
+{
+	return csum_end(csum_add4(csum_add4(csum_start(ip->check), ip->saddr,
+					    saddr),
+				  ip->daddr, daddr));
+}
+
+static __always_inline void set_tuple(struct iphdr *ip, struct l4_ports *l4,
+				      __u32 saddr, __u16 sport, __u32 daddr,
+				      __u16 dport)
+{
 	ip->saddr = saddr;
 	ip->daddr = daddr;
 	l4->source = sport;
 	l4->dest = dport;
 }
 
+/* Rewrites both addresses and both ports of a TCP/UDP packet with one fold
+ * per checksum.  Addresses are in the IP header and in the L4 checksum's
+ * pseudo-header; ports only in L4. */
+static __always_inline void nat_rewrite(struct iphdr *ip, struct l4_ports *l4,
+					struct l4_csum *c, __u32 saddr,
+					__u16 sport, __u32 daddr, __u16 dport)
+{
+	l4_csum_tuple(c, ip, l4, saddr, sport, daddr, dport);
+	ip->check = ip_csum_addrs(ip, saddr, daddr);
+	set_tuple(ip, l4, saddr, sport, daddr, dport);
+}
+
 /* Rewrites the packet quoted in an ICMP error: its addresses (and its IP
  * checksum), its ports and, when the quote holds it (c->check not NULL),
  * its L4 checksum, keeping the ICMP checksum, which covers the quote,
- * right. */
+ * right: every word that changes is folded into it once. */
 static __always_inline void nat_quoted(struct icmphdr *icmp,
 				       struct iphdr *in, struct l4_ports *l4,
 				       struct l4_csum *c, __u32 saddr,
 				       __u16 sport, __u32 daddr, __u16 dport)
 {
-	__u16 old_ip = in->check, old_l4 = c->check ? *c->check : 0;
+	__u32 sum = csum_add_tuple(csum_start(icmp->checksum), saddr, sport,
+				   daddr, dport, in, l4);
+	__u16 old;
 
-	if (c->check && (!c->udp || *c->check)) {
-		__u16 check = csum_end(csum_add_tuple(csum_start(*c->check),
-						      saddr, sport, daddr,
-						      dport, in, l4));
-
-		*c->check = c->udp && !check ? 0xffff : check;
-		csum_replace2(&icmp->checksum, old_l4, *c->check);
+	if (c->check) {
+		old = *c->check;
+		l4_csum_tuple(c, in, l4, saddr, sport, daddr, dport);
+		sum = csum_add2(sum, old, *c->check);
 	}
-	csum_replace4(&in->check, in->saddr, saddr);
-	csum_replace4(&in->check, in->daddr, daddr);
-	csum_replace4(&icmp->checksum, in->saddr, saddr);
-	csum_replace4(&icmp->checksum, in->daddr, daddr);
-	csum_replace2(&icmp->checksum, old_ip, in->check);
-	csum_replace2(&icmp->checksum, l4->source, sport);
-	csum_replace2(&icmp->checksum, l4->dest, dport);
-	in->saddr = saddr;
-	in->daddr = daddr;
-	l4->source = sport;
-	l4->dest = dport;
+	old = in->check;
+	in->check = ip_csum_addrs(in, saddr, daddr);
+	icmp->checksum = csum_end(csum_add2(sum, old, in->check));
+	set_tuple(in, l4, saddr, sport, daddr, dport);
 }
 
 /* Rewrites the outer addresses of an ICMP error (no pseudo-header). */
 static __always_inline void nat_outer(struct iphdr *ip, __u32 saddr,
 				      __u32 daddr)
 {
-	csum_replace4(&ip->check, ip->saddr, saddr);
-	csum_replace4(&ip->check, ip->daddr, daddr);
+	ip->check = ip_csum_addrs(ip, saddr, daddr);
 	ip->saddr = saddr;
 	ip->daddr = daddr;
 }
