@@ -374,6 +374,15 @@ static void unpin_old_versions(const char *pin_dir)
 	}
 }
 
+/* The index of interface name (none asked: 0), or -errno with a message. */
+static int ifindex_of(const char *name, int *out, char *err, size_t errlen)
+{
+	if (!name)
+		return 0;
+	*out = (int)if_nametoindex(name);
+	return *out ? 0 : fail(err, errlen, -errno, "no interface '%s'", name);
+}
+
 int dp_open(const struct dp_config *c, struct dp **out, char *err,
 	    size_t errlen)
 {
@@ -385,16 +394,10 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
 	dp->slots = xcalloc(LB_MAX_BACKENDS, sizeof(*dp->slots));
 	dp->ids_used = xcalloc(LB_MAX_SERVICES, sizeof(*dp->ids_used));
 	dp->table = xcalloc(LB_MAGLEV_MAX, sizeof(*dp->table));
-	if (c->ifname && !(dp->ifindex = (int)if_nametoindex(c->ifname))) {
-		ret = fail(err, errlen, -errno, "no interface '%s'", c->ifname);
+	if ((ret = ifindex_of(c->ifname, &dp->ifindex, err, errlen)) ||
+	    (ret = ifindex_of(c->tunnel_ifname, &dp->tunnel_ifindex, err,
+			      errlen)))
 		goto fail;
-	}
-	if (c->tunnel_ifname &&
-	    !(dp->tunnel_ifindex = (int)if_nametoindex(c->tunnel_ifname))) {
-		ret = fail(err, errlen, -errno, "no interface '%s'",
-			   c->tunnel_ifname);
-		goto fail;
-	}
 	if (c->pin_dir) {
 		char services[300];
 
