@@ -243,6 +243,26 @@ lab_sweep() {
 	return $rc
 }
 
+# One lab at a time per machine: two would share two cores and disturb
+# each other's timing (failover, benchmarks).  lab_up waits (bounded) for
+# the machine-wide lock; the owning shell holds it until lab_down or exit.
+lab__lock() {
+	mkdir -p "$LAB_REGISTRY" &&
+		exec {LAB_LOCK_FD}>>"$LAB_REGISTRY/.lock" || return 1
+	flock -n "$LAB_LOCK_FD" && return 0
+	echo "lab: waiting for the lab already running on this machine" >&2
+	flock -w "${LAB_LOCK_WAIT:-3600}" "$LAB_LOCK_FD" && return 0
+	lab__err "up: another lab still holds $LAB_REGISTRY/.lock"
+	lab__unlock
+	return 1
+}
+
+lab__unlock() {
+	[[ -n ${LAB_LOCK_FD:-} ]] || return 0
+	exec {LAB_LOCK_FD}>&-
+	LAB_LOCK_FD=""
+}
+
 # lab_down [ID]: tears down the run of this shell, or run ID.
 lab_down() {
 	local -
@@ -254,6 +274,7 @@ lab_down() {
 	# Only the owning shell forgets the run (not a subshell of it).
 	if [[ $id == "${LAB_ID:-}" && $BASHPID == "${LAB_OWNER:-}" ]]; then
 		lab__untrap
+		lab__unlock
 		LAB_ID="" LAB_PREFIX="" LAB_WORK=""
 		LAB_HOSTS=() LAB_NODES=() LAB_ADDR=() LAB_ROLE=() LAB_NODE=()
 	fi
@@ -377,7 +398,9 @@ lab_spawn() {
 		lab__err "spawn: '$name' is already running"
 		return 1
 	fi
-	ip netns exec "$REPLY" "$@" </dev/null >>"$LAB_WORK/logs/$name.log" 2>&1 &
+	# (the child must not hold the lab lock past the run)
+	(lab__unlock && exec ip netns exec "$REPLY" "$@") \
+		</dev/null >>"$LAB_WORK/logs/$name.log" 2>&1 &
 	LAB_PID=$!
 	lab__starttime "$LAB_PID" || REPLY=0
 	echo "$LAB_PID $REPLY" >"$LAB_WORK/pids/$name"
@@ -1000,10 +1023,11 @@ lab_up() {
 		lab__err "up: needs root (network namespaces)"
 		return 1
 	fi
+	lab__lock || return 1
 	lab__now_ms
 	t0=$REPLY
 	lab_sweep || true
-	lab__claim || return 1
+	lab__claim || { lab__unlock; return 1; }
 	lab__trap
 	LAB_SHAPE=$shape LAB_MODE=$mode
 	LAB_FLAT_IPV4=${flat:-$([[ $shape == flat ]] && echo true || echo false)}
@@ -1054,4 +1078,5 @@ lab_detach() {
 		mv -f -- "$LAB_REGISTRY/.$LAB_ID.0" "$LAB_REGISTRY/$LAB_ID" ||
 		return 1
 	lab__untrap
+	lab__unlock
 }

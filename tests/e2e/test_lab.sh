@@ -91,6 +91,11 @@ for shape in flat tunnel; do
 		not_ok "$shape: $n namespaces for ${#LAB_HOSTS[@]} hosts"
 	[[ $LAB_PREFIX =~ ^bl[a-z0-9]{6}-$ ]] && ok "$shape: prefix $LAB_PREFIX" ||
 		not_ok "$shape: prefix '$LAB_PREFIX'"
+	out=$(LAB_ID="" LAB_LOCK_WAIT=1 bash -c \
+		'source lab/lab.sh; lab_up' 2>&1)
+	[[ $? != 0 && $out == *"another lab still holds"* ]] &&
+		ok "$shape: a second lab waits for this one (bounded)" ||
+		not_ok "$shape: a second lab_up while one is up" "$out"
 
 	check "$shape: the client pings the gateway" ping_ok client 198.18.0.1
 	check "$shape: the client pings lb-1 through the gateway" \
