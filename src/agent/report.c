@@ -27,6 +27,14 @@ const char *const report_counter_names[LB_C_MAX] = {
 	[LB_C_PASS_NOT_SYN] = "pass_not_syn",
 	[LB_C_PASS_VLAN] = "pass_vlan",
 	[LB_C_FIB_MISS] = "fib_miss",
+	[LB_C_DSR_FWD] = "dsr_fwd",
+	[LB_C_DSR_OPT] = "dsr_opt",
+	[LB_C_DSR_TOO_BIG] = "dsr_too_big",
+	[LB_C_DSR_DROP_IP_OPTIONS] = "dsr_drop_ip_options",
+	[LB_C_DSR_IN] = "dsr_in",
+	[LB_C_DSR_DROP_FORGED] = "dsr_drop_forged",
+	[LB_C_DSR_DROP_FULL] = "dsr_drop_full",
+	[LB_C_DSR_OUT] = "dsr_out",
 };
 
 static void key_str(struct jw *w, const char *key, const char *v)

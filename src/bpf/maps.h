@@ -96,4 +96,25 @@ static __always_inline void count(enum lb_counter c)
 		*v += 1;
 }
 
+/* DSR, worker side: flows the option announced (client, pod) -> VIP:port,
+ * for rewriting the pod's replies.  A plain hash like lb_ct, swept by the
+ * agent with the same timeouts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_CT_ENTRIES);
+	__type(key, struct lb_flow);
+	__type(value, struct lb_dsr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_dsr SEC(".maps");
+
+/* DSR, worker side: the LB nodes' MACs (-> their address), the only
+ * senders whose option is believed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_DSR_PEERS);
+	__type(key, struct lb_mac);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_dsr_peers SEC(".maps");
+
 #endif
