@@ -152,7 +152,7 @@ void report_write_json(const struct report *r, FILE *out)
 	key_str(&w, "mode", r->mode);
 	key_str(&w, "hook", r->hook);
 	jw_key(&w, "dataplane");
-	jw_bool(&w, r->programmed != NULL);
+	jw_bool(&w, r->programmed || r->counters); /* a DSR worker: counters */
 	jw_key(&w, "pid");
 	jw_int(&w, r->pid);
 	key_time(&w, "startedAt", r->started);
