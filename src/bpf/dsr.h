@@ -14,7 +14,8 @@
  *                        node, so a flow keeps its pod across a failover);
  *                        destination -> pod:targetPort, source untouched;
  *                        TCP SYNs and every UDP datagram get the option.
- *                        No conntrack entry, no port.
+ *                        No conntrack entry, no port; the route to each
+ *                        backend is cached by backend id (lb_dsr_hops).
  * Policies (each has a packet test):
  *   too big for the option   an ICMP fragmentation-needed goes back to the
  *                            client with MTU - 8, quoting its VIP:port
@@ -103,8 +104,17 @@ static __always_inline enum verdict dsr_to_service(struct pkt *p,
 		return V_DSR_TOO_BIG;
 	nat_dnat(p->ip, l4, c, b->ip, b->port);
 	count(LB_C_DSR_FWD);
-	if (!opt)
-		return forward(p, NULL, 0);
+	if (!opt) {
+		struct lb_dsr_hop *h = bpf_map_lookup_elem(&lb_dsr_hops, &id);
+
+		if (!h)
+			return forward(p, NULL, 0);
+		if (h->backend_ip != b->ip) {
+			h->hop.ifindex = 0; /* looked up for another one */
+			h->backend_ip = b->ip;
+		}
+		return forward(p, &h->hop, bpf_ktime_get_coarse_ns());
+	}
 	p->dsr_vip = f.daddr;
 	p->dsr_vport = f.dport;
 	return V_DSR_ROOM;

@@ -179,6 +179,13 @@ struct lb_mac {
 	__u16 pad;
 };
 
+/* DSR, LB node: the route to a backend, and which backend it was looked
+ * up for (a backend id is reused once its backend is gone). */
+struct lb_dsr_hop {
+	struct lb_hop hop;
+	__u32 backend_ip;
+};
+
 #define LB_DSR_PEERS 256 /* LB nodes a worker accepts the option from */
 
 #endif

@@ -138,10 +138,12 @@ static int size_tables(struct dp *dp)
 	const struct dp_config *c = &dp->cfg;
 	uint32_t flows = c->ct_entries ? c->ct_entries : LB_CT_ENTRIES;
 	uint32_t ct = c->dsr ? 1 : flows, dsr = c->worker ? flows : 1;
+	uint32_t hops = c->dsr && !c->worker ? LB_MAX_BACKENDS : 1;
 
 	if (bpf_map__set_max_entries(dp->skel->maps.lb_ct, ct) ||
 	    bpf_map__set_max_entries(dp->skel->maps.lb_snat, ct) ||
-	    bpf_map__set_max_entries(dp->skel->maps.lb_dsr, dsr))
+	    bpf_map__set_max_entries(dp->skel->maps.lb_dsr, dsr) ||
+	    bpf_map__set_max_entries(dp->skel->maps.lb_dsr_hops, hops))
 		return -errno;
 	return 0;
 }
