@@ -9,7 +9,8 @@ answered and which source address it saw.
       (an answer never outgrows a question).  Stream (TCP): reads one line
       "N\\n", sends the greeting line and then N bytes of a fixed pattern.
   echo.py ask tcp|udp HOST PORT [--count N] [--bytes B] [--seconds S]
-          [--timeout T] [--sport P] [--download N] [--size N] [--pmtu]
+          [--timeout T] [--sport P] [--download N [--request B]]
+          [--size N] [--pmtu]
           [--ip-option HEX]
       N exchanges (a new connection or socket, so a new flow, each); prints
       the server's first line per exchange, or "timeout"/"error WHAT".
@@ -17,8 +18,9 @@ answered and which source address it saw.
       on every run (to see which flows stay where).
       TCP with --bytes: sends B random bytes (spread over S seconds) and
       appends "sha256 ok" or "sha256 bad" after checking the echo.
-      TCP with --download N (to a stream port): asks for N bytes and
-      appends "download ok" or "download bad".
+      TCP with --download N (to a stream port): asks for N bytes (in a
+      request of --request bytes, padded) and appends "download ok" or
+      "download bad".
       UDP with --size N: a datagram of N bytes (default "ping\\n"); with
       --pmtu, sent with DF set, and when it goes unanswered, prints
       "mtu M" (the path MTU the kernel learned) and sends one that fits.
@@ -92,7 +94,8 @@ def ask_tcp(args, i):
                                   source_address=source) as s:
         f = s.makefile("rb")
         if args.download:
-            s.sendall(b"%d\n" % args.download)
+            ask = b"%d" % args.download
+            s.sendall(ask.ljust(max(args.request - 1, len(ask))) + b"\n")
         line = f.readline().decode().strip()
         if not line:
             return "error no greeting", False
@@ -178,6 +181,7 @@ def main():
     a.add_argument("--timeout", type=float, default=3)
     a.add_argument("--sport", type=int, default=0)
     a.add_argument("--download", type=int, default=0)
+    a.add_argument("--request", type=int, default=0)
     a.add_argument("--size", type=int, default=0)
     a.add_argument("--pmtu", action="store_true")
     a.add_argument("--ip-option", default="")
