@@ -27,6 +27,8 @@ const char *const report_counter_names[LB_C_MAX] = {
 	[LB_C_PASS_NOT_SYN] = "pass_not_syn",
 	[LB_C_PASS_VLAN] = "pass_vlan",
 	[LB_C_FIB_MISS] = "fib_miss",
+	[LB_C_ARP_REPLY] = "arp_reply",
+	[LB_C_ARP_CONFLICT] = "arp_conflict",
 };
 
 static void key_str(struct jw *w, const char *key, const char *v)
