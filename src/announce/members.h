@@ -66,7 +66,7 @@ struct memb_event {
 /* Takes one datagram: v and m from peer_open, src_ip (host order) the
  * address it came from, now_ms monotonic and now_ns the wall clock.
  * Refusals are counted on the named peer (or unattributed) and change
- * nothing else. */
+ * nothing else.  A message naming this node itself is PEER_UNKNOWN. */
 struct memb_event memb_receive(struct memb *mb, enum peer_verdict v,
 			       const struct peer_msg *m, uint32_t src_ip,
 			       uint64_t now_ms, uint64_t now_ns);
