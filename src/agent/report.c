@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/log.h"
+#include "agent/peers.h"
 #include "lib/json_writer.h"
 #include "lib/xalloc.h"
 
@@ -164,6 +165,15 @@ void report_write_json(const struct report *r, FILE *out)
 	}
 	key_str(&w, "syncError", r->sync_error);
 	write_owned(&w, r);
+	if (r->ann) {
+		ann_report(r->ann, &w);
+		peers_report(r->peers, &w, r->now_ms);
+	} else {
+		jw_key(&w, "vips");
+		jw_null(&w);
+		jw_key(&w, "peers");
+		jw_null(&w);
+	}
 	write_programmed(&w, r->programmed);
 	write_unallocated(&w, r->plan);
 	jw_key(&w, "counters");

@@ -66,6 +66,7 @@ struct dp {
 	bool *ids_used; /* LB_MAX_SERVICES */
 	uint32_t *table; /* scratch Maglev table */
 	bool adopted; /* found this version's maps pinned */
+	uint8_t mac[6]; /* of ifname */
 };
 
 static int fail(char *err, size_t len, int ret, const char *fmt, ...)
@@ -434,15 +435,13 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
 	dp->skel->rodata->cfg_snat_max = c->snat_max;
 	dp->skel->rodata->cfg_timeouts = c->timeouts;
 	if (c->ifname) {
-		uint8_t mac[6];
-
-		ret = iface_mac(c->ifname, mac);
+		ret = iface_mac(c->ifname, dp->mac);
 		if (ret) {
 			fail(err, errlen, ret, "couldn't read the MAC of '%s'",
 			     c->ifname);
 			goto fail;
 		}
-		memcpy((void *)dp->skel->rodata->cfg_node_mac, mac, 6);
+		memcpy((void *)dp->skel->rodata->cfg_node_mac, dp->mac, 6);
 	}
 	ret = lb__load(dp->skel);
 	if (ret) {
@@ -920,6 +919,12 @@ size_t dp_conflicts(struct dp *dp, struct dp_conflict *out, size_t max)
 	}
 	free(keys);
 	return n;
+}
+
+void dp_iface(const struct dp *dp, int *ifindex, uint8_t mac[6])
+{
+	*ifindex = dp->ifindex;
+	memcpy(mac, dp->mac, 6);
 }
 
 bool dp_adopted(const struct dp *dp)

@@ -68,6 +68,9 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
  * over (what a previous agent programmed), false on a fresh start. */
 bool dp_adopted(const struct dp *dp);
 
+/* The interface the data plane serves: its index and MAC. */
+void dp_iface(const struct dp *dp, int *ifindex, uint8_t mac[6]);
+
 /* Detaches nothing: the data plane keeps forwarding after the agent exits
  * (an agent restart must not break connections).  dp_destroy() detaches and
  * unpins everything. */
