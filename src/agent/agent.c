@@ -88,6 +88,10 @@ struct agent {
 	long flows;         /* cached for status; see status_render */
 	uint64_t flows_at_ms;
 	bool stop;
+	bool restart; /* SIGUSR2: leave the VIPs announced for the next agent */
+	/* The last reload failed on this node's state (its interface), not on
+	 * the inputs: tried again on each tick and when the peers change. */
+	bool retry_reload;
 };
 
 static uint64_t mono_ms(void)
@@ -385,11 +389,15 @@ static void announce(struct agent *a, const char *why, bool again)
 
 	if (!a->ann)
 		return;
-	n = ann_update(a->ann, a->cur.plan, peers_ready(a->peers), why, again,
-		       mono_ms(), &mine);
-	if (dp_announce(a->dp, mine, n, err, sizeof(err)))
-		log_msg("%s", err);
-	free(mine);
+	/* A resumed node keeps what the data plane announces until it knows
+	 * who else is alive. */
+	if (peers_settled(a->peers) || !peers_ready(a->peers)) {
+		n = ann_update(a->ann, a->cur.plan, peers_ready(a->peers), why,
+			       again, mono_ms(), &mine);
+		if (dp_announce(a->dp, mine, n, err, sizeof(err)))
+			log_msg("%s", err);
+		free(mine);
+	}
 	leader = peers_leader(a->peers);
 	if (leader && strcmp(leader, a->node) && a->leader.digest) {
 		peers_set_table(a->peers, &a->leader);
@@ -519,9 +527,10 @@ static void reload(struct agent *a, const char *trigger)
 	a->reload_trigger = trigger;
 	free(a->reload_error);
 	a->reload_error = NULL;
+	a->retry_reload = false;
 	if (!read_inputs(a->opt, &next, &dl) ||
 	    !cfg_check_change(a->cur.cluster, next.cluster, &dl) ||
-	    !check_node(a, &next, &dl) ||
+	    (a->retry_reload = !check_node(a, &next, &dl)) ||
 	    ((fresh = rec_new_problems(a->cur.problems, a->cur.nproblems,
 				       next.problems, next.nproblems)) &&
 	     strcmp(trigger, "SIGHUP"))) {
@@ -575,8 +584,16 @@ static void on_signal(void *arg, uint32_t events)
 			reload(a, "SIGHUP");
 			continue;
 		}
-		log_msg("%s: exiting", si.ssi_signo == SIGINT ? "SIGINT"
-							       : "SIGTERM");
+		if (si.ssi_signo == SIGUSR2) {
+			log_msg("SIGUSR2: exiting for a restart; the VIPs "
+				"stay announced here for %d s, for the next "
+				"agent to resume", PEER_RESTART_GRACE_MS / 1000);
+			a->restart = true;
+		} else {
+			log_msg("%s: exiting", si.ssi_signo == SIGINT
+						       ? "SIGINT"
+						       : "SIGTERM");
+		}
 		a->stop = true;
 	}
 }
@@ -714,8 +731,8 @@ static void on_tick(void *arg, uint32_t events)
 			sync_dp(a);
 	}
 	p = watch(a, true);
-	if (p)
-		reload(a, pending_name(p));
+	if (p || a->retry_reload)
+		reload(a, p ? pending_name(p) : "retry");
 }
 
 /* Counting flows reads the whole flow table (a batch of flows per system
@@ -953,6 +970,7 @@ static int setup_loop(struct agent *a)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGHUP);
 	signal(SIGPIPE, SIG_IGN);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
@@ -981,7 +999,12 @@ static int setup_loop(struct agent *a)
 
 static void on_peers_changed(void *arg, const char *why)
 {
-	replan(arg, why);
+	struct agent *a = arg;
+
+	if (a->retry_reload)
+		reload(a, "retry"); /* plans with the new peers too */
+	else
+		replan(a, why);
 }
 
 static void on_leader_table(void *arg, const struct table *t,
@@ -1030,10 +1053,16 @@ static int open_peers(struct agent *a, const struct inputs *in)
 	char err[512];
 	size_t n = lb_nodes(in, &names, &ips);
 
+	bool resume = dp_lease_until(a->dp) > mono_ms() * 1000000ull;
+
 	dp_iface(a->dp, &ifindex, mac);
-	/* Silent until joined: what a previous agent left is not ours yet. */
-	dp_lease(a->dp, 0);
-	dp_announce(a->dp, mono, 0, err, sizeof(err));
+	if (resume) {
+		log_msg("resuming the announcement a restarting agent left");
+	} else {
+		/* Silent until joined: what an agent left is not ours. */
+		dp_lease(a->dp, 0);
+		dp_announce(a->dp, mono, 0, err, sizeof(err));
+	}
 	ret = ann_open(&a->ann, a->node, ifindex, mac, err, sizeof(err));
 	if (!ret)
 		ret = peers_open(a->loop,
@@ -1048,6 +1077,7 @@ static int open_peers(struct agent *a, const struct inputs *in)
 					 .names = names,
 					 .ips = ips,
 					 .n = n,
+					 .resume = resume,
 				 },
 				 &(struct peers_cb){
 					 .changed = on_peers_changed,
@@ -1150,13 +1180,23 @@ out:
 }
 
 /* A clean stop: the peers hear BYE and take this node's VIPs at once; the
- * data plane stops answering ARP for them. */
-static void hand_over(struct agent *a)
+ * data plane stops answering ARP for them.  For a restart (SIGUSR2) the
+ * data plane keeps announcing through the grace, and the peers wait for
+ * the next agent. */
+static void leave(struct agent *a)
 {
 	uint32_t none[1];
 	char err[512];
 
-	peers_close(a->peers, true);
+	if (a->restart) {
+		peers_close(a->peers, PEERS_RESTART);
+		a->peers = NULL;
+		dp_lease(a->dp, mono_ms() * 1000000ull +
+				       PEER_RESTART_GRACE_MS * 1000000ull);
+		log_msg("told the other LB nodes this node restarts");
+		return;
+	}
+	peers_close(a->peers, PEERS_BYE);
 	a->peers = NULL;
 	dp_lease(a->dp, 0);
 	dp_announce(a->dp, none, 0, err, sizeof(err));
@@ -1173,7 +1213,7 @@ static void close_fd(int fd)
 static void agent_free(struct agent *a)
 {
 	status_close(a->status);
-	peers_close(a->peers, false);
+	peers_close(a->peers, PEERS_SILENT);
 	ann_close(a->ann);
 	table_free(&a->leader);
 	dp_close(a->dp); /* stays attached, maps stay pinned */
@@ -1213,7 +1253,7 @@ int agent_run(const struct agent_opts *o)
 		if (ret)
 			log_msg("event loop failed: %s", strerror(-ret));
 		if (a.peers)
-			hand_over(&a);
+			leave(&a);
 		if (a.dp)
 			log_msg("exiting; the data plane stays attached to %s "
 				"and its maps pinned in %s, for the next agent "
