@@ -2,12 +2,12 @@
 """echo.py: the lab's pod server and client, so that tests can see which pod
 answered and which source address it saw.
 
-  echo.py serve NAME [--tcp PORT]... [--udp PORT]... [--stream PORT]...
+  echo.py serve NAME [--tcp PORT]... [--udp PORT]... [--download PORT]...
       TCP: on accept, sends "NAME PEER_IP PEER_PORT\\n", then echoes every
       byte until the peer closes.  UDP: answers each datagram with
       "NAME PEER_IP PEER_PORT\\n" followed by the datagram's first 64 bytes
-      (an answer never outgrows a question).  Stream (TCP): reads one line
-      "N\\n", sends the greeting line and then N bytes of a fixed pattern.
+      (an answer never outgrows a question).  Download (TCP): reads one
+      line "N\\n", sends the greeting line, then N bytes of a fixed pattern.
   echo.py ask tcp|udp HOST PORT [--count N] [--bytes B] [--seconds S]
           [--timeout T] [--sport P] [--download N [--request B]]
           [--size N] [--pmtu]
@@ -18,14 +18,21 @@ answered and which source address it saw.
       on every run (to see which flows stay where).
       TCP with --bytes: sends B random bytes (spread over S seconds) and
       appends "sha256 ok" or "sha256 bad" after checking the echo.
-      TCP with --download N (to a stream port): asks for N bytes (in a
+      TCP with --download N (to a download port): asks for N bytes (in a
       request of --request bytes, padded) and appends "download ok" or
       "download bad".
       UDP with --size N: a datagram of N bytes (default "ping\\n"); with
       --pmtu, sent with DF set, and when it goes unanswered, prints
       "mtu M" (the path MTU the kernel learned) and sends one that fits.
       --ip-option HEX: sent with these IP option bytes (needs root).
-Exit status: 0 when every exchange answered (and every echo matched).
+  echo.py stream tcp|udp HOST PORT [--interval MS] [--seconds S]
+          [--sport P]
+      One flow for S seconds (UDP: one socket; TCP: one connection,
+      opened again when an echo does not come back within 3 intervals), a
+      small message every MS; prints "WALL_MS NAME PEER_IP" per answer,
+      WALL_MS the wall clock when it arrived (failover measurements).
+Exit status: 0 when every exchange answered (and every echo matched);
+stream: 0 when anything answered.
 """
 import argparse
 import hashlib
@@ -41,7 +48,7 @@ IP_OPTIONS, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_MTU = 4, 10, 2, 14
 
 
 def pattern(n):
-    """The stream's n bytes: 0, 1, ..., 255, 0, 1, ..."""
+    """A download's n bytes: 0, 1, ..., 255, 0, 1, ..."""
     return (bytes(range(256)) * (n // 256 + 1))[:n]
 
 
@@ -65,7 +72,7 @@ def serve(args):
             sock.sendto(b"%s %s %d\n" % (name, ip.encode(), port) +
                         data[:64], self.client_address)
 
-    class Stream(socketserver.StreamRequestHandler):
+    class Download(socketserver.StreamRequestHandler):
         def handle(self):
             ip, port = self.client_address[:2]
             n = int(self.rfile.readline() or 0)
@@ -78,8 +85,8 @@ def serve(args):
                for p in args.tcp]
     servers += [socketserver.UDPServer(("0.0.0.0", p), Udp)
                 for p in args.udp]
-    servers += [socketserver.ThreadingTCPServer(("0.0.0.0", p), Stream)
-                for p in args.stream]
+    servers += [socketserver.ThreadingTCPServer(("0.0.0.0", p), Download)
+                for p in args.download]
     if not servers:
         sys.exit("echo.py serve: give --tcp or --udp ports")
     for s in servers[1:]:
@@ -163,6 +170,61 @@ def ask(args):
     return 0 if good else 1
 
 
+def now_ms():
+    return time.time_ns() // 1000000
+
+
+def stream_udp(args, end, answered):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        if args.sport:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", args.sport))
+        while time.monotonic() < end:
+            s.sendto(b"ping\n", (args.host, args.port))
+            due = time.monotonic() + args.interval / 1000
+            while (left := due - time.monotonic()) > 0:
+                s.settimeout(left)
+                try:
+                    data = s.recv(65536)
+                except (socket.timeout, OSError):
+                    break
+                answered(data.split(b"\n", 1)[0].decode().split())
+
+
+def stream_tcp(args, end, answered):
+    wait = 3 * args.interval / 1000
+    while time.monotonic() < end:
+        due = time.monotonic() + args.interval / 1000
+        try:
+            with socket.create_connection((args.host, args.port),
+                                          timeout=wait) as s:
+                f = s.makefile("rb")
+                who = f.readline().decode().split()
+                while time.monotonic() < end and who:
+                    s.sendall(b"ping\n")
+                    if f.readline() != b"ping\n":
+                        break
+                    answered(who)
+                    time.sleep(max(0, due - time.monotonic()))
+                    due += args.interval / 1000
+        except OSError:
+            pass
+        time.sleep(max(0, due - time.monotonic()))
+
+
+def stream(args):
+    got = [0]
+
+    def answered(fields):
+        if len(fields) >= 2:
+            got[0] += 1
+            print(now_ms(), fields[0], fields[1], flush=True)
+
+    end = time.monotonic() + args.seconds
+    (stream_tcp if args.proto == "tcp" else stream_udp)(args, end, answered)
+    return 0 if got[0] else 1
+
+
 def main():
     p = argparse.ArgumentParser(description="lab pod server and client")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -170,7 +232,7 @@ def main():
     s.add_argument("name")
     s.add_argument("--tcp", type=int, action="append", default=[])
     s.add_argument("--udp", type=int, action="append", default=[])
-    s.add_argument("--stream", type=int, action="append", default=[])
+    s.add_argument("--download", type=int, action="append", default=[])
     a = sub.add_parser("ask")
     a.add_argument("proto", choices=["tcp", "udp"])
     a.add_argument("host")
@@ -185,9 +247,18 @@ def main():
     a.add_argument("--size", type=int, default=0)
     a.add_argument("--pmtu", action="store_true")
     a.add_argument("--ip-option", default="")
+    t = sub.add_parser("stream")
+    t.add_argument("proto", choices=["tcp", "udp"])
+    t.add_argument("host")
+    t.add_argument("port", type=int)
+    t.add_argument("--interval", type=float, default=10)
+    t.add_argument("--seconds", type=float, default=5)
+    t.add_argument("--sport", type=int, default=0)
     args = p.parse_args()
     if args.cmd == "serve":
         serve(args)
+    elif args.cmd == "stream":
+        sys.exit(stream(args))
     else:
         sys.exit(ask(args))
 

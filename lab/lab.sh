@@ -456,7 +456,7 @@ lab__listening() {
 	[[ -n $(ip netns exec "$1" ss "$2" "sport = :$3" 2>/dev/null) ]]
 }
 
-# lab_serve POD [--tcp PORT]... [--udp PORT]... [--stream PORT]...: starts
+# lab_serve POD [--tcp PORT]... [--udp PORT]... [--download PORT]...: starts
 # lab/echo.py in POD
 # as process echo-POD (it answers "POD PEER_IP PEER_PORT", then echoes) and
 # waits until its ports listen.
@@ -470,7 +470,7 @@ lab_serve() {
 	for a in "$@"; do
 		case $a in
 		--tcp | --udp) p=${a#--} ;;
-		--stream) p=tcp ;;
+		--download) p=tcp ;;
 		*) lab_wait_listen "$pod" "$p" "$a" || {
 			lab__err "serve: $pod: nothing listens on $p/$a"
 			return 1

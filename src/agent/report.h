@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "agent/announce.h"
+#include "agent/peers.h"
 #include "agent/reconcile.h"
 #include "bpf/lb.h"
 
@@ -45,6 +47,10 @@ struct report {
 	const struct rec_set *programmed; /* NULL: no data plane */
 	const uint64_t *counters;         /* LB_C_MAX; NULL: none */
 	long flows;                       /* < 0: none */
+	/* LB nodes: VIPs announced and peers (both or neither). */
+	const struct announcer *ann;
+	const struct peers *peers;
+	uint64_t now_ms; /* monotonic, for "last heard" */
 };
 
 void report_write_json(const struct report *r, FILE *out);

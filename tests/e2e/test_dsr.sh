@@ -9,9 +9,11 @@
 #   - an option forged by the client host is dropped by the worker;
 #   - a datagram too big for the option brings an ICMP back, and the
 #     client's next one, sized to it, is answered;
-#   - a transfer survives restarting the workers' agents (pinned flows).
-# Until ARP lands (issue 5), the VIP is put on its planned owner with
-# `ip addr` (vip_on_owner); the forwarding is entirely bmlb's.
+#   - a transfer survives restarting the workers' agents (pinned flows);
+#   - an established connection survives the owner LB node's death (its
+#     agent killed, its link down) and the takeover: the new owner's
+#     Maglev table sends the flow to the same pod, with no state moved.
+# The agents announce the VIP themselves (test_announce.sh tests that).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/e2e/lib.sh
@@ -20,9 +22,6 @@ command -v tcpdump >/dev/null ||
 	skip_all "tcpdump is missing (scripts/setup installs it)"
 
 CLIENT=203.0.113.10
-
-# vip_on_owner VIP NODE: NODE answers for VIP (until bmlb announces it).
-vip_on_owner() { lab_exec "$2" ip addr add "$1/32" dev eth0; }
 
 # if_bytes HOST: bytes received and sent on HOST's eth0 so far.
 if_bytes() {
@@ -78,7 +77,7 @@ lab_up --mode dsr --shape flat --lb 2 --workers 2 --pods 2 || {
 }
 pods=(worker-1-pod-1 worker-1-pod-2 worker-2-pod-1 worker-2-pod-2)
 for pod in "${pods[@]}"; do
-	lab_serve "$pod" --tcp 8080 --udp 5353 --stream 9000 ||
+	lab_serve "$pod" --tcp 8080 --udp 5353 --download 9000 ||
 		{ not_ok "pod servers start"; exit 0; }
 done
 lab_service web tcp/80:8080,udp/53:5353,tcp/9000:9000 "${pods[@]}"
@@ -88,7 +87,8 @@ done
 vip=$(plan_field web vip) owner=$(plan_field web owner)
 check "the plan gives web a VIP and an owner" \
 	test -n "$vip" -a "$vip" != None -a -n "$owner"
-vip_on_owner "$vip" "$owner"
+check "the owner announces the VIP and serves it" \
+	lab_poll 10 lab_ask client tcp "$vip" 80 --timeout 1
 check "the owner's agent programs the service" \
 	lab_poll 10 backends_are "$owner" web 4
 for w in worker-1 worker-2; do
@@ -162,5 +162,22 @@ done
 lab_poll 20 bash -c "! kill -0 $(cat "$LAB_WORK/pids/transfer") 2>/dev/null"
 check "a transfer across restarts of the workers' agents arrived intact" \
 	grep -q "sha256 ok" "$(lab_log transfer)"
+
+# The owner dies in the middle of an established connection: the other LB
+# node takes the VIP over and sends the flow to the same pod.
+next=$(lab_hosts lb | grep -v "^$owner\$" | head -1)
+lab_spawn survivor client "$LAB_PYTHON" "$LAB_DIR/echo.py" ask tcp \
+	"$vip" 80 --bytes 3000000 --seconds 8 --timeout 40
+sleep 1
+lab_stop "agent-$owner" KILL
+lab_exec "$owner" ip link set eth0 down
+check "$next takes the VIP over" \
+	lab_poll 10 grep -q "VIP $vip: this node takes it over" \
+	"$(lab_log "agent-$next")"
+lab_poll 40 bash -c "! kill -0 $(cat "$LAB_WORK/pids/survivor") 2>/dev/null"
+check "the established DSR connection survived the owner's death, its payload intact" \
+	grep -q "sha256 ok" "$(lab_log survivor)"
+check "... carried on by $next" counter_min "$next" dsr_fwd 100
+check "... which tracks no flow either" flows_are "$next" 0
 lab_down
 exit 0

@@ -505,7 +505,7 @@ static void test_report(void **state)
 		"\"mode\":\"snat\",\"hook\":null,\"dataplane\":false,"
 		"\"pid\":42,\"startedAt\":\"2026-11-24T08:00:00Z\","
 		"\"lastReload\":null,\"syncError\":null,\"vipsOwned\":[],"
-		"\"programmed\":[],\"unallocated\":[{\"namespace\":\"default\","
+		"\"vips\":null,\"peers\":null,\"programmed\":[],\"unallocated\":[{\"namespace\":\"default\","
 		"\"name\":\"lost\",\"reason\":\"requested address "
 		"198.18.0.250 is not in any address pool\"}],\"counters\":null,"
 		"\"flows\":null}\n");
@@ -528,7 +528,8 @@ static void test_report(void **state)
 		 "\"lastReload\":{\"at\":\"2026-11-24T08:01:00Z\","
 		 "\"trigger\":\"manifests\",\"ok\":false,"
 		 "\"error\":\"m.yaml:1:1: x: bad; good\"},\"syncError\":null,"
-		 "\"vipsOwned\":[\"198.18.0.100\"%s],\"programmed\":["
+		 "\"vipsOwned\":[\"198.18.0.100\"%s],\"vips\":null,"
+		 "\"peers\":null,\"programmed\":["
 		 "{\"namespace\":\"default\",\"name\":\"web\","
 		 "\"vip\":\"198.18.0.100\",\"port\":80,\"protocol\":\"TCP\","
 		 "\"owner\":\"%s\",\"local\":false,\"backends\":"
