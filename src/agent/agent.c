@@ -1047,16 +1047,7 @@ static void on_leader_table(void *arg, const struct table *t,
 	struct agent *a = arg;
 	char why[128];
 
-	table_free(&a->leader);
-	a->leader.v = xreallocarray(NULL, t->n + 1, sizeof(*t->v));
-	for (size_t i = 0; i < t->n; i++)
-		a->leader.v[i] = (struct table_entry){
-			.namespace_ = xstrdup(t->v[i].namespace_),
-			.name = xstrdup(t->v[i].name),
-			.vip = t->v[i].vip,
-		};
-	a->leader.n = t->n;
-	table_seal(&a->leader);
+	table_copy(&a->leader, t);
 	log_msg("allocation table from the leader %s: %zu address%s",
 		from, t->n, t->n == 1 ? "" : "es");
 	snprintf(why, sizeof(why), "allocation table from %s", from);

@@ -348,16 +348,7 @@ void peers_set_nodes(struct peers *p, const char *const *names,
 
 void peers_set_table(struct peers *p, const struct table *t)
 {
-	table_free(&p->table);
-	p->table.v = xreallocarray(NULL, t->n + 1, sizeof(*t->v));
-	for (size_t i = 0; i < t->n; i++)
-		p->table.v[i] = (struct table_entry){
-			.namespace_ = xstrdup(t->v[i].namespace_),
-			.name = xstrdup(t->v[i].name),
-			.vip = t->v[i].vip,
-		};
-	p->table.n = t->n;
-	table_seal(&p->table);
+	table_copy(&p->table, t);
 	table_chunks_free(p->chunks, p->chunk_lens, p->nchunks);
 	p->chunks = NULL;
 	p->chunk_lens = NULL;
