@@ -551,18 +551,20 @@ static void reload(struct agent *a, const char *trigger)
 			strcpy(a->reload_error + RELOAD_ERROR_MAX - 4, "...");
 		goto out;
 	}
-	plan_inputs(a, &next, &dl);
-	free(log_diags(&dl));
-	n = apply(a, &next, trigger);
+	/* The peers first: the plan names owners by the peers' strings, and
+	 * setting the nodes replaces them. */
 	if (a->peers) {
 		const char **names;
 		uint32_t *ips;
-		size_t k = lb_nodes(&a->cur, &names, &ips);
+		size_t k = lb_nodes(&next, &names, &ips);
 
 		peers_set_nodes(a->peers, names, ips, k);
 		free(names);
 		free(ips);
 	}
+	plan_inputs(a, &next, &dl);
+	free(log_diags(&dl));
+	n = apply(a, &next, trigger);
 	log_msg("reload (%s) applied: %zu service port%s; %zu added, %zu "
 		"changed, %zu removed", trigger, a->programmed.n,
 		a->programmed.n == 1 ? "" : "s", n.added, n.changed,
