@@ -192,8 +192,9 @@ static void flows_table(const struct dp_service *svc, size_t nflows)
 	memcpy(lb.mac, node_mac, 6);
 	dp_set_peers(w, &lb, 1);
 	for (size_t i = 0; i < nflows; i++) {
-		struct frame f = syn(IP(203, 0, 113, 10 + (uint32_t)(i / 50000)),
-				     (uint16_t)(1024 + i % 50000), 0x02);
+		uint32_t client = IP(203, 0, 113, 10 + (uint32_t)(i / 50000));
+		struct frame f = syn(client, (uint16_t)(1024 + i % 50000),
+				     0x02);
 		struct frame out;
 
 		once(dp_prog_fd(snat, false), false, &f);

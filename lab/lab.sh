@@ -45,7 +45,8 @@
 #   lab_hosts [ROLE...] / lab_pods [NODE]              hosts
 #   lab_spawn NAME HOST CMD... / lab_stop NAME [SIG] / lab_running NAME /
 #   lab_log NAME / lab_agent NODE [ARGS...]            background processes
-#   lab_serve POD [--tcp P] [--udp P] / lab_ask HOST tcp|udp ADDR PORT
+#   lab_serve POD [--tcp P] [--udp P] [--download P] /
+#   lab_ask HOST tcp|udp ADDR PORT
 #                                                      traffic (lab/echo.py)
 #   lab_service [opts] NAME PORTS [POD...] / lab_service_rm NAME [NS]
 #                                                      Services

@@ -717,15 +717,12 @@ static void on_debounce(void *arg, uint32_t events)
  * set is logged when it changes). */
 static void refresh_peers(struct agent *a)
 {
-	size_t n, k = 0;
-	const struct cfg_node *nodes = cfg_lb_nodes(a->cur.cluster, &n);
-	uint32_t *ips = xcalloc(n ? n : 1, sizeof(*ips));
-	long known;
+	const char **names;
+	uint32_t *ips;
+	size_t k = lb_nodes(&a->cur, &names, &ips);
+	long known = dsr_peers_refresh(a->dp, a->ifc.name, ips, k);
 
-	for (size_t i = 0; i < n; i++)
-		if (cfg_node_cluster_ip(&nodes[i]) != a->node_ip)
-			ips[k++] = cfg_node_cluster_ip(&nodes[i]);
-	known = dsr_peers_refresh(a->dp, a->ifc.name, ips, k);
+	free(names);
 	free(ips);
 	if (known == a->dsr_peers)
 		return;

@@ -28,7 +28,8 @@ int dsr_arp_lookup(const char *text, const char *ifname, uint32_t ip,
 		if (sscanf(line, "%15s 0x%x 0x%x %17s %*s %31s", addr, &type,
 			   &flags, hw, dev) == 5 &&
 		    (flags & ATF_COM) && !strcmp(dev, ifname) &&
-		    inet_pton(AF_INET, addr, &a) == 1 && ntohl(a.s_addr) == ip &&
+		    inet_pton(AF_INET, addr, &a) == 1 &&
+		    ntohl(a.s_addr) == ip &&
 		    sscanf(hw, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3],
 			   &m[4], &m[5]) == 6) {
 			for (int i = 0; i < 6; i++)

@@ -18,6 +18,19 @@ const volatile struct lb_timeouts cfg_timeouts = {
 	.udp = 60,
 };
 
+/* A packet's flow, as it travels (the key of lb_ct and lb_dsr). */
+static __always_inline struct lb_flow flow_of(const struct iphdr *ip,
+					      const struct l4_ports *l4)
+{
+	return (struct lb_flow){
+		.saddr = ip->saddr,
+		.daddr = ip->daddr,
+		.sport = l4->source,
+		.dport = l4->dest,
+		.proto = ip->protocol,
+	};
+}
+
 static __always_inline bool ct_expired(const struct lb_ct *ct, __u8 proto,
 				       __u64 now)
 {

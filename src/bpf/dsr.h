@@ -73,13 +73,7 @@ static __always_inline enum verdict dsr_to_service(struct pkt *p,
 						   struct l4_csum *c,
 						   __u8 flags)
 {
-	struct lb_flow f = {
-		.saddr = p->ip->saddr,
-		.daddr = p->ip->daddr,
-		.sport = l4->source,
-		.dport = l4->dest,
-		.proto = p->ip->protocol,
-	};
+	struct lb_flow f = flow_of(p->ip, l4);
 	struct lb_svc_key key = {.vip = f.daddr, .port = f.dport,
 				 .proto = f.proto};
 	struct lb_svc *svc = bpf_map_lookup_elem(&lb_services, &key);
@@ -325,13 +319,7 @@ static __always_inline bool dsr_from_lb_node(struct __sk_buff *skb)
 static __always_inline bool dsr_record(struct dsr_pkt *d,
 				       const struct dsr_opt *o, __u64 now)
 {
-	struct lb_flow k = {
-		.saddr = d->ip->saddr,
-		.daddr = d->ip->daddr,
-		.sport = d->l4->source,
-		.dport = d->l4->dest,
-		.proto = d->ip->protocol,
-	};
+	struct lb_flow k = flow_of(d->ip, d->l4);
 	struct lb_dsr v = {
 		.last_seen = now,
 		.vip = __builtin_bswap32(o->addr),
@@ -376,13 +364,7 @@ static __always_inline int dsr_worker_in(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	o = dsr_find(skb, d.ip);
 	if (!o) {
-		struct lb_flow k = {
-			.saddr = d.ip->saddr,
-			.daddr = d.ip->daddr,
-			.sport = d.l4->source,
-			.dport = d.l4->dest,
-			.proto = d.ip->protocol,
-		};
+		struct lb_flow k = flow_of(d.ip, d.l4);
 		struct lb_dsr *v = bpf_map_lookup_elem(&lb_dsr, &k);
 
 		if (v)

@@ -228,13 +228,7 @@ static __always_inline enum verdict to_service(struct pkt *p,
 					       struct l4_ports *l4,
 					       struct l4_csum *c, __u8 flags)
 {
-	struct lb_flow f = {
-		.saddr = p->ip->saddr,
-		.daddr = p->ip->daddr,
-		.sport = l4->source,
-		.dport = l4->dest,
-		.proto = p->ip->protocol,
-	};
+	struct lb_flow f = flow_of(p->ip, l4);
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_ct *ct = bpf_map_lookup_elem(&lb_ct, &f);
 	struct lb_ct fresh = {};

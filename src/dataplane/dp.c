@@ -98,37 +98,39 @@ void dp_config_defaults(struct dp_config *c)
 	};
 }
 
-static int iface_mac(const char *ifname, uint8_t mac[6])
+/* Asks the kernel about interface ifname (SIOCGIFHWADDR, SIOCGIFMTU). */
+static int iface_ioctl(const char *ifname, unsigned long req,
+		       struct ifreq *ifr)
 {
-	struct ifreq ifr = {0};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int ret = 0;
 
 	if (fd < 0)
 		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	if (ioctl(fd, req, ifr) < 0)
 		ret = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
+	return ret;
+}
+
+static int iface_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr = {0};
+	int ret = iface_ioctl(ifname, SIOCGIFHWADDR, &ifr);
+
+	if (!ret)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	return ret;
 }
 
 static int iface_mtu(const char *ifname, uint16_t *mtu)
 {
 	struct ifreq ifr = {0};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int ret = 0;
+	int ret = iface_ioctl(ifname, SIOCGIFMTU, &ifr);
 
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
-		ret = -errno;
-	else
+	if (!ret)
 		*mtu = (uint16_t)(ifr.ifr_mtu > 65535 ? 65535 : ifr.ifr_mtu);
-	close(fd);
 	return ret;
 }
 
