@@ -504,6 +504,7 @@ static void test_report(void **state)
 		"\"mode\":\"snat\",\"hook\":null,\"dataplane\":false,"
 		"\"pid\":42,\"startedAt\":\"2026-11-24T08:00:00Z\","
 		"\"lastReload\":null,\"syncError\":null,\"vipsOwned\":[],"
+		"\"vips\":null,\"peers\":null,"
 		"\"programmed\":[],\"unallocated\":[{\"namespace\":\"default\","
 		"\"name\":\"lost\",\"reason\":\"requested address "
 		"198.18.0.250 is not in any address pool\"}],\"counters\":null,"
@@ -527,7 +528,8 @@ static void test_report(void **state)
 		 "\"lastReload\":{\"at\":\"2026-11-24T08:01:00Z\","
 		 "\"trigger\":\"manifests\",\"ok\":false,"
 		 "\"error\":\"m.yaml:1:1: x: bad; good\"},\"syncError\":null,"
-		 "\"vipsOwned\":[\"198.18.0.100\"%s],\"programmed\":["
+		 "\"vipsOwned\":[\"198.18.0.100\"%s],\"vips\":null,"
+		 "\"peers\":null,\"programmed\":["
 		 "{\"namespace\":\"default\",\"name\":\"web\","
 		 "\"vip\":\"198.18.0.100\",\"port\":80,\"protocol\":\"TCP\","
 		 "\"owner\":\"%s\",\"local\":false,\"backends\":"
@@ -540,7 +542,8 @@ static void test_report(void **state)
 	assert_non_null(strstr(json, "\"dataplane\":true"));
 	assert_non_null(
 		strstr(json, ",\"counters\":{\"packets\":7,\"pass\":0,"));
-	assert_non_null(strstr(json, "\"fib_miss\":2},\"flows\":3}\n"));
+	assert_non_null(strstr(json, "\"fib_miss\":2,\"arp_reply\":0,"
+				    "\"arp_conflict\":0},\"flows\":3}\n"));
 	assert_non_null(strstr(json, "\"name\":\"dns\","
 				     "\"vip\":\"198.18.0.101\",\"port\":53,"
 				     "\"protocol\":\"UDP\""));
