@@ -262,6 +262,15 @@ static void plan_inputs(struct agent *a, struct inputs *in,
 		nalive = peers_alive(a->peers, &alive);
 		leader = peers_leader(a->peers);
 		follow = leader && strcmp(leader, a->node);
+		/* Owners must point into the inputs, which the plan lives
+		 * with, not into the peers' table, which changes. */
+		for (size_t i = 0; i < nalive; i++) {
+			const struct k8s_node *n =
+				k8s_node_by_name(in->objects, alive[i]);
+
+			if (n)
+				alive[i] = n->name;
+		}
 	}
 	if (follow && a->leader.digest)
 		prev = table_previous(&a->leader);
@@ -551,20 +560,18 @@ static void reload(struct agent *a, const char *trigger)
 			strcpy(a->reload_error + RELOAD_ERROR_MAX - 4, "...");
 		goto out;
 	}
-	/* The peers first: the plan names owners by the peers' strings, and
-	 * setting the nodes replaces them. */
+	plan_inputs(a, &next, &dl);
+	free(log_diags(&dl));
+	n = apply(a, &next, trigger);
 	if (a->peers) {
 		const char **names;
 		uint32_t *ips;
-		size_t k = lb_nodes(&next, &names, &ips);
+		size_t k = lb_nodes(&a->cur, &names, &ips);
 
 		peers_set_nodes(a->peers, names, ips, k);
 		free(names);
 		free(ips);
 	}
-	plan_inputs(a, &next, &dl);
-	free(log_diags(&dl));
-	n = apply(a, &next, trigger);
 	log_msg("reload (%s) applied: %zu service port%s; %zu added, %zu "
 		"changed, %zu removed", trigger, a->programmed.n,
 		a->programmed.n == 1 ? "" : "s", n.added, n.changed,

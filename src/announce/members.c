@@ -57,7 +57,7 @@ struct memb_peer *memb_find(struct memb *m, const char *name)
 {
 	struct memb_peer key = {.name = (char *)name};
 
-	if (!m->n) /* bsearch's array may not be NULL, even when empty */
+	if (!m->n) /* bsearch takes no NULL array, even empty */
 		return NULL;
 	return bsearch(&key, m->peers, m->n, sizeof(*m->peers), peer_cmp);
 }
