@@ -51,6 +51,7 @@
 #   lab_service [opts] NAME PORTS [POD...] / lab_service_rm NAME [NS]
 #                                                      Services
 #   lab_poll SECONDS CMD... / lab_wait_listen HOST tcp|udp PORT [SECONDS]
+#   lab_vip_at VIP NODE                                the gateway's choice
 # The functions work under the caller's set -euo pipefail or without it:
 # those with several steps say "local -; set +e" and check each step.
 
@@ -441,6 +442,15 @@ lab_stop() {
 	wait "$pid" 2>/dev/null || rc=$?
 	rm -f -- "$f"
 	return $rc
+}
+
+# lab_vip_at VIP NODE: the gateway sends VIP's traffic to NODE (its
+# neighbour entry for VIP holds NODE's MAC): the announcement has settled,
+# e.g. after the first LB node to join handed the VIP to its planned owner.
+lab_vip_at() {
+	local mac
+	mac=$(lab_exec "$2" cat /sys/class/net/eth0/address) &&
+		lab_exec gw ip neigh show "$1" | grep -qi "lladdr $mac"
 }
 
 # lab_log NAME: the log file of a spawned process.

@@ -89,6 +89,8 @@ check "the plan gives web a VIP and an owner" \
 	test -n "$vip" -a "$vip" != None -a -n "$owner"
 check "the owner announces the VIP and serves it" \
 	lab_poll 10 lab_ask client tcp "$vip" 80 --timeout 1
+check "the gateway sends the VIP's traffic to the owner" \
+	lab_poll 10 lab_vip_at "$vip" "$owner"
 check "the owner's agent programs the service" \
 	lab_poll 10 backends_are "$owner" web 4
 for w in worker-1 worker-2; do

@@ -52,6 +52,8 @@ snat() {
 	owner_ip=$(lab_addr "$owner")
 	check "$shape: the owner announces the VIP and serves it" \
 		lab_poll 10 lab_ask client tcp "$vip" 80 --timeout 1
+	check "$shape: the gateway sends the VIP's traffic to the owner" \
+		lab_poll 10 lab_vip_at "$vip" "$owner"
 
 	check "$shape: the owner's agent programs the service" \
 		lab_poll 10 backends_are "$owner" web 4
