@@ -349,10 +349,8 @@ static void log_change(const struct rec_event *ev, void *arg)
 		n->added++;
 		log_msg("%s: programmed, %zu backend%s%s", what, s->nbackends,
 			s->nbackends == 1 ? "" : "s",
-			ev->meta->local ? " (externalTrafficPolicy Local is "
-					  "forwarded as Cluster: Local is not "
-					  "implemented yet)"
-					: "");
+			s->local ? " on this node (externalTrafficPolicy Local)"
+				 : "");
 		break;
 	case REC_CHANGED:
 		n->changed++;
@@ -450,7 +448,7 @@ static struct changes apply(struct agent *a, struct inputs *next,
 	struct rec_set set;
 	struct changes n;
 
-	rec_build(next->plan, &set);
+	rec_build(next->plan, a->node, &set);
 	n = reprogram(a, &set);
 	inputs_free(&a->cur);
 	a->cur = *next;
@@ -471,7 +469,7 @@ static void replan(struct agent *a, const char *why)
 
 	plan_inputs(a, &next, &dl);
 	diag_free(&dl); /* reported when these inputs were loaded */
-	rec_build(next.plan, &set);
+	rec_build(next.plan, a->node, &set);
 	n = reprogram(a, &set);
 	plan_free(a->cur.plan);
 	a->cur.plan = next.plan;

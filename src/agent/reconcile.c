@@ -47,7 +47,15 @@ static void sort_set(struct rec_set *s)
 	s->meta = meta;
 }
 
-void rec_build(const struct plan *p, struct rec_set *out)
+/* Whether backend b of service ps is programmed on node: a Local
+ * service's only when it runs there. */
+static bool serves(const struct plan_service *ps, const struct plan_backend *b,
+		   const char *node)
+{
+	return !ps->svc->local || (b->node && !strcmp(b->node, node));
+}
+
+void rec_build(const struct plan *p, const char *node, struct rec_set *out)
 {
 	size_t nports = 0, nbackends = 0, k = 0, b = 0;
 
@@ -79,8 +87,8 @@ void rec_build(const struct plan *p, struct rec_set *out)
 				.proto = pp->spec->protocol == K8S_UDP
 						 ? IPPROTO_UDP
 						 : IPPROTO_TCP,
+				.local = ps->svc->local,
 				.backends = &out->backends[b],
-				.nbackends = pp->nbackends,
 			};
 			out->meta[k++] = (struct rec_meta){
 				.namespace_ = ps->svc->namespace_,
@@ -89,10 +97,14 @@ void rec_build(const struct plan *p, struct rec_set *out)
 				.local = ps->svc->local,
 			};
 			/* plan backends are sorted by (ip, port) and unique */
-			for (size_t e = 0; e < pp->nbackends; e++)
+			for (size_t e = 0; e < pp->nbackends; e++) {
+				if (!serves(ps, &pp->backends[e], node))
+					continue;
 				out->backends[b++] = (struct dp_backend){
 					.ip = pp->backends[e].ip,
 					.port = pp->backends[e].port};
+				out->svcs[k - 1].nbackends++;
+			}
 		}
 	}
 	out->n = k;

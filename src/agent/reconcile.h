@@ -29,10 +29,11 @@ struct rec_set {
 	struct dp_backend *backends; /* svcs[i].backends point in here */
 };
 
-/* Builds the service ports of p.  The set points into p (and p's objects):
- * free it before them.  Local Services are programmed as Cluster ones
- * (SNAT, every ready backend) until the data plane implements Local. */
-void rec_build(const struct plan *p, struct rec_set *out);
+/* Builds the service ports of p as node programs them: a Local Service's
+ * ports with only the endpoints on node (flagged local: delivered there,
+ * source kept), a Cluster one's with every ready endpoint.  The set points
+ * into p (and p's objects): free it before them. */
+void rec_build(const struct plan *p, const char *node, struct rec_set *out);
 void rec_free(struct rec_set *s);
 
 enum rec_change { REC_ADDED, REC_CHANGED, REC_REMOVED };

@@ -31,7 +31,8 @@
  *   ingress  the option from an LB node (its source MAC: the packet keeps
  *            the client's address) records (client, pod) -> VIP:port and
  *            is removed; from any other host it is dropped and counted.
- *   egress   a pod's reply of a recorded flow leaves from VIP:port.
+ *   egress   a pod's reply of a recorded flow leaves from VIP:port (the
+ *            same program serves Local flows on LB nodes: local.h).
  * Flows expire as the LB node's conntrack does (same timeouts, swept by
  * the agent); the map is pinned, so an agent restart loses none.
  */
@@ -39,6 +40,7 @@
 #define BMLB_BPF_DSR_H
 
 #include "bpf/conntrack.h"
+#include "bpf/local.h"
 #include "bpf/maps.h"
 #include "bpf/nat.h"
 #include "bpf/parse.h"
@@ -85,6 +87,8 @@ static __always_inline enum verdict dsr_to_service(struct pkt *p,
 		count(LB_C_PASS);
 		return V_PASS;
 	}
+	if (svc->flags & LB_SVC_LOCAL)
+		return local_to_service(p, l4, c, flags, svc, &f);
 	if (!svc->nbackends || !(b = pick_backend(svc, &f, &id))) {
 		count(LB_C_DROP_NO_BACKEND);
 		return V_DROP;
@@ -320,20 +324,9 @@ static __always_inline bool dsr_record(struct dsr_pkt *d,
 				       const struct dsr_opt *o, __u64 now)
 {
 	struct lb_flow k = flow_of(d->ip, d->l4);
-	struct lb_dsr v = {
-		.last_seen = now,
-		.vip = __builtin_bswap32(o->addr),
-		.vport = __builtin_bswap16(o->port),
-	};
-	struct lb_dsr *old = bpf_map_lookup_elem(&lb_dsr, &k);
 
-	if (old && old->vip == v.vip && old->vport == v.vport &&
-	    !(d->flags & LB_TCP_SYN)) {
-		flow_touch(&old->last_seen, &old->state, k.proto, d->flags,
-			   false, now);
-		return true;
-	}
-	return !bpf_map_update_elem(&lb_dsr, &k, &v, BPF_ANY);
+	return flow_record(&k, __builtin_bswap32(o->addr),
+			   __builtin_bswap16(o->port), d->flags, now);
 }
 
 /* Removes the option: the header loses its 8 bytes (length, checksum

@@ -23,6 +23,7 @@
  *   without a flow        an agent restart flows survive in pinned maps,
  *                         so such a packet is stray
  *   frames for other MACs passed: only the VIP's owner translates
+ *   Local services        to a pod of this node, source kept (local.h)
  *   ARP                   answered for the VIPs this node owns (arp.h),
  *                         passed otherwise
  */
@@ -221,6 +222,9 @@ static __always_inline void snat_unbind(const struct lb_ct *ct, __u8 proto)
 	bpf_map_delete_elem(&lb_snat, &key);
 }
 
+/* externalTrafficPolicy Local: uses pick_backend() and forward() above. */
+#include "bpf/local.h"
+
 /* Client -> VIP:port.  A tracked flow is looked up first: an established
  * packet costs one hash lookup, and the service map is read only for new
  * flows (and for packets that are no VIP's, which then pass). */
@@ -247,6 +251,8 @@ static __always_inline enum verdict to_service(struct pkt *p,
 		count(LB_C_PASS);
 		return V_PASS;
 	}
+	if (svc->flags & LB_SVC_LOCAL)
+		return local_to_service(p, l4, c, flags, svc, &f);
 	if (f.proto == IPPROTO_TCP &&
 	    (flags & (LB_TCP_SYN | LB_TCP_ACK)) != LB_TCP_SYN) {
 		count(LB_C_PASS_NOT_SYN);

@@ -10,7 +10,7 @@
 #ifndef BMLB_BPF_LB_H
 #define BMLB_BPF_LB_H
 
-#define LB_MAPS_VERSION 3
+#define LB_MAPS_VERSION 4
 
 #define LB_MAX_SERVICES 4096   /* service ports (VIP, port, protocol) */
 #define LB_MAX_BACKENDS 65536  /* backend slots, shared by all services */
@@ -161,6 +161,9 @@ enum lb_counter {
 	LB_C_DSR_DROP_FORGED,   /* option from a host that is no LB node */
 	LB_C_DSR_DROP_FULL,     /* DSR flow table full: new flow refused */
 	LB_C_DSR_OUT,           /* pod reply rewritten to come from VIP:port */
+	/* externalTrafficPolicy Local (src/bpf/local.h) */
+	LB_C_LOCAL,             /* to a pod on this node, destination rewritten */
+	LB_C_LOCAL_DROP_FULL,   /* flow table full: new flow refused */
 	LB_C_MAX,
 };
 
@@ -184,8 +187,10 @@ struct lb_arp_conflict {
 	__u64 last_ns; /* bpf_ktime_get_ns() */
 };
 
-/* DSR, worker side: a flow the option announced, keyed by struct lb_flow
- * as the pod sees it (client -> pod:targetPort). */
+/* A flow whose pod replies from VIP:port itself (dsr_out): one the DSR
+ * option announced (worker side) or one delivered to a pod of this node
+ * (externalTrafficPolicy Local), keyed by struct lb_flow as the pod sees
+ * it (client -> pod:targetPort). */
 struct lb_dsr {
 	__u64 last_seen; /* bpf_ktime_get_coarse_ns() */
 	__u32 vip;

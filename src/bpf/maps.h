@@ -132,9 +132,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_dsr_hops SEC(".maps");
 
-/* DSR, worker side: flows the option announced (client, pod) -> VIP:port,
- * for rewriting the pod's replies.  A plain hash like lb_ct, swept by the
- * agent with the same timeouts. */
+/* Flows whose pod replies straight to the client, (client, pod) ->
+ * VIP:port, for rewriting the pod's replies (dsr_out): those the DSR
+ * option announced on a worker, and externalTrafficPolicy Local ones on an
+ * LB node.  A plain hash like lb_ct, swept by the agent with the same
+ * timeouts. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LB_CT_ENTRIES);

@@ -135,17 +135,18 @@ static int iface_mtu(const char *ifname, uint16_t *mtu)
 }
 
 /* Sizes the flow tables: a table the mode never fills gets one entry (an
- * LB node in DSR mode keeps no flow at all). */
+ * LB node in DSR mode tracks no flow); every node may rewrite replies
+ * (DSR on a worker, Local services on an LB node). */
 static int size_tables(struct dp *dp)
 {
 	const struct dp_config *c = &dp->cfg;
 	uint32_t flows = c->ct_entries ? c->ct_entries : LB_CT_ENTRIES;
-	uint32_t ct = c->dsr ? 1 : flows, dsr = c->worker ? flows : 1;
+	uint32_t ct = c->dsr ? 1 : flows;
 	uint32_t hops = c->dsr && !c->worker ? LB_MAX_BACKENDS : 1;
 
 	if (bpf_map__set_max_entries(dp->skel->maps.lb_ct, ct) ||
 	    bpf_map__set_max_entries(dp->skel->maps.lb_snat, ct) ||
-	    bpf_map__set_max_entries(dp->skel->maps.lb_dsr, dsr) ||
+	    bpf_map__set_max_entries(dp->skel->maps.lb_dsr, flows) ||
 	    bpf_map__set_max_entries(dp->skel->maps.lb_dsr_hops, hops))
 		return -errno;
 	return 0;
@@ -261,15 +262,21 @@ static int tc_attach(struct dp *dp, int ifindex, const char *ifname,
 			      dp->skel->progs.lb_tc, err, errlen);
 }
 
+/* The reply rewriter on the cluster interface's egress: a DSR worker's
+ * pods and an LB node's Local pods answer from VIP:port. */
+static int egress_attach(struct dp *dp, char *err, size_t errlen)
+{
+	return tc_attach_prog(dp->ifindex, dp->cfg.ifname, BPF_TC_EGRESS,
+			      dp->skel->progs.dsr_out, err, errlen);
+}
+
 /* A DSR worker: its two programs on the cluster interface. */
 static int worker_attach(struct dp *dp, char *err, size_t errlen)
 {
 	int ret = tc_attach_prog(dp->ifindex, dp->cfg.ifname, BPF_TC_INGRESS,
 				 dp->skel->progs.dsr_in, err, errlen);
 
-	return ret ? ret : tc_attach_prog(dp->ifindex, dp->cfg.ifname,
-					  BPF_TC_EGRESS,
-					  dp->skel->progs.dsr_out, err, errlen);
+	return ret ? ret : egress_attach(dp, err, errlen);
 }
 
 /* Finds the XDP link of this interface that an agent pinned: under the
@@ -413,7 +420,7 @@ static int attach(struct dp *dp, char *err, size_t errlen)
 	if (!ret && dp->tunnel_ifindex)
 		ret = tc_attach(dp, dp->tunnel_ifindex, dp->cfg.tunnel_ifname,
 				err, errlen);
-	return ret;
+	return ret ? ret : egress_attach(dp, err, errlen);
 }
 
 /* Removes the pins of older map layouts once this version runs: their
@@ -566,7 +573,7 @@ void dp_destroy(struct dp *dp)
 	if (dp->cfg.attach && dp->skel) {
 		if ((dp->cfg.use_tc || dp->cfg.worker) && dp->ifindex)
 			tc_detach(dp->ifindex);
-		if (dp->cfg.worker && dp->ifindex)
+		if (dp->ifindex)
 			tc_detach_at(dp->ifindex, BPF_TC_EGRESS);
 		if (dp->tunnel_ifindex)
 			tc_detach(dp->tunnel_ifindex);
@@ -859,7 +866,8 @@ int dp_counters(struct dp *dp, uint64_t *out)
 	return 0;
 }
 
-/* Deletes a DSR worker's expired flows; returns how many. */
+/* Deletes the expired flows whose replies dsr_out rewrites; returns how
+ * many. */
 static long dsr_gc(struct dp *dp, uint64_t now_ns)
 {
 	int fd = bpf_map__fd(dp->skel->maps.lb_dsr);
@@ -886,10 +894,10 @@ long dp_gc(struct dp *dp, uint64_t now_ns)
 	int ct = bpf_map__fd(dp->skel->maps.lb_ct);
 	int snat = bpf_map__fd(dp->skel->maps.lb_snat);
 	struct lb_flow key, next, *prev = NULL;
-	long n = 0;
+	long n = dsr_gc(dp, now_ns);
 
 	if (dp->cfg.worker)
-		return dsr_gc(dp, now_ns);
+		return n;
 	while (!bpf_map_get_next_key(ct, prev, &next)) {
 		struct lb_ct v;
 
@@ -912,11 +920,10 @@ long dp_gc(struct dp *dp, uint64_t now_ns)
 	return n;
 }
 
-long dp_flows(struct dp *dp)
+/* The entries of a flow table, reading it a batch at a time. */
+static long map_count(struct bpf_map *map)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct bpf_map *map = dp->cfg.worker ? dp->skel->maps.lb_dsr
-					     : dp->skel->maps.lb_ct;
 	int ct = bpf_map__fd(map);
 	struct lb_flow *keys = xcalloc(FLOW_BATCH, sizeof(*keys));
 	void *vals = xcalloc(FLOW_BATCH, bpf_map__value_size(map));
@@ -936,6 +943,14 @@ long dp_flows(struct dp *dp)
 	free(keys);
 	free(vals);
 	return ret == -ENOENT ? n : ret;
+}
+
+long dp_flows(struct dp *dp)
+{
+	long ct = dp->cfg.worker ? 0 : map_count(dp->skel->maps.lb_ct);
+	long dsr = map_count(dp->skel->maps.lb_dsr);
+
+	return ct < 0 ? ct : dsr < 0 ? dsr : ct + dsr;
 }
 
 static int u32_cmp(const void *a, const void *b)

@@ -88,12 +88,13 @@ int dp_sync(struct dp *dp, const struct dp_service *svcs, size_t n,
 /* Sums the per-CPU counters into out[LB_C_MAX]. */
 int dp_counters(struct dp *dp, uint64_t *out);
 
-/* Deletes expired flows and their SNAT bindings (a DSR worker's expired
- * flows); returns how many. */
+/* Deletes expired flows: tracked ones with their SNAT bindings, and
+ * those whose replies are rewritten (DSR worker, Local); returns how
+ * many. */
 long dp_gc(struct dp *dp, uint64_t now_ns);
 
-/* Number of tracked flows (a DSR worker's: the flows the option
- * announced), or -errno (reads the whole table, a batch of flows per
+/* Number of flows: tracked ones, plus those whose replies are rewritten
+ * (a DSR worker's: the flows the option announced; Local ones), or -errno (reads the whole table, a batch of flows per
  * system call: for status, not hot paths). */
 long dp_flows(struct dp *dp);
 

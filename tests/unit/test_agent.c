@@ -120,7 +120,7 @@ static void test_build(void **state)
 	struct rec_set s;
 	(void)state;
 
-	rec_build(f->p, &s);
+	rec_build(f->p, "lb-a", &s);
 	/* lost has no VIP; web's two ports sorted by port; dns after web */
 	assert_int_equal(s.n, 3);
 	assert_int_equal(s.svcs[0].vip, IP(198, 18, 0, 100));
@@ -137,11 +137,53 @@ static void test_build(void **state)
 	assert_int_equal(s.svcs[2].vip, IP(198, 18, 0, 101));
 	assert_int_equal(s.svcs[2].proto, IPPROTO_UDP);
 	assert_int_equal(s.svcs[2].nbackends, 0);
-	/* Local is programmed as Cluster, and remembered as Local */
-	assert_false(s.svcs[2].local);
+	assert_true(s.svcs[2].local);
 	assert_true(s.meta[2].local);
 	assert_string_equal(rec_proto_name(s.svcs[2].proto), "UDP");
 	rec_free(&s);
+	teardown(f);
+}
+
+/* A Local Service's ports hold, on each node, only that node's endpoints
+ * (test_build: a Cluster one's hold every endpoint, on any node). */
+static void test_build_local(void **state)
+{
+	static const char objs[] =
+		NODE("lb-a", "198.18.0.11") NODE("lb-b", "198.18.0.12")
+		NODE("w-1", "198.18.0.21")
+		"---\napiVersion: v1\nkind: Service\n"
+		"metadata: {name: ing, namespace: default}\n"
+		"spec: {type: LoadBalancer, externalTrafficPolicy: Local,"
+		" ports: [{port: 80, targetPort: 8080}]}\n"
+		"---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		"metadata: {name: ing-1, namespace: default,"
+		" labels: {kubernetes.io/service-name: ing}}\n"
+		"addressType: IPv4\nports: [{port: 8080}]\n"
+		"endpoints:\n"
+		"- {addresses: [198.19.11.2], nodeName: lb-a}\n"
+		"- {addresses: [198.19.11.3], nodeName: lb-a}\n"
+		"- {addresses: [198.19.21.2], nodeName: w-1}\n"
+		"- {addresses: [198.19.0.9]}\n";
+	static const struct {
+		const char *node;
+		size_t n;
+	} want[] = {{"lb-a", 2}, {"lb-b", 0}, {"w-1", 1}};
+	struct fixture *f = setup(objs, NULL);
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		struct rec_set s;
+
+		rec_build(f->p, want[i].node, &s);
+		assert_int_equal(s.n, 1);
+		assert_true(s.svcs[0].local);
+		assert_int_equal(s.svcs[0].nbackends, want[i].n);
+		if (want[i].n)
+			assert_int_equal(s.svcs[0].backends[0].ip >> 8,
+					 i ? IP(198, 19, 21, 0) >> 8
+					   : IP(198, 19, 11, 0) >> 8);
+		rec_free(&s);
+	}
 	teardown(f);
 }
 
@@ -151,7 +193,7 @@ static void test_build_empty(void **state)
 	struct rec_set s;
 	(void)state;
 
-	rec_build(&p, &s);
+	rec_build(&p, "lb-a", &s);
 	assert_int_equal(s.n, 0);
 	rec_free(&s);
 }
@@ -497,7 +539,7 @@ static void test_report(void **state)
 	char *json, want[2048];
 	(void)state;
 
-	rec_build(f->p, &s);
+	rec_build(f->p, "lb-a", &s);
 	json = render(&r);
 	assert_string_equal(json,
 		"{\"node\":\"w-1\",\"role\":\"worker\",\"interface\":\"eth0\","
@@ -545,7 +587,8 @@ static void test_report(void **state)
 		strstr(json, ",\"counters\":{\"packets\":7,\"pass\":0,"));
 	assert_non_null(strstr(json, "\"fib_miss\":2,\"arp_reply\":0,"
 				    "\"arp_conflict\":0,\"dsr_fwd\":0,"));
-	assert_non_null(strstr(json, "\"dsr_out\":0},\"flows\":3}\n"));
+	assert_non_null(strstr(json, "\"dsr_out\":0,\"local\":0,"
+				    "\"local_drop_full\":0},\"flows\":3}\n"));
 	assert_non_null(strstr(json, "\"name\":\"dns\","
 				     "\"vip\":\"198.18.0.101\",\"port\":53,"
 				     "\"protocol\":\"UDP\""));
@@ -663,6 +706,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_build_local),
 		cmocka_unit_test(test_build_empty),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_previous),
