@@ -94,6 +94,7 @@ void rec_build(const struct plan *p, const char *node, struct rec_set *out)
 				.namespace_ = ps->svc->namespace_,
 				.name = ps->svc->name,
 				.owner = ps->owner,
+				.reason = ps->reason,
 				.local = ps->svc->local,
 			};
 			/* plan backends are sorted by (ip, port) and unique */

@@ -18,6 +18,7 @@
 struct rec_meta {
 	const char *namespace_, *name; /* point into the plan's objects */
 	const char *owner;             /* Node name, or NULL */
+	const char *reason;            /* why no owner (NULL when one) */
 	bool local;                    /* externalTrafficPolicy: Local */
 };
 

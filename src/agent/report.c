@@ -105,6 +105,7 @@ static void write_programmed(struct jw *w, const struct rec_set *set)
 		jw_int(w, s->port);
 		key_str(w, "protocol", rec_proto_name(s->proto));
 		key_str(w, "owner", m->owner);
+		key_str(w, "reason", m->reason);
 		jw_key(w, "local");
 		jw_bool(w, m->local);
 		jw_key(w, "backends");

@@ -228,10 +228,10 @@ static void test_diff(void **state)
 		{IP(198, 18, 0, 100), 443, IPPROTO_TCP, false, b1, 2},
 		{IP(198, 18, 0, 101), 80, IPPROTO_TCP, false, b1, 2},
 	};
-	struct rec_meta old_meta[] = {{"d", "dns", NULL, false},
-				      {"d", "web", NULL, false},
-				      {"d", "web", NULL, false},
-				      {"d", "old", NULL, false}};
+	struct rec_meta old_meta[] = {{"d", "dns", NULL, NULL, false},
+				      {"d", "web", NULL, NULL, false},
+				      {"d", "web", NULL, NULL, false},
+				      {"d", "old", NULL, NULL, false}};
 	struct dp_service new_svcs[] = {
 		{IP(198, 18, 0, 100), 53, IPPROTO_TCP, false, NULL, 0},
 		{IP(198, 18, 0, 100), 53, IPPROTO_UDP, false, NULL, 0},
@@ -239,11 +239,11 @@ static void test_diff(void **state)
 		{IP(198, 18, 0, 100), 443, IPPROTO_TCP, false, b1, 1},
 		{IP(198, 18, 0, 102), 80, IPPROTO_TCP, false, b1, 2},
 	};
-	struct rec_meta new_meta[] = {{"d", "dns-tcp", NULL, false},
-				      {"d", "dns", "lb-b", false},
-				      {"d", "web", NULL, false},
-				      {"d", "web", NULL, false},
-				      {"d", "new", NULL, false}};
+	struct rec_meta new_meta[] = {{"d", "dns-tcp", NULL, NULL, false},
+				      {"d", "dns", "lb-b", NULL, false},
+				      {"d", "web", NULL, NULL, false},
+				      {"d", "web", NULL, NULL, false},
+				      {"d", "new", NULL, NULL, false}};
 	struct rec_set old = {old_svcs, old_meta, 4, NULL};
 	struct rec_set next = {new_svcs, new_meta, 5, NULL};
 	struct seen s = {0};
@@ -575,7 +575,8 @@ static void test_report(void **state)
 		 "\"peers\":null,\"programmed\":["
 		 "{\"namespace\":\"default\",\"name\":\"web\","
 		 "\"vip\":\"198.18.0.100\",\"port\":80,\"protocol\":\"TCP\","
-		 "\"owner\":\"%s\",\"local\":false,\"backends\":"
+		 "\"owner\":\"%s\",\"reason\":null,\"local\":false,"
+		 "\"backends\":"
 		 "[\"198.19.1.5:8080\",\"198.19.1.9:8080\"]},",
 		 s.meta[2].owner && !strcmp(s.meta[2].owner, owner)
 			 ? ",\"198.18.0.101\""
@@ -592,7 +593,10 @@ static void test_report(void **state)
 	assert_non_null(strstr(json, "\"name\":\"dns\","
 				     "\"vip\":\"198.18.0.101\",\"port\":53,"
 				     "\"protocol\":\"UDP\""));
-	assert_non_null(strstr(json, "\"local\":true,\"backends\":[]}"));
+	assert_non_null(strstr(json, "\"owner\":null,\"reason\":"
+				     "\"externalTrafficPolicy is Local and no "
+				     "alive LB node has a ready endpoint of "
+				     "it\",\"local\":true,\"backends\":[]}"));
 	free(json);
 	rec_free(&s);
 	teardown(f);
