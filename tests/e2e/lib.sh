@@ -59,6 +59,19 @@ for s in json.load(sys.stdin)["services"]:
         print(s[sys.argv[2]])' "$1" "$2"
 }
 
+# saw_client FILE SPORT N: N answers, answer i from a pod that saw the
+# lab's client at port SPORT+i.
+saw_client() {
+	"$LAB_PYTHON" - "$@" "${LAB_ADDR[client]}" <<'PY'
+import sys
+path, sport, n, client = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+lines = [l.split() for l in open(path)]
+assert len(lines) == n, open(path).read()
+for i, l in enumerate(lines):
+    assert l[1:] == [client, str(sport + i)], (i, l)
+PY
+}
+
 # answers FILE: "pod peer" per line -> the distinct pods, then the peers.
 pods_in() { awk '{print $1}' "$1" | sort -u | tr '\n' ' '; }
 peers_in() { awk '{print $2}' "$1" | sort -u | tr '\n' ' '; }

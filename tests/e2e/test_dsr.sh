@@ -44,19 +44,6 @@ captured() {
 	tcpdump -r "$E2E_TMP/$1.pcap" -n 2>/dev/null | wc -l
 }
 
-# saw_client FILE SPORT N: N answers, answer i from a pod that saw
-# CLIENT:SPORT+i.
-saw_client() {
-	"$LAB_PYTHON" - "$@" "$CLIENT" <<'PY'
-import sys
-path, sport, n, client = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-lines = [l.split() for l in open(path)]
-assert len(lines) == n, open(path).read()
-for i, l in enumerate(lines):
-    assert l[1:] == [client, str(sport + i)], (i, l)
-PY
-}
-
 # flows_are NODE N: the agent on NODE reports N tracked flows.
 flows_are() {
 	"$LAB_BMLB" status --state-dir "$LAB_WORK/$1/state" --json |
