@@ -423,7 +423,7 @@ static struct changes reprogram(struct agent *a, struct rec_set *set)
 {
 	struct changes n = {0};
 
-	if (a->dp && a->lb)
+	if (a->dp)
 		rec_diff(&a->programmed, set, log_change, &n);
 	rec_free(&a->programmed);
 	a->programmed = *set;
@@ -434,7 +434,7 @@ static struct changes reprogram(struct agent *a, struct rec_set *set)
  * segment. */
 static void publish(struct agent *a, const char *why, bool again)
 {
-	if (a->dp && a->lb)
+	if (a->dp)
 		sync_dp(a);
 	persist(a);
 	announce(a, why, again);
@@ -448,7 +448,7 @@ static struct changes apply(struct agent *a, struct inputs *next,
 	struct rec_set set;
 	struct changes n;
 
-	rec_build(next->plan, a->node, &set);
+	rec_build(next->plan, a->node, a->node_ip, a->lb, &set);
 	n = reprogram(a, &set);
 	inputs_free(&a->cur);
 	a->cur = *next;
@@ -469,7 +469,7 @@ static void replan(struct agent *a, const char *why)
 
 	plan_inputs(a, &next, &dl);
 	diag_free(&dl); /* reported when these inputs were loaded */
-	rec_build(next.plan, a->node, &set);
+	rec_build(next.plan, a->node, a->node_ip, a->lb, &set);
 	n = reprogram(a, &set);
 	plan_free(a->cur.plan);
 	a->cur.plan = next.plan;
@@ -724,9 +724,13 @@ static void refresh_peers(struct agent *a)
 {
 	const char **names;
 	uint32_t *ips;
-	size_t k = lb_nodes(&a->cur, &names, &ips);
-	long known = dsr_peers_refresh(a->dp, a->ifc.name, ips, k);
+	size_t k;
+	long known;
 
+	if (a->lb || a->cur.cluster->forward_mode != CFG_FORWARD_DSR)
+		return;
+	k = lb_nodes(&a->cur, &names, &ips);
+	known = dsr_peers_refresh(a->dp, a->ifc.name, ips, k);
 	free(names);
 	free(ips);
 	if (known == a->dsr_peers)
@@ -794,11 +798,9 @@ static void status_render(void *arg, FILE *out)
 			.node = a->node,
 			.role = a->lb ? "lb" : "worker",
 			.ifname = a->ifc.name,
-			.tunnel_ifname = a->dp && a->lb ? a->opt->tunnel_if
-							: NULL,
+			.tunnel_ifname = a->dp ? a->opt->tunnel_if : NULL,
 			.mode = cfg_forward_mode_name(mode),
-			.hook = !a->dp ? NULL
-				: a->opt->use_tc || !a->lb ? "tc" : "xdp",
+			.hook = !a->dp ? NULL : a->opt->use_tc ? "tc" : "xdp",
 			.node_ip = a->node_ip,
 			.pid = (long)getpid(),
 			.started = a->started,
@@ -807,7 +809,7 @@ static void status_render(void *arg, FILE *out)
 			.reload_error = a->reload_error,
 			.sync_error = a->sync_error,
 			.plan = a->cur.plan,
-			.programmed = a->dp && a->lb ? &a->programmed : NULL,
+			.programmed = a->dp ? &a->programmed : NULL,
 			.counters = have ? counters : NULL,
 			.flows = a->dp ? flows(a) : -1,
 			.ann = a->ann,
@@ -977,11 +979,11 @@ static int open_dp(struct agent *a, bool dsr)
 	struct dp_config c;
 	char err[512];
 
-	if ((!dsr && check_snat_ports(o)) || check_bpffs(o->bpf_dir))
+	if (check_snat_ports(o) || check_bpffs(o->bpf_dir))
 		return -1;
 	dp_config_defaults(&c);
 	c.ifname = a->ifc.name;
-	c.tunnel_ifname = a->lb ? o->tunnel_if : NULL;
+	c.tunnel_ifname = o->tunnel_if;
 	c.dsr = dsr;
 	c.worker = dsr && !a->lb;
 	c.node_ip = a->node_ip;
@@ -1177,7 +1179,7 @@ static int start(struct agent *a)
 		ret = fail("%s", err);
 		goto out;
 	}
-	if ((a->lb || dsr) && (ret = open_dp(a, dsr)))
+	if ((ret = open_dp(a, dsr)))
 		goto out;
 
 	if (a->lb && (ret = open_peers(a, &in)))
@@ -1188,9 +1190,7 @@ static int start(struct agent *a)
 		"%s%s", a->node, a->ifc.name, ipv4_format(a->node_ip, err),
 		a->ifc.prefix, a->lb ? "lb" : "worker",
 		cfg_forward_mode_name(in.cluster->forward_mode),
-		!a->dp ? "no data plane (a worker needs none in snat mode)"
-		: !a->lb ? "hook tc ingress and egress (DSR worker)"
-		: o->use_tc ? "hook tc" : "hook xdp",
+		o->use_tc ? "hook tc" : "hook xdp",
 		a->dp && dp_adopted(a->dp) ? ", took over the pinned data plane"
 					   : "");
 	free(log_diags(&dl));
@@ -1199,7 +1199,7 @@ static int start(struct agent *a)
 		refresh_peers(a);
 	log_msg("%zu service port%s %s%s", a->programmed.n,
 		a->programmed.n == 1 ? "" : "s",
-		a->dp && a->lb ? "programmed" : "planned",
+		a->dp ? "programmed" : "planned",
 		a->lb ? "; announcing VIPs once joined with the other LB nodes"
 		      : "");
 out:

@@ -55,18 +55,55 @@ static bool serves(const struct plan_service *ps, const struct plan_backend *b,
 	return !ps->svc->local || (b->node && !strcmp(b->node, node));
 }
 
-void rec_build(const struct plan *p, const char *node, struct rec_set *out)
+/* Adds port pp of ps at address addr (its VIP, or the node's address for
+ * its nodePort), with the backends node serves. */
+static void add_port(struct rec_set *out, size_t *b,
+		     const struct plan_service *ps, const struct plan_port *pp,
+		     uint32_t addr, uint16_t port, const char *node)
 {
-	size_t nports = 0, nbackends = 0, k = 0, b = 0;
+	struct dp_service *d = &out->svcs[out->n];
+
+	*d = (struct dp_service){
+		.vip = addr,
+		.port = port,
+		.proto = pp->spec->protocol == K8S_UDP ? IPPROTO_UDP
+						       : IPPROTO_TCP,
+		.local = ps->svc->local,
+		.backends = &out->backends[*b],
+	};
+	out->meta[out->n++] = (struct rec_meta){
+		.namespace_ = ps->svc->namespace_,
+		.name = ps->svc->name,
+		.owner = ps->owner,
+		.reason = ps->reason,
+		.local = ps->svc->local,
+	};
+	/* plan backends are sorted by (ip, port) and unique */
+	for (size_t e = 0; e < pp->nbackends; e++) {
+		if (!serves(ps, &pp->backends[e], node))
+			continue;
+		out->backends[(*b)++] = (struct dp_backend){
+			.ip = pp->backends[e].ip,
+			.port = pp->backends[e].port};
+		d->nbackends++;
+	}
+}
+
+void rec_build(const struct plan *p, const char *node, uint32_t node_ip,
+	       bool vips, struct rec_set *out)
+{
+	size_t nports = 0, nbackends = 0, b = 0;
 
 	*out = (struct rec_set){0};
-	for (size_t i = 0; i < p->n; i++) {
-		if (!p->services[i].vip)
-			continue;
-		nports += p->services[i].nports;
-		for (size_t j = 0; j < p->services[i].nports; j++)
-			nbackends += p->services[i].ports[j].nbackends;
-	}
+	for (size_t i = 0; i < p->n; i++)
+		for (size_t j = 0; j < p->services[i].nports; j++) {
+			size_t uses = (vips && p->services[i].vip) +
+				      (p->services[i].ports[j].spec->node_port
+					       != 0);
+
+			nports += uses;
+			nbackends += uses * p->services[i].ports[j].nbackends;
+		}
 	if (!nports)
 		return;
 	out->svcs = xcalloc(nports, sizeof(*out->svcs));
@@ -76,39 +113,17 @@ void rec_build(const struct plan *p, const char *node, struct rec_set *out)
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_service *ps = &p->services[i];
 
-		if (!ps->vip)
-			continue;
 		for (size_t j = 0; j < ps->nports; j++) {
 			const struct plan_port *pp = &ps->ports[j];
 
-			out->svcs[k] = (struct dp_service){
-				.vip = ps->vip,
-				.port = pp->spec->port,
-				.proto = pp->spec->protocol == K8S_UDP
-						 ? IPPROTO_UDP
-						 : IPPROTO_TCP,
-				.local = ps->svc->local,
-				.backends = &out->backends[b],
-			};
-			out->meta[k++] = (struct rec_meta){
-				.namespace_ = ps->svc->namespace_,
-				.name = ps->svc->name,
-				.owner = ps->owner,
-				.reason = ps->reason,
-				.local = ps->svc->local,
-			};
-			/* plan backends are sorted by (ip, port) and unique */
-			for (size_t e = 0; e < pp->nbackends; e++) {
-				if (!serves(ps, &pp->backends[e], node))
-					continue;
-				out->backends[b++] = (struct dp_backend){
-					.ip = pp->backends[e].ip,
-					.port = pp->backends[e].port};
-				out->svcs[k - 1].nbackends++;
-			}
+			if (vips && ps->vip)
+				add_port(out, &b, ps, pp, ps->vip,
+					 pp->spec->port, node);
+			if (pp->spec->node_port)
+				add_port(out, &b, ps, pp, node_ip,
+					 pp->spec->node_port, node);
 		}
 	}
-	out->n = k;
 	sort_set(out);
 }
 

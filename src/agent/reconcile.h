@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dataplane/dp.h"
 #include "plan/plan.h"
@@ -30,11 +31,14 @@ struct rec_set {
 	struct dp_backend *backends; /* svcs[i].backends point in here */
 };
 
-/* Builds the service ports of p as node programs them: a Local Service's
- * ports with only the endpoints on node (flagged local: delivered there,
- * source kept), a Cluster one's with every ready endpoint.  The set points
- * into p (and p's objects): free it before them. */
-void rec_build(const struct plan *p, const char *node, struct rec_set *out);
+/* Builds the service ports of p as node (address node_ip, host order)
+ * programs them: each port at its VIP (with vips: an LB node), and at
+ * node_ip:nodePort when it has one (every node); a Local Service's ports with only the endpoints on node (flagged
+ * local: delivered there, source kept), a Cluster one's with every ready
+ * endpoint.  The set points into p (and p's objects): free it before
+ * them. */
+void rec_build(const struct plan *p, const char *node, uint32_t node_ip,
+	       bool vips, struct rec_set *out);
 void rec_free(struct rec_set *s);
 
 enum rec_change { REC_ADDED, REC_CHANGED, REC_REMOVED };

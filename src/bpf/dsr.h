@@ -56,6 +56,7 @@
 
 /* Set by the agent before load. */
 const volatile bool cfg_dsr = false;   /* forwardMode dsr */
+const volatile bool cfg_dsr_in = false; /* a worker: lb_tc reads the option */
 const volatile __u16 cfg_mtu = 1500;   /* the cluster interface's MTU */
 
 struct dsr_opt {

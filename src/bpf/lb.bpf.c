@@ -24,6 +24,9 @@
  *                         so such a packet is stray
  *   frames for other MACs passed: only the VIP's owner translates
  *   Local services        to a pod of this node, source kept (local.h)
+ *   the node's address    NodePorts (lb_services entries on it, flagged
+ *                         LB_SVC_NODEPORT) are served; anything else to
+ *                         it (its own traffic, fragments, ICMP) passes
  *   ARP                   answered for the VIPs this node owns (arp.h),
  *                         passed otherwise
  */
@@ -47,7 +50,7 @@
 const volatile __u32 cfg_node_ip = 0;      /* network order */
 const volatile __u8 cfg_node_mac[6] = {0}; /* the XDP interface's MAC */
 const volatile __u16 cfg_snat_min = 16384; /* host order, inclusive */
-const volatile __u16 cfg_snat_max = 32767;
+const volatile __u16 cfg_snat_max = 29999;
 
 /* What to do with the packet; the entries map it to their return codes. */
 enum verdict {
@@ -467,15 +470,18 @@ static __always_inline enum verdict process(struct pkt *p, bool for_us)
 		c.udp = true;
 	}
 
-	if (cfg_dsr)
-		return dsr_to_service(p, ports, &c, flags);
+	/* The node's own address: a reply to a SNAT port, or a NodePort
+	 * (Cluster ones are translated in both modes, as kube-proxy does),
+	 * or the node's own traffic, which to_service passes. */
 	if (ip->daddr == cfg_node_ip) {
 		__u16 port = bpf_ntohs(ports->dest);
 
-		if (port < cfg_snat_min || port > cfg_snat_max)
-			goto pass;
-		return from_backend(p, ports, &c, flags);
+		if (port >= cfg_snat_min && port <= cfg_snat_max)
+			return from_backend(p, ports, &c, flags);
+		return to_service(p, ports, &c, flags);
 	}
+	if (cfg_dsr)
+		return dsr_to_service(p, ports, &c, flags);
 	return to_service(p, ports, &c, flags);
 
 truncated:
@@ -540,7 +546,8 @@ int lb_tc(struct __sk_buff *skb)
 	case V_PASS:
 		break;
 	}
-	return TC_ACT_OK;
+	/* A DSR worker with --hook tc: one ingress program does both. */
+	return cfg_dsr_in ? dsr_worker_in(skb) : TC_ACT_OK;
 }
 
 /* DSR mode, a worker's cluster interface (dsr.h). */

@@ -19,7 +19,8 @@
 #define LB_MAGLEV_NONE 0xffffffffu
 
 /* Service flags. */
-#define LB_SVC_LOCAL 0x1 /* externalTrafficPolicy: Local */
+#define LB_SVC_LOCAL 0x1    /* externalTrafficPolicy: Local */
+#define LB_SVC_NODEPORT 0x2 /* on the node's own address: not in lb_vips */
 
 /* A service port: the key of lb_services. */
 struct lb_svc_key {

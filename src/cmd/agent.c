@@ -65,8 +65,9 @@ static const char help[] =
 	"                        network\n"
 	"      --snat-ports MIN-MAX\n"
 	"                        source ports of translated flows, outside\n"
-	"                        the node's ephemeral ports (default\n"
-	"                        16384-32767)\n"
+	"                        the node's ephemeral ports and the\n"
+	"                        NodePort range 30000-32767 (default\n"
+	"                        16384-29999)\n"
 	"      --peer-interval MS  a liveness message to every other LB\n"
 	"                        node each MS (default 50; 5-10000)\n"
 	"      --peer-timeout MS  an LB node silent this long is dead and\n"
@@ -189,6 +190,15 @@ int cmd_agent(int argc, char **argv)
 					"agent", "--snat-ports '%s': give "
 					"MIN-MAX, 1024 <= MIN <= MAX <= 65535",
 					optarg);
+			if (o.snat_max >= DP_NODEPORT_MIN &&
+			    o.snat_min <= DP_NODEPORT_MAX)
+				return cmd_usage_error(
+					"agent", "--snat-ports '%s' overlaps "
+					"the NodePort range %u-%u, whose "
+					"ports must reach the services; "
+					"choose ports outside it, e.g. "
+					"16384-29999", optarg,
+					DP_NODEPORT_MIN, DP_NODEPORT_MAX);
 			break;
 		case OPT_INTERVAL:
 		case OPT_TIMEOUT:

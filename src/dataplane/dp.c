@@ -134,18 +134,17 @@ static int iface_mtu(const char *ifname, uint16_t *mtu)
 	return ret;
 }
 
-/* Sizes the flow tables: a table the mode never fills gets one entry (an
- * LB node in DSR mode tracks no flow); every node may rewrite replies
- * (DSR on a worker, Local services on an LB node). */
+/* Sizes the flow tables.  Every node may translate (NodePort Cluster) and
+ * rewrite replies (Local, DSR worker); only DSR caches routes to backends
+ * (an LB node's stateless forwarding). */
 static int size_tables(struct dp *dp)
 {
 	const struct dp_config *c = &dp->cfg;
 	uint32_t flows = c->ct_entries ? c->ct_entries : LB_CT_ENTRIES;
-	uint32_t ct = c->dsr ? 1 : flows;
 	uint32_t hops = c->dsr && !c->worker ? LB_MAX_BACKENDS : 1;
 
-	if (bpf_map__set_max_entries(dp->skel->maps.lb_ct, ct) ||
-	    bpf_map__set_max_entries(dp->skel->maps.lb_snat, ct) ||
+	if (bpf_map__set_max_entries(dp->skel->maps.lb_ct, flows) ||
+	    bpf_map__set_max_entries(dp->skel->maps.lb_snat, flows) ||
 	    bpf_map__set_max_entries(dp->skel->maps.lb_dsr, flows) ||
 	    bpf_map__set_max_entries(dp->skel->maps.lb_dsr_hops, hops))
 		return -errno;
@@ -270,15 +269,6 @@ static int egress_attach(struct dp *dp, char *err, size_t errlen)
 			      dp->skel->progs.dsr_out, err, errlen);
 }
 
-/* A DSR worker: its two programs on the cluster interface. */
-static int worker_attach(struct dp *dp, char *err, size_t errlen)
-{
-	int ret = tc_attach_prog(dp->ifindex, dp->cfg.ifname, BPF_TC_INGRESS,
-				 dp->skel->progs.dsr_in, err, errlen);
-
-	return ret ? ret : egress_attach(dp, err, errlen);
-}
-
 /* Finds the XDP link of this interface that an agent pinned: under the
  * current maps version's directory, else under another version's (an
  * agent from before a layout change).  Checks before opening, so that a
@@ -380,11 +370,13 @@ static int xdp_take_over(struct dp *dp, const char *old, const char *path,
 }
 
 /* Attaches XDP: takes over a pinned link (of any maps version) or makes
- * and pins a new one; bmlb's tc filter, from a run with --hook tc, goes. */
+ * and pins a new one; bmlb's tc ingress filter, from a run with --hook tc,
+ * goes. */
 static int xdp_attach(struct dp *dp, char *err, size_t errlen)
 {
 	char path[300], old[300];
-	int ret = tc_detach(dp->ifindex);
+	/* A DSR worker's dsr_in replaces that filter in place instead. */
+	int ret = dp->cfg.worker ? 0 : tc_detach(dp->ifindex);
 
 	if (ret && ret != -ENOENT && ret != -EINVAL)
 		return fail(err, errlen, ret, "couldn't remove the tc program "
@@ -407,12 +399,13 @@ static int xdp_attach(struct dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
+/* Every node: the fast path on ingress (XDP, or tc; also tc on the
+ * tunnel), the reply rewriter on egress; a DSR worker with XDP also reads
+ * the option on tc ingress (with tc, lb_tc does). */
 static int attach(struct dp *dp, char *err, size_t errlen)
 {
 	int ret;
 
-	if (dp->cfg.worker)
-		return worker_attach(dp, err, errlen);
 	if (!dp->cfg.use_tc)
 		ret = xdp_attach(dp, err, errlen);
 	else if (!(ret = xdp_remove(dp, err, errlen)))
@@ -420,6 +413,10 @@ static int attach(struct dp *dp, char *err, size_t errlen)
 	if (!ret && dp->tunnel_ifindex)
 		ret = tc_attach(dp, dp->tunnel_ifindex, dp->cfg.tunnel_ifname,
 				err, errlen);
+	if (!ret && dp->cfg.worker && !dp->cfg.use_tc)
+		ret = tc_attach_prog(dp->ifindex, dp->cfg.ifname,
+				     BPF_TC_INGRESS, dp->skel->progs.dsr_in,
+				     err, errlen);
 	return ret ? ret : egress_attach(dp, err, errlen);
 }
 
@@ -505,6 +502,7 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
 	dp->skel->rodata->cfg_snat_max = c->snat_max;
 	dp->skel->rodata->cfg_timeouts = c->timeouts;
 	dp->skel->rodata->cfg_dsr = c->dsr;
+	dp->skel->rodata->cfg_dsr_in = c->worker;
 	if (c->ifname) {
 		uint16_t mtu = 1500;
 
@@ -710,7 +708,9 @@ static int svc_apply(struct dp *dp, const struct dp_service *d)
 	struct prog_svc *s = svc_find(dp, &key);
 	struct dp_backend *b = xcalloc(d->nbackends, sizeof(*b));
 	uint32_t *ids = xcalloc(d->nbackends, sizeof(*ids));
-	uint16_t flags = d->local ? LB_SVC_LOCAL : 0;
+	bool nodeport = d->vip == dp->cfg.node_ip;
+	uint16_t flags = (d->local ? LB_SVC_LOCAL : 0) |
+			 (nodeport ? LB_SVC_NODEPORT : 0);
 	int svc_fd = bpf_map__fd(dp->skel->maps.lb_services);
 	struct lb_svc v;
 	uint32_t m;
@@ -746,7 +746,7 @@ static int svc_apply(struct dp *dp, const struct dp_service *d)
 		s->key = key;
 		s->id = id;
 		dp->ids_used[id] = true;
-		ret = vip_count(dp, key.vip, +1);
+		ret = nodeport ? 0 : vip_count(dp, key.vip, +1);
 		if (ret)
 			goto out;
 	}
@@ -789,7 +789,8 @@ static void svc_remove(struct dp *dp, struct prog_svc *s)
 {
 	bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.lb_services), &s->key);
 	bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.lb_maglev), &s->id);
-	vip_count(dp, s->key.vip, -1);
+	if (!(s->flags & LB_SVC_NODEPORT))
+		vip_count(dp, s->key.vip, -1);
 	for (size_t i = 0; s->backend_ids && i < s->nbackends; i++)
 		dp->slots[s->backend_ids[i]].refs--;
 	dp->ids_used[s->id] = false;
@@ -896,8 +897,6 @@ long dp_gc(struct dp *dp, uint64_t now_ns)
 	struct lb_flow key, next, *prev = NULL;
 	long n = dsr_gc(dp, now_ns);
 
-	if (dp->cfg.worker)
-		return n;
 	while (!bpf_map_get_next_key(ct, prev, &next)) {
 		struct lb_ct v;
 
@@ -947,7 +946,7 @@ static long map_count(struct bpf_map *map)
 
 long dp_flows(struct dp *dp)
 {
-	long ct = dp->cfg.worker ? 0 : map_count(dp->skel->maps.lb_ct);
+	long ct = map_count(dp->skel->maps.lb_ct);
 	long dsr = map_count(dp->skel->maps.lb_dsr);
 
 	return ct < 0 ? ct : dsr < 0 ? dsr : ct + dsr;

@@ -33,16 +33,19 @@ struct dp_config {
 	bool use_tc;         /* tc ingress instead of XDP on ifname */
 	bool attach;         /* false: load only (packet tests, benches) */
 	bool dsr;            /* forwardMode dsr: no conntrack, no SNAT */
-	bool worker;         /* DSR on a worker: only the worker programs
-				(tc ingress and egress on ifname) */
+	bool worker;         /* DSR on a worker: also reads the option
+				(dsr_in on tc ingress, or within lb_tc) */
 };
 
-/* SNAT ports by default: 16384 of them, below Linux's ephemeral range
- * (32768-60999), so that the node's own connections never take one.  Per
- * backend, held 10 s after a flow closes: about 1600 new flows/s per
+/* SNAT ports by default: 13616 of them, below Kubernetes' NodePort range
+ * (30000-32767, which must reach the services) and Linux's ephemeral range
+ * (32768-60999, so that the node's own connections never take one).  Per
+ * backend, held 10 s after a flow closes: about 1300 new flows/s per
  * backend. */
 #define DP_SNAT_MIN_DEFAULT 16384
-#define DP_SNAT_MAX_DEFAULT 32767
+#define DP_SNAT_MAX_DEFAULT 29999
+#define DP_NODEPORT_MIN 30000
+#define DP_NODEPORT_MAX 32767
 
 /* Defaults: the SNAT ports above, Cilium-like timeouts. */
 void dp_config_defaults(struct dp_config *c);
@@ -52,6 +55,8 @@ struct dp_backend {
 	uint16_t port; /* host order */
 };
 
+/* A service port; one on the node's own address (cfg.node_ip) is a
+ * NodePort. */
 struct dp_service {
 	uint32_t vip;  /* host order */
 	uint16_t port; /* host order */

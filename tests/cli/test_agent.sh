@@ -71,6 +71,11 @@ for bad in 70000-80000 5000-4000 61000 abc-def 100-200; do
 	run agent --node lb-1 --snat-ports $bad
 	expect_rc "--snat-ports $bad is a usage error" 2
 done
+for bad in 16384-32767 30000-30000 32767-40000; do
+	run agent --node lb-1 --snat-ports $bad
+	expect_rc "--snat-ports $bad (NodePort ports) is a usage error" 2
+	expect_err "... saying why" "overlaps the NodePort range 30000-32767"
+done
 run agent --node lb-1 --peer-port 0
 expect_rc "--peer-port 0 is a usage error" 2
 for bad in 0 4 10001 abc; do
@@ -146,17 +151,25 @@ ip addr flush dev eth0 && ip addr add 198.18.0.11/24 dev eth0
 ip link add w0 type veth peer name w1 && ip addr add 198.18.0.21/24 dev w0
 ip link set w0 up && ip link set w1 up
 
-# A worker: no data plane, but state is kept and status answers.
-start_agent "$TMP/worker.log" --node worker-1
+# A worker in snat mode: a data plane for NodePorts (XDP, and the reply
+# rewriter on tc egress); state is kept and status answers.
+start_agent "$TMP/worker.log" --node worker-1 \
+	--bpf-dir "$TMP/bpffs/worker-1-snat"
 if poll 10 status_has 's["role"] == "worker"'; then
 	ok "a worker's agent starts and answers status"
 else
 	not_ok "a worker's agent starts and answers status" "$(cat "$TMP/worker.log")"
 fi
-if status_has 's["dataplane"] is False and s["counters"] is None and s["hook"] is None and s["interface"] == "w0" and s["mode"] == "snat"'; then
-	ok "a worker has no data plane in snat mode"
+if status_has 's["dataplane"] and s["counters"]["packets"] >= 0 and s["hook"] == "xdp" and s["interface"] == "w0" and s["mode"] == "snat" and [(p["vip"], p["port"]) for p in s["programmed"]] == [("198.18.0.21", 30080)]'; then
+	ok "a worker has a data plane in snat mode (NodePorts)"
 else
-	not_ok "a worker has no data plane in snat mode" "$($BMLB status --state-dir "$STATE" --json)"
+	not_ok "a worker has a data plane in snat mode (NodePorts)" "$($BMLB status --state-dir "$STATE" --json)"
+fi
+if ip -d link show w0 | grep -q 'prog/xdp' &&
+	tc filter show dev w0 egress | grep -q dsr_out; then
+	ok "its programs are XDP and w0's tc egress"
+else
+	not_ok "its programs are XDP and w0's tc egress" "$(ip -d link show w0; tc filter show dev w0 egress)"
 fi
 run $BMLB status --state-dir "$STATE"
 expect_out "status prints a table" "node        worker-1 (worker), w0 198.18.0.21"
@@ -164,7 +177,7 @@ run agent --node worker-1
 expect_rc "a second agent on the same state directory" 1
 expect_err "it says another agent runs" "another agent (pid $AGENT) is running with the state directory $STATE"
 stop_agent "SIGTERM stops the worker's agent"
-grep -q 'bmlb\[worker-1\]: started: node worker-1, interface w0 (198.18.0.21/24), role worker, mode snat, no data plane' "$TMP/worker.log" &&
+grep -q 'bmlb\[worker-1\]: started: node worker-1, interface w0 (198.18.0.21/24), role worker, mode snat, hook xdp' "$TMP/worker.log" &&
 	ok "the start is logged" || not_ok "the start is logged" "$(cat "$TMP/worker.log")"
 if [ -f "$STATE/plan.json" ] && [ -f "$STATE/cluster.yaml" ] && [ ! -e "$STATE/status.sock" ]; then
 	ok "the state directory keeps the plan and the cluster file"
@@ -182,24 +195,27 @@ cmp -s "$STATE/cluster.yaml" "$TMP/recorded.yaml" &&
 	ok "the recorded cluster file is unchanged" ||
 	not_ok "the recorded cluster file is unchanged"
 
-# DSR: a worker's agent runs the worker's tc programs, and the mode it
-# was created with is fixed the other way round too.
+# DSR: a worker's agent also reads the option (tc ingress), and the mode
+# it was created with is fixed the other way round too.  The snat
+# worker's XDP link goes first (its pin held it).
+rm -f "$TMP"/bpffs/worker-1-snat/v*/xdp_w0
 STATE=$TMP/dsr-state
 mkdir -p "$STATE"
 AG_CFG=$TMP/dsr.yaml start_agent "$TMP/dsr.log" --node worker-1 \
 	--bpf-dir "$TMP/bpffs/worker-1"
-if poll 10 status_has 's["mode"] == "dsr" and s["hook"] == "tc" and s["dataplane"] and s["counters"]["dsr_in"] == 0 and s["programmed"] == [] and s["flows"] == 0'; then
+if poll 10 status_has 's["mode"] == "dsr" and s["hook"] == "xdp" and s["dataplane"] and s["counters"]["dsr_in"] == 0 and [p["port"] for p in s["programmed"]] == [30080] and s["flows"] == 0'; then
 	ok "a DSR worker's agent opens the worker's data plane"
 else
 	not_ok "a DSR worker's agent opens the worker's data plane" "$(cat "$TMP/dsr.log")"
 fi
-if tc filter show dev w0 ingress | grep -q dsr_in &&
+if ip -d link show w0 | grep -q 'prog/xdp' &&
+	tc filter show dev w0 ingress | grep -q dsr_in &&
 	tc filter show dev w0 egress | grep -q dsr_out; then
-	ok "its programs are on w0's tc ingress and egress"
+	ok "its programs are XDP, and w0's tc ingress and egress"
 else
-	not_ok "its programs are on w0's tc ingress and egress" "$(tc filter show dev w0 ingress; tc filter show dev w0 egress)"
+	not_ok "its programs are XDP, and w0's tc ingress and egress" "$(ip -d link show w0; tc filter show dev w0 ingress; tc filter show dev w0 egress)"
 fi
-grep -q 'mode dsr, hook tc ingress and egress (DSR worker)' "$TMP/dsr.log" &&
+grep -q 'role worker, mode dsr, hook xdp' "$TMP/dsr.log" &&
 	ok "the DSR worker's start is logged" ||
 	not_ok "the DSR worker's start is logged" "$(cat "$TMP/dsr.log")"
 stop_agent "SIGTERM stops the DSR worker's agent"
@@ -226,10 +242,10 @@ cp $MAN/*.yaml "$TMP/man/"
 STATE=$TMP/lb
 export AG_MAN=$TMP/man
 start_agent "$TMP/lb.log" --node lb-1 --bpf-dir "$TMP/bpffs/lb-1"
-if poll 10 status_has 'len(s["programmed"]) == 5'; then
-	ok "an LB node's agent programs every VIP's service ports"
+if poll 10 status_has 'len(s["programmed"]) == 6'; then
+	ok "an LB node's agent programs every VIP's service ports, and the nodePort"
 else
-	not_ok "an LB node's agent programs every VIP's service ports" "$(cat "$TMP/lb.log")"
+	not_ok "an LB node's agent programs every VIP's service ports, and the nodePort" "$(cat "$TMP/lb.log")"
 fi
 # Alone (lb-2 and lb-3 run no agent here), lb-1 joins and owns every VIP
 # but the Local one, whose endpoints are on lb-2 and lb-3.
@@ -273,12 +289,12 @@ cp $CFG "$TMP/cluster.yaml"
 export AG_CFG=$TMP/cluster.yaml
 kill_agent
 start_agent "$TMP/lb.log" --node lb-1 --bpf-dir "$TMP/bpffs/lb-1"
-poll 10 status_has 'len(s["programmed"]) == 5'
+poll 10 status_has 'len(s["programmed"]) == 6'
 grep -q 'took over the pinned data plane' "$TMP/lb.log" &&
 	ok "a restarted agent takes the pinned data plane over" ||
 	not_ok "a restarted agent takes the pinned data plane over" "$(cat "$TMP/lb.log")"
 mv "$TMP/cfg.tmp" "$TMP/cluster.yaml"
-if poll 1 status_has 's["lastReload"] and not s["lastReload"]["ok"] and "controlPlaneLBPort" in s["lastReload"]["error"] and len(s["programmed"]) == 5'; then
+if poll 1 status_has 's["lastReload"] and not s["lastReload"]["ok"] and "controlPlaneLBPort" in s["lastReload"]["error"] and len(s["programmed"]) == 6'; then
 	ok "an invalid cluster file is refused, the last good state kept"
 else
 	not_ok "an invalid cluster file is refused, the last good state kept" "$(cat "$TMP/lb.log")"
@@ -310,7 +326,7 @@ p = sys.argv[1]
 docs = open(p).read().split("\n---\n")
 open(p, "w").write("\n---\n".join(d for d in docs if "name: dns-tcp" not in d))
 PY
-if poll 1 status_has 'len(s["programmed"]) == 4'; then
+if poll 1 status_has 'len(s["programmed"]) == 5'; then
 	ok "a removed Service's port is removed"
 else
 	not_ok "a removed Service's port is removed" "$(cat "$TMP/lb.log")"
@@ -428,7 +444,7 @@ RUNS=0
 lb_run() {
 	local log=$TMP/run$((RUNS += 1)).log
 	start_agent "$log" --node lb-1 --bpf-dir "$TMP/bpffs/lb-1" --hook "$1"
-	poll 10 status_has "s['hook'] == '$1' and len(s['programmed']) == 4"
+	poll 10 status_has "s['hook'] == '$1' and len(s['programmed']) == 5"
 	stop_agent "$2: the agent with --hook $1 programs and stops"
 	if grep -q libbpf "$log"; then
 		not_ok "$2: no libbpf warning" "$(cat "$log")"

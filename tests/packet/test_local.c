@@ -3,7 +3,10 @@
  * no SNAT port, no conntrack entry), the flow is recorded for the reply,
  * a TCP packet without SYN takes the same pod, and the egress program
  * gives the pod's reply the VIP's address.  A Cluster service on the same
- * data plane keeps its own path.
+ * data plane keeps its own path.  NodePorts (entries on the node's own
+ * address): Cluster translated both ways in either mode, Local delivered
+ * with the client's address, and the node's own traffic, fragments and
+ * ICMP to it passing untouched.
  *
  * The "local pod" sits behind lbt2 in the namespace (netns.h), as a pod
  * sits behind the node's bridge: XDP hands the packet to the kernel, tc
@@ -33,17 +36,20 @@
 #define VIP2 IP(198, 18, 0, 101)
 #define POD1 IP(198, 19, 99, 5) /* "on this node": behind lbt2 */
 #define POD2 IP(198, 19, 99, 6)
+#define WPOD IP(198, 19, 21, 5) /* on a worker: via 198.18.0.21 */
 #define CPORT 40000
 #define SYN 0x02
 #define ACK 0x10
 
 static const uint8_t GW_MAC[6] = {2, 0, 0, 0, 0, 1};
 static const uint8_t LBT2_NEXT[6] = {2, 0, 0, 0, 0, 2};
+static const uint8_t WORKER_MAC[6] = {2, 0, 0, 0, 0, 0x21};
 static uint8_t node_mac[6], lbt2_mac[6];
 static int ifindex;
 
 static const struct dp_backend pods[] = {{POD1, 8080}, {POD2, 8080}};
 static const struct dp_backend one[] = {{POD1, 8080}};
+static const struct dp_backend remote[] = {{WPOD, 8080}};
 
 static struct dp *open_dp(bool dsr)
 {
@@ -52,6 +58,8 @@ static struct dp *open_dp(bool dsr)
 		{VIP, 53, IPPROTO_UDP, true, one, 1},
 		{VIP2, 80, IPPROTO_TCP, false, one, 1},
 		{VIP2, 81, IPPROTO_TCP, true, NULL, 0},
+		{NODE, 30080, IPPROTO_TCP, false, remote, 1},
+		{NODE, 30081, IPPROTO_TCP, true, one, 1},
 	};
 	struct dp_config c;
 	struct dp *dp;
@@ -64,7 +72,8 @@ static struct dp *open_dp(bool dsr)
 	c.dsr = dsr;
 	if (dp_open(&c, &dp, err, sizeof(err)))
 		fail_msg("dp_open: %s", err);
-	if (dp_sync(dp, svcs, 4, err, sizeof(err)))
+	if (dp_sync(dp, svcs, sizeof(svcs) / sizeof(svcs[0]), err,
+		    sizeof(err)))
 		fail_msg("dp_sync: %s", err);
 	return dp;
 }
@@ -290,6 +299,121 @@ static void test_local_expiry(void **state)
 	dp_destroy(dp);
 }
 
+/* ---- NodePort */
+
+/* Cluster: both addresses translated (the node's address and a SNAT
+ * port toward the pod), in DSR mode too; the pod's reply back to the
+ * client from NODE:30080. */
+static void nodeport_cluster(bool dsr)
+{
+	struct dp *dp = open_dp(dsr);
+	int fd = dp_prog_fd(dp, false);
+	struct pspec syn = from_client(IPPROTO_TCP, NODE, 30080, SYN);
+	struct pspec want = syn, reply, rwant;
+	struct frame got;
+	uint16_t sport;
+
+	got = expect(fd, false, &syn, XDP_TX, NULL, "a SYN to NODE:30080");
+	sport = (uint16_t)(got.b[14 + 20] << 8 | got.b[14 + 21]);
+	assert_true(sport >= DP_SNAT_MIN_DEFAULT &&
+		    sport <= DP_SNAT_MAX_DEFAULT);
+	want.saddr = NODE;
+	want.sport = sport;
+	want.daddr = WPOD;
+	want.dport = 8080;
+	memcpy(want.smac, node_mac, 6);
+	memcpy(want.dmac, WORKER_MAC, 6);
+	expect(fd, false, &syn, XDP_TX, &want,
+	       "... translated to NODE:port -> the pod, no option");
+	assert_int_equal(counter(dp, LB_C_FWD_NEW), 1);
+	assert_int_equal(counter(dp, LB_C_DSR_OPT), 0);
+
+	reply = (struct pspec){.proto = IPPROTO_TCP, .saddr = WPOD,
+			       .daddr = NODE, .sport = 8080, .dport = sport,
+			       .tcp_flags = SYN | ACK};
+	memcpy(reply.smac, WORKER_MAC, 6);
+	memcpy(reply.dmac, node_mac, 6);
+	rwant = reply;
+	rwant.saddr = NODE;
+	rwant.sport = 30080;
+	rwant.daddr = CLIENT;
+	rwant.dport = CPORT;
+	memcpy(rwant.smac, node_mac, 6);
+	memcpy(rwant.dmac, GW_MAC, 6);
+	expect(fd, false, &reply, XDP_TX, &rwant,
+	       "the pod's reply leaves from NODE:30080 to the client");
+	assert_int_equal(counter(dp, LB_C_REPLY), 1);
+	dp_destroy(dp);
+}
+
+static void test_nodeport_cluster_snat(void **state)
+{
+	(void)state;
+	nodeport_cluster(false);
+}
+
+static void test_nodeport_cluster_dsr(void **state)
+{
+	(void)state;
+	nodeport_cluster(true);
+}
+
+/* Local: to this node's pod, the client's address kept; the node's own
+ * traffic (another port, a SNAT port with no binding), fragments and ICMP
+ * to its address pass untouched; the node's address is no VIP. */
+static void nodeport_local_and_own(bool tc)
+{
+	struct dp *dp = open_dp(false);
+	int fd = dp_prog_fd(dp, tc);
+	struct pspec syn = from_client(IPPROTO_TCP, NODE, 30081, SYN);
+	struct pspec want = to_pod(syn, POD1, 8080, tc);
+	struct pspec ssh = from_client(IPPROTO_TCP, NODE, 22, SYN);
+	struct pspec snat = from_client(IPPROTO_TCP, NODE, 20000, ACK);
+	struct pspec frag = from_client(IPPROTO_UDP, NODE, 30080, 0);
+	struct pspec quoted = {.proto = IPPROTO_UDP, .saddr = NODE,
+			       .daddr = CLIENT, .sport = 5000, .dport = 53};
+	struct pspec icmp = from_client(IPPROTO_ICMP, NODE, 0, 0);
+	uint32_t n = 0, nip = htonl(NODE);
+	struct lb_dsr v;
+
+	expect(fd, tc, &syn, delivered(tc), &want,
+	       "a SYN to NODE:30081 (Local) goes to this node's pod");
+	assert_true(local_flow(dp, IPPROTO_TCP, POD1, 8080, &v));
+	assert_int_equal(v.vip, htonl(NODE));
+	assert_int_equal(v.vport, htons(30081));
+
+	expect(fd, tc, &ssh, tc ? TC_ACT_OK : XDP_PASS, &ssh,
+	       "the node's own traffic to another port passes untouched");
+	expect(fd, tc, &snat, tc ? TC_ACT_OK : XDP_PASS, &snat,
+	       "... to a SNAT port with no binding too");
+	frag.frag = 0x2000;
+	expect(fd, tc, &frag, tc ? TC_ACT_OK : XDP_PASS, &frag,
+	       "a fragment to the node passes (it is no VIP)");
+	icmp.icmp_type = 3;
+	icmp.icmp_code = 3;
+	icmp.inner = &quoted;
+	expect(fd, tc, &icmp, tc ? TC_ACT_OK : XDP_PASS, &icmp,
+	       "an ICMP error to the node about its own packet passes");
+	assert_int_equal(counter(dp, LB_C_DROP_FRAGMENT), 0);
+	assert_int_equal(counter(dp, LB_C_FWD_NEW), 0);
+	assert_int_equal(bpf_map_lookup_elem(dp_map_fd(dp, "lb_vips"), &nip,
+					     &n),
+			 -ENOENT);
+	dp_destroy(dp);
+}
+
+static void test_nodeport_local_xdp(void **state)
+{
+	(void)state;
+	nodeport_local_and_own(false);
+}
+
+static void test_nodeport_local_tc(void **state)
+{
+	(void)state;
+	nodeport_local_and_own(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +424,10 @@ int main(void)
 		cmocka_unit_test(test_local_beside_cluster_snat),
 		cmocka_unit_test(test_local_beside_cluster_dsr),
 		cmocka_unit_test(test_local_expiry),
+		cmocka_unit_test(test_nodeport_cluster_snat),
+		cmocka_unit_test(test_nodeport_cluster_dsr),
+		cmocka_unit_test(test_nodeport_local_xdp),
+		cmocka_unit_test(test_nodeport_local_tc),
 	};
 
 	make_netns(node_mac, &ifindex);

@@ -120,7 +120,7 @@ static void test_build(void **state)
 	struct rec_set s;
 	(void)state;
 
-	rec_build(f->p, "lb-a", &s);
+	rec_build(f->p, "lb-a", IP(198, 18, 0, 11), true, &s);
 	/* lost has no VIP; web's two ports sorted by port; dns after web */
 	assert_int_equal(s.n, 3);
 	assert_int_equal(s.svcs[0].vip, IP(198, 18, 0, 100));
@@ -145,7 +145,8 @@ static void test_build(void **state)
 }
 
 /* A Local Service's ports hold, on each node, only that node's endpoints
- * (test_build: a Cluster one's hold every endpoint, on any node). */
+ * (test_build: a Cluster one's hold every endpoint, on any node); a port
+ * with a nodePort is programmed at the node's own address too. */
 static void test_build_local(void **state)
 {
 	static const char objs[] =
@@ -154,7 +155,7 @@ static void test_build_local(void **state)
 		"---\napiVersion: v1\nkind: Service\n"
 		"metadata: {name: ing, namespace: default}\n"
 		"spec: {type: LoadBalancer, externalTrafficPolicy: Local,"
-		" ports: [{port: 80, targetPort: 8080}]}\n"
+		" ports: [{port: 80, targetPort: 8080, nodePort: 30080}]}\n"
 		"---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
 		"metadata: {name: ing-1, namespace: default,"
 		" labels: {kubernetes.io/service-name: ing}}\n"
@@ -166,22 +167,42 @@ static void test_build_local(void **state)
 		"- {addresses: [198.19.0.9]}\n";
 	static const struct {
 		const char *node;
+		uint32_t ip;
 		size_t n;
-	} want[] = {{"lb-a", 2}, {"lb-b", 0}, {"w-1", 1}};
+	} want[] = {{"lb-a", IP(198, 18, 0, 11), 2},
+		    {"lb-b", IP(198, 18, 0, 12), 0},
+		    {"w-1", IP(198, 18, 0, 21), 1}};
 	struct fixture *f = setup(objs, NULL);
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		struct rec_set s;
 
-		rec_build(f->p, want[i].node, &s);
+		rec_build(f->p, want[i].node, want[i].ip, true, &s);
+		assert_int_equal(s.n, 2);
+		/* sorted: the node's address first, then the VIP */
+		assert_int_equal(s.svcs[0].vip, want[i].ip);
+		assert_int_equal(s.svcs[0].port, 30080);
+		assert_int_equal(s.svcs[1].vip, IP(198, 18, 0, 100));
+		assert_int_equal(s.svcs[1].port, 80);
+		for (size_t k = 0; k < 2; k++) {
+			assert_true(s.svcs[k].local);
+			assert_int_equal(s.svcs[k].nbackends, want[i].n);
+			if (want[i].n)
+				assert_int_equal(s.svcs[k].backends[0].ip >> 8,
+						 i ? IP(198, 19, 21, 0) >> 8
+						   : IP(198, 19, 11, 0) >> 8);
+		}
+		rec_free(&s);
+	}
+	/* a worker: the nodePort only (no VIP's traffic reaches it) */
+	{
+		struct rec_set s;
+
+		rec_build(f->p, "w-1", IP(198, 18, 0, 21), false, &s);
 		assert_int_equal(s.n, 1);
-		assert_true(s.svcs[0].local);
-		assert_int_equal(s.svcs[0].nbackends, want[i].n);
-		if (want[i].n)
-			assert_int_equal(s.svcs[0].backends[0].ip >> 8,
-					 i ? IP(198, 19, 21, 0) >> 8
-					   : IP(198, 19, 11, 0) >> 8);
+		assert_int_equal(s.svcs[0].vip, IP(198, 18, 0, 21));
+		assert_int_equal(s.svcs[0].nbackends, 1);
 		rec_free(&s);
 	}
 	teardown(f);
@@ -193,7 +214,7 @@ static void test_build_empty(void **state)
 	struct rec_set s;
 	(void)state;
 
-	rec_build(&p, "lb-a", &s);
+	rec_build(&p, "lb-a", IP(198, 18, 0, 11), true, &s);
 	assert_int_equal(s.n, 0);
 	rec_free(&s);
 }
@@ -539,7 +560,7 @@ static void test_report(void **state)
 	char *json, want[2048];
 	(void)state;
 
-	rec_build(f->p, "lb-a", &s);
+	rec_build(f->p, "lb-a", IP(198, 18, 0, 11), true, &s);
 	json = render(&r);
 	assert_string_equal(json,
 		"{\"node\":\"w-1\",\"role\":\"worker\",\"interface\":\"eth0\","
