@@ -973,7 +973,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
-static int open_dp(struct agent *a, bool dsr)
+static int open_dp(struct agent *a, bool dsr, const struct k8s_node *node)
 {
 	const struct agent_opts *o = a->opt;
 	struct dp_config c;
@@ -987,6 +987,10 @@ static int open_dp(struct agent *a, bool dsr)
 	c.dsr = dsr;
 	c.worker = dsr && !a->lb;
 	c.node_ip = a->node_ip;
+	if (node->npod_cidrs) {
+		c.pod_net = node->pod_cidrs[0];
+		c.pod_prefix = node->pod_cidr_lens[0];
+	}
 	c.snat_min = o->snat_min;
 	c.snat_max = o->snat_max;
 	c.pin_dir = o->bpf_dir;
@@ -1179,7 +1183,7 @@ static int start(struct agent *a)
 		ret = fail("%s", err);
 		goto out;
 	}
-	if ((ret = open_dp(a, dsr)))
+	if ((ret = open_dp(a, dsr, node)))
 		goto out;
 
 	if (a->lb && (ret = open_peers(a, &in)))

@@ -94,6 +94,8 @@ static __always_inline enum verdict dsr_to_service(struct pkt *p,
 		count(LB_C_DROP_NO_BACKEND);
 		return V_DROP;
 	}
+	if (backend_here(b))
+		return local_deliver(p, l4, c, flags, &f, b);
 	opt = f.proto == IPPROTO_UDP || (flags & LB_TCP_SYN);
 	if (opt && p->ip->ihl != 5) {
 		count(LB_C_DSR_DROP_IP_OPTIONS);

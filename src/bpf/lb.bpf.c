@@ -256,15 +256,17 @@ static __always_inline enum verdict to_service(struct pkt *p,
 	}
 	if (svc->flags & LB_SVC_LOCAL)
 		return local_to_service(p, l4, c, flags, svc, &f);
-	if (f.proto == IPPROTO_TCP &&
-	    (flags & (LB_TCP_SYN | LB_TCP_ACK)) != LB_TCP_SYN) {
-		count(LB_C_PASS_NOT_SYN);
-		return V_PASS;
-	}
 	if (!svc->nbackends ||
 	    !(b = pick_backend(svc, &f, &fresh.backend_id))) {
 		count(LB_C_DROP_NO_BACKEND);
 		return V_DROP;
+	}
+	if (backend_here(b))
+		return local_deliver(p, l4, c, flags, &f, b);
+	if (f.proto == IPPROTO_TCP &&
+	    (flags & (LB_TCP_SYN | LB_TCP_ACK)) != LB_TCP_SYN) {
+		count(LB_C_PASS_NOT_SYN);
+		return V_PASS;
 	}
 	if (ct)
 		snat_unbind(ct, f.proto); /* the old, dead binding */

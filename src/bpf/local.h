@@ -14,6 +14,10 @@
  * deterministic), so a TCP packet without SYN and without a record is
  * forwarded too (and recorded): an agent restart or a table swap loses
  * nothing.  No conntrack entry, no SNAT port.
+ *
+ * A Cluster service's flow whose backend runs on this node takes the same
+ * path (backend_here), in either mode: translated, its reply would go to
+ * the node's kernel through the pod's bridge, never past this program.
  */
 #ifndef BMLB_BPF_LOCAL_H
 #define BMLB_BPF_LOCAL_H
@@ -40,23 +44,32 @@ static __always_inline bool flow_record(const struct lb_flow *k, __u32 vip,
 	return !bpf_map_update_elem(&lb_dsr, k, &v, BPF_ANY);
 }
 
-/* Client -> VIP:port of a Local service (svc, found for flow f). */
-static __always_inline enum verdict local_to_service(struct pkt *p,
-						     struct l4_ports *l4,
-						     struct l4_csum *c,
-						     __u8 flags,
-						     const struct lb_svc *svc,
-						     const struct lb_flow *f)
+/* Set by the agent before load: this node's pod network (network order;
+ * mask 0: none known). */
+const volatile __u32 cfg_pod_net = 0;
+const volatile __u32 cfg_pod_mask = 0;
+
+/* Whether backend b runs on this node (a pod of its pod network, or a
+ * host-network endpoint): such a backend is always delivered the Local
+ * way, since its reply to a SNAT port would reach the node's kernel, not
+ * this program. */
+static __always_inline bool backend_here(const struct lb_backend *b)
+{
+	return b->ip == cfg_node_ip ||
+	       (cfg_pod_mask && (b->ip & cfg_pod_mask) == cfg_pod_net);
+}
+
+/* Flow f to backend b of this node: destination only, recorded. */
+static __always_inline enum verdict local_deliver(struct pkt *p,
+						  struct l4_ports *l4,
+						  struct l4_csum *c,
+						  __u8 flags,
+						  const struct lb_flow *f,
+						  const struct lb_backend *b)
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
-	struct lb_backend *b;
 	struct lb_flow k = *f;
-	__u32 id;
 
-	if (!svc->nbackends || !(b = pick_backend(svc, f, &id))) {
-		count(LB_C_DROP_NO_BACKEND);
-		return V_DROP;
-	}
 	k.daddr = b->ip;
 	k.dport = b->port;
 	if (!flow_record(&k, f->daddr, f->dport, flags, now)) {
@@ -66,6 +79,24 @@ static __always_inline enum verdict local_to_service(struct pkt *p,
 	nat_dnat(p->ip, l4, c, b->ip, b->port);
 	count(LB_C_LOCAL);
 	return forward(p, NULL, now);
+}
+
+/* Client -> VIP:port of a Local service (svc, found for flow f). */
+static __always_inline enum verdict local_to_service(struct pkt *p,
+						     struct l4_ports *l4,
+						     struct l4_csum *c,
+						     __u8 flags,
+						     const struct lb_svc *svc,
+						     const struct lb_flow *f)
+{
+	struct lb_backend *b;
+	__u32 id;
+
+	if (!svc->nbackends || !(b = pick_backend(svc, f, &id))) {
+		count(LB_C_DROP_NO_BACKEND);
+		return V_DROP;
+	}
+	return local_deliver(p, l4, c, flags, f, b);
 }
 
 #endif

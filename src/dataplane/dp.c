@@ -503,6 +503,12 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
 	dp->skel->rodata->cfg_timeouts = c->timeouts;
 	dp->skel->rodata->cfg_dsr = c->dsr;
 	dp->skel->rodata->cfg_dsr_in = c->worker;
+	if (c->pod_prefix) {
+		uint32_t mask = ~0u << (32 - c->pod_prefix);
+
+		dp->skel->rodata->cfg_pod_mask = htonl(mask);
+		dp->skel->rodata->cfg_pod_net = htonl(c->pod_net & mask);
+	}
 	if (c->ifname) {
 		uint16_t mtu = 1500;
 

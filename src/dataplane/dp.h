@@ -26,6 +26,8 @@ struct dp_config {
 	const char *ifname;  /* the cluster interface (XDP or tc ingress) */
 	const char *tunnel_ifname; /* optional: tc ingress too (VXLAN) */
 	uint32_t node_ip;    /* host order */
+	uint32_t pod_net;    /* this node's pod network, host order */
+	uint8_t pod_prefix;  /* its prefix length; 0: none known */
 	uint16_t snat_min, snat_max;
 	struct lb_timeouts timeouts;
 	uint32_t ct_entries; /* flows tracked at most; 0: LB_CT_ENTRIES */

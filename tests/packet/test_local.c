@@ -3,7 +3,7 @@
  * no SNAT port, no conntrack entry), the flow is recorded for the reply,
  * a TCP packet without SYN takes the same pod, and the egress program
  * gives the pod's reply the VIP's address.  A Cluster service on the same
- * data plane keeps its own path.  NodePorts (entries on the node's own
+ * data plane keeps its own path, unless its pod runs here.  NodePorts (entries on the node's own
  * address): Cluster translated both ways in either mode, Local delivered
  * with the client's address, and the node's own traffic, fragments and
  * ICMP to it passing untouched.
@@ -56,8 +56,9 @@ static struct dp *open_dp(bool dsr)
 	const struct dp_service svcs[] = {
 		{VIP, 80, IPPROTO_TCP, true, pods, 2},
 		{VIP, 53, IPPROTO_UDP, true, one, 1},
-		{VIP2, 80, IPPROTO_TCP, false, one, 1},
+		{VIP2, 80, IPPROTO_TCP, false, remote, 1},
 		{VIP2, 81, IPPROTO_TCP, true, NULL, 0},
+		{VIP2, 82, IPPROTO_TCP, false, one, 1},
 		{NODE, 30080, IPPROTO_TCP, false, remote, 1},
 		{NODE, 30081, IPPROTO_TCP, true, one, 1},
 	};
@@ -68,6 +69,8 @@ static struct dp *open_dp(bool dsr)
 	dp_config_defaults(&c);
 	c.ifname = "lbt0";
 	c.node_ip = NODE;
+	c.pod_net = IP(198, 19, 99, 0); /* POD1, POD2: this node's pods */
+	c.pod_prefix = 24;
 	c.attach = false;
 	c.dsr = dsr;
 	if (dp_open(&c, &dp, err, sizeof(err)))
@@ -277,6 +280,44 @@ static void test_local_beside_cluster_dsr(void **state)
 	local_beside_cluster(true);
 }
 
+/* A Cluster service's flow to a pod of this node is delivered the Local
+ * way in either mode (translated, the pod's reply would reach the node's
+ * kernel through its bridge, not this program): destination only, flow
+ * recorded, a later packet without SYN forwarded too. */
+static void cluster_pod_here(bool dsr)
+{
+	struct dp *dp = open_dp(dsr);
+	int fd = dp_prog_fd(dp, false);
+	struct pspec syn = from_client(IPPROTO_TCP, VIP2, 82, SYN);
+	struct pspec ack = from_client(IPPROTO_TCP, VIP2, 82, ACK);
+	struct pspec want = to_pod(syn, POD1, 8080, false);
+	struct lb_dsr v;
+
+	expect(fd, false, &syn, XDP_PASS, &want,
+	       "a SYN to a Cluster service whose pod runs here");
+	assert_true(local_flow(dp, IPPROTO_TCP, POD1, 8080, &v));
+	assert_int_equal(v.vport, htons(82));
+	want = to_pod(ack, POD1, 8080, false);
+	expect(fd, false, &ack, XDP_PASS, &want,
+	       "... its next packet, without SYN, too");
+	assert_int_equal(counter(dp, LB_C_LOCAL), 2);
+	assert_int_equal(counter(dp, LB_C_FWD_NEW), 0);
+	assert_int_equal(counter(dp, LB_C_DSR_OPT), 0);
+	dp_destroy(dp);
+}
+
+static void test_cluster_pod_here_snat(void **state)
+{
+	(void)state;
+	cluster_pod_here(false);
+}
+
+static void test_cluster_pod_here_dsr(void **state)
+{
+	(void)state;
+	cluster_pod_here(true);
+}
+
 /* Recorded flows expire like the others (swept by the agent). */
 static void test_local_expiry(void **state)
 {
@@ -423,6 +464,8 @@ int main(void)
 		cmocka_unit_test(test_local_dsr_tc),
 		cmocka_unit_test(test_local_beside_cluster_snat),
 		cmocka_unit_test(test_local_beside_cluster_dsr),
+		cmocka_unit_test(test_cluster_pod_here_snat),
+		cmocka_unit_test(test_cluster_pod_here_dsr),
 		cmocka_unit_test(test_local_expiry),
 		cmocka_unit_test(test_nodeport_cluster_snat),
 		cmocka_unit_test(test_nodeport_cluster_dsr),
