@@ -11,6 +11,11 @@
 #     status say why;
 #   - two Local Services sharing a VIP (same endpoints) are announced by
 #     exactly one node;
+#   - NodePort, from the client to every node's address: Cluster answered
+#     by any pod (translated: a pod elsewhere sees the node's address, one
+#     on that node the client's), Local only on the nodes with an endpoint,
+#     by their own pod seeing the client; the nodes' own traffic (ping,
+#     the LB nodes' liveness messages) keeps flowing;
 #   - SNAT mode, the ingress case of seed 001: HAProxy in HTTP mode with
 #     `option forwardfor` in a pod on an LB node, its Service Local, in
 #     front of an HTTP application on a worker whose log shows
@@ -140,6 +145,57 @@ local_checks() {
 	lab_service_rm s-dns
 }
 
+# nodeport_checks MODE: Cluster and Local NodePorts on every node.
+nodeport_checks() {
+	local mode=$1 n addr i=0 sport
+	lab_service np tcp/80:8080@30080 worker-1-pod-1 lb-1-pod-1
+	lab_service --policy Local npl tcp/81:8080@30081 worker-1-pod-1 \
+		lb-2-pod-1
+	for n in $(lab_hosts cp lb worker); do
+		lab_poll 10 status_of "$n" \
+			"len([p for p in st['programmed'] if p['port'] in (30080, 30081)]) == 2" \
+			>/dev/null 2>&1
+	done
+	for n in $(lab_hosts cp lb worker); do
+		addr=${LAB_ADDR[$n]} i=$((i + 1)) sport=$((33000 + 20 * i))
+		lab_ask client tcp "$addr" 30080 --count 6 --timeout 2 \
+			--sport $sport >"$E2E_TMP/$mode-np-$n" 2>&1
+		check "[$mode] NodePort Cluster on $n ($addr:30080) answered 6 times" \
+			test "$(wc -l <"$E2E_TMP/$mode-np-$n")" = 6
+		check "[$mode] ... a pod on another node sees $n's address, one on $n the client's" \
+			"$LAB_PYTHON" - "$E2E_TMP/$mode-np-$n" "$n" "$addr" \
+			"${LAB_ADDR[client]}" <<'PY'
+import sys
+path, node, addr, client = sys.argv[1:]
+for l in open(path):
+    pod, peer = l.split()[:2]
+    want = client if pod.startswith(node + "-pod-") else addr
+    assert peer == want, l
+PY
+		lab_ask client tcp "$addr" 30081 --count 3 --timeout 2 \
+			--sport $((sport + 10)) >"$E2E_TMP/$mode-npl-$n" 2>&1
+		case $n in
+		worker-1 | lb-2)
+			check "[$mode] NodePort Local on $n: its own pod answers, seeing the client" \
+				saw_client "$E2E_TMP/$mode-npl-$n" $((sport + 10)) 3
+			check "[$mode] ... only $n's pod" \
+				answered_by "$E2E_TMP/$mode-npl-$n" "^$n-pod-1$"
+			;;
+		*)
+			check "[$mode] NodePort Local on $n (no endpoint there): no answer" \
+				test ! -s "$E2E_TMP/$mode-npl-$n" -o \
+				"$(grep -c pod "$E2E_TMP/$mode-npl-$n")" = 0
+			;;
+		esac
+	done
+	check "[$mode] the nodes' own traffic is untouched: ping to a worker answered" \
+		ping_ok client "${LAB_ADDR[worker-2]}"
+	check "[$mode] ... and the LB nodes' liveness messages still flow (both alive)" \
+		status_of lb-1 "all(p['alive'] for p in st['peers'])"
+	lab_service_rm np
+	lab_service_rm npl
+}
+
 # ingress_check: seed 001's ingress, HAProxy in lb-2-pod-2 -> app on
 # worker-2-pod-1.
 ingress_check() {
@@ -196,6 +252,7 @@ for mode in snat dsr; do
 		lab_agent "$n"
 	done
 	local_checks "$mode"
+	nodeport_checks "$mode"
 	[[ $mode == snat ]] && ingress_check
 	lab_down
 done
