@@ -25,6 +25,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "agent/daemons.h"
 #include "agent/key.h"
 #include "agent/log.h"
 #include "agent/loop.h"
@@ -57,6 +58,7 @@ struct agent {
 	struct state st;
 	struct status_srv *status;
 	struct dp *dp;     /* NULL on a worker node */
+	struct daemons *daemons; /* the control-plane VIP; NULL on a worker */
 	struct key key;    /* authenticates peer messages (membership) */
 	int sig_fd, ino_fd, debounce_fd, tick_fd;
 	int wd_cfg, wd_man; /* inotify watches; -1 while missing */
@@ -313,6 +315,8 @@ static struct changes apply(struct agent *a, struct inputs *next)
 	a->programmed = set;
 	if (a->dp)
 		sync_dp(a);
+	if (a->daemons)
+		daemons_apply(a->daemons, a->cur.cluster, a->cur.objects);
 	persist(a);
 	return n;
 }
@@ -586,6 +590,8 @@ static void status_render(void *arg, FILE *out)
 	enum cfg_forward_mode mode = a->cur.cluster->forward_mode;
 	uint64_t counters[LB_C_MAX];
 	bool have = a->dp && !dp_counters(a->dp, counters);
+	struct sup_info children[SUP_MAX];
+	size_t nchildren = daemons_info(a->daemons, children, SUP_MAX);
 
 	report_write_json(
 		&(struct report){
@@ -606,6 +612,8 @@ static void status_render(void *arg, FILE *out)
 			.programmed = a->dp ? &a->programmed : NULL,
 			.counters = have ? counters : NULL,
 			.flows = a->dp ? flows(a) : -1,
+			.children = children,
+			.nchildren = nchildren,
 		},
 		out);
 }
@@ -786,6 +794,22 @@ static int open_dp(struct agent *a)
 	return 0;
 }
 
+static int open_daemons(struct agent *a)
+{
+	char err[512];
+
+	a->daemons = daemons_open(a->loop, &(struct daemons_opts){
+					  .st = &a->st,
+					  .node = a->node,
+					  .ifname = a->ifc.name,
+					  .node_ip = a->node_ip,
+					  .prefix = a->ifc.prefix,
+					  .advert_ms = a->opt->vrrp_advert_ms,
+				  },
+				  err, sizeof(err));
+	return a->daemons ? 0 : fail("%s", err);
+}
+
 static int setup_loop(struct agent *a)
 {
 	char *copy = xstrdup(a->opt->config);
@@ -898,6 +922,8 @@ static int start(struct agent *a)
 	}
 	if (a->lb && (ret = open_dp(a)))
 		goto out;
+	if (a->lb && (ret = open_daemons(a)))
+		goto out;
 
 	prev = load_previous(a);
 	plan_inputs(&in, prev, &dl);
@@ -930,6 +956,7 @@ static void close_fd(int fd)
 static void agent_free(struct agent *a)
 {
 	status_close(a->status);
+	daemons_close(a->daemons); /* stops them: the VIP moves away */
 	dp_close(a->dp); /* stays attached, maps stay pinned */
 	if (a->loop)
 		loop_free(a->loop);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "cpvip/render.h"
 #include "dataplane/dp.h"
 #include "cmd/cmd.h"
 
@@ -14,7 +15,7 @@ static const char help[] =
 	"                  --node NAME [--state-dir DIR] [--bpf-dir DIR]\n"
 	"                  [--key-file FILE] [--peer-port PORT]\n"
 	"                  [--hook xdp|tc] [--tunnel-if NAME]\n"
-	"                  [--snat-ports MIN-MAX]\n"
+	"                  [--snat-ports MIN-MAX] [--vrrp-interval MS]\n"
 	"\n"
 	"The node agent.  Runs in the foreground until SIGTERM or SIGINT\n"
 	"and logs one line per event to stderr.  It plans from the cluster\n"
@@ -31,6 +32,11 @@ static const char help[] =
 	"Exiting leaves the data plane attached and its maps pinned in the\n"
 	"BPF directory: established connections keep flowing, and the next\n"
 	"agent started with the same --bpf-dir takes the data plane over.\n"
+	"\n"
+	"On an LB node it also keeps the control-plane VIP: it writes\n"
+	"keepalived's and HAProxy's configuration into the state directory,\n"
+	"runs both, restarts them when they die, reloads them when the\n"
+	"cluster file changes, and stops them when it exits.\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     the cluster file (kind: Cluster)\n"
@@ -54,6 +60,11 @@ static const char help[] =
 	"                        source ports of translated flows, outside\n"
 	"                        the node's ephemeral ports (default\n"
 	"                        16384-32767)\n"
+	"      --vrrp-interval MS\n"
+	"                        VRRP advertisement interval of the\n"
+	"                        control-plane VIP, 10-40950 in steps of 10;\n"
+	"                        a backup takes over after about 3.6 of\n"
+	"                        them (default 250)\n"
 	"  -h, --help            show this help\n"
 	"\n"
 	"Exit status: 0 after SIGTERM or SIGINT; 1 when it cannot start\n"
@@ -98,7 +109,7 @@ static bool parse_range(const char *s, uint16_t *min, uint16_t *max)
 
 int cmd_agent(int argc, char **argv)
 {
-	enum { OPT_HOOK = 256, OPT_TUNNEL, OPT_SNAT };
+	enum { OPT_HOOK = 256, OPT_TUNNEL, OPT_SNAT, OPT_VRRP };
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"manifests", required_argument, NULL, 'm'},
@@ -110,6 +121,7 @@ int cmd_agent(int argc, char **argv)
 		{"hook", required_argument, NULL, OPT_HOOK},
 		{"tunnel-if", required_argument, NULL, OPT_TUNNEL},
 		{"snat-ports", required_argument, NULL, OPT_SNAT},
+		{"vrrp-interval", required_argument, NULL, OPT_VRRP},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -119,7 +131,9 @@ int cmd_agent(int argc, char **argv)
 		.peer_port = AGENT_PEER_PORT,
 		.snat_min = DP_SNAT_MIN_DEFAULT,
 		.snat_max = DP_SNAT_MAX_DEFAULT,
+		.vrrp_advert_ms = CPVIP_ADVERT_MS,
 	};
+	uint16_t ms;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:m:n:s:b:k:p:h", opts,
@@ -165,6 +179,17 @@ int cmd_agent(int argc, char **argv)
 					"agent", "--snat-ports '%s': give "
 					"MIN-MAX, 1024 <= MIN <= MAX <= 65535",
 					optarg);
+			break;
+		case OPT_VRRP:
+			if (!parse_u16(optarg, CPVIP_ADVERT_MIN_MS,
+				       CPVIP_ADVERT_MAX_MS, &ms) || ms % 10)
+				return cmd_usage_error(
+					"agent", "--vrrp-interval '%s': give "
+					"milliseconds, a multiple of 10 from "
+					"%u to %u", optarg,
+					CPVIP_ADVERT_MIN_MS,
+					CPVIP_ADVERT_MAX_MS);
+			o.vrrp_advert_ms = ms;
 			break;
 		case 'h':
 			fputs(help, stdout);
