@@ -428,6 +428,10 @@ static void on_signal(void *arg, uint32_t events)
 			reload(a, "SIGHUP");
 			continue;
 		}
+		if (si.ssi_signo == SIGCHLD) {
+			daemons_reap(a->daemons);
+			continue;
+		}
 		log_msg("%s: exiting", si.ssi_signo == SIGINT ? "SIGINT"
 							       : "SIGTERM");
 		a->stop = true;
@@ -824,6 +828,7 @@ static int setup_loop(struct agent *a)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD); /* the daemons', see daemons_reap */
 	signal(SIGPIPE, SIG_IGN);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
 	    (a->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||

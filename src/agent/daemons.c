@@ -2,9 +2,15 @@
  * daemons.h). */
 #include "agent/daemons.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +32,7 @@ struct daemons {
 	char dir[PATH_MAX]; /* the state directory, absolute */
 	struct sup *sup;
 	struct daemon keepalived, haproxy;
+	uint32_t vip; /* controlPlaneVIP, as last rendered */
 	bool started;
 };
 
@@ -36,6 +43,62 @@ static char *in_dir(const struct daemons *d, const char *name)
 	if (asprintf(&p, "%s/%s", d->dir, name) < 0)
 		xalloc_fail();
 	return p;
+}
+
+/* Deletes addr/prefix from interface ifindex: 0, or -errno (-EADDRNOTAVAIL
+ * when it is not there). */
+static int addr_del(int ifindex, uint32_t addr, int prefix)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifaddrmsg ifa;
+		struct rtattr rta;
+		uint32_t local;
+	} req = {
+		.nh = {.nlmsg_len = sizeof(req), .nlmsg_type = RTM_DELADDR,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK},
+		.ifa = {.ifa_family = AF_INET,
+			.ifa_prefixlen = (unsigned char)prefix,
+			.ifa_index = (unsigned)ifindex},
+		.rta = {.rta_len = RTA_LENGTH(sizeof(uint32_t)),
+			.rta_type = IFA_LOCAL},
+		.local = htonl(addr),
+	};
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0 ||
+	    recv(fd, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack))
+		ret = -errno;
+	else if (ack.nh.nlmsg_type == NLMSG_ERROR)
+		ret = ack.err.error;
+	close(fd);
+	return ret;
+}
+
+/* keepalived has exited: the VIP it held stays on the interface until
+ * the next one starts as a backup and removes it, while another node
+ * already holds it.  Nobody else puts it there: it goes now. */
+static void on_keepalived_exit(void *arg)
+{
+	struct daemons *d = arg;
+	char a[IPV4_STRLEN];
+	int idx = (int)if_nametoindex(d->o.ifname);
+	int ret = idx ? addr_del(idx, d->vip, d->o.prefix) : -ENODEV;
+
+	if (!ret)
+		log_msg("removed the control-plane VIP %s from %s, which "
+			"keepalived held when it exited",
+			ipv4_format(d->vip, a), d->o.ifname);
+	else if (ret != -EADDRNOTAVAIL)
+		log_msg("cannot remove the control-plane VIP %s from %s: %s",
+			ipv4_format(d->vip, a), d->o.ifname, strerror(-ret));
 }
 
 struct daemons *daemons_open(struct loop *l, const struct daemons_opts *o,
@@ -74,10 +137,12 @@ struct daemons *daemons_open(struct loop *l, const struct daemons_opts *o,
 	hc = in_dir(d, CPVIP_HAPROXY_CFG);
 	/* HAProxy first: keepalived asks it for its health. */
 	d->haproxy.child = sup_add(d->sup, "haproxy", (const char *const[]){
-		DAEMONS_HAPROXY, "-W", "-db", "-f", hc, NULL}, SIGUSR2);
+		DAEMONS_HAPROXY, "-W", "-db", "-f", hc, NULL}, SIGUSR2, NULL,
+		NULL);
 	d->keepalived.child = sup_add(d->sup, "keepalived", (const char *const[]){
 		DAEMONS_KEEPALIVED, "-n", "-l", "-G", "-P", "-f", ka,
-		"-p", kap, "-r", kav, "-c", kac, "-b", kab, NULL}, SIGHUP);
+		"-p", kap, "-r", kav, "-c", kac, "-b", kab, NULL}, SIGHUP,
+		on_keepalived_exit, d);
 	free(ka);
 	free(kap);
 	free(kav);
@@ -128,6 +193,7 @@ void daemons_apply(struct daemons *d, const struct cfg_cluster *c,
 		log_msg("%s", err);
 		return;
 	}
+	d->vip = c->cp_vip;
 	hap = update(d, &d->haproxy, cfg.haproxy);
 	ka = update(d, &d->keepalived, cfg.keepalived);
 	if (!d->started) {
@@ -145,6 +211,12 @@ void daemons_apply(struct daemons *d, const struct cfg_cluster *c,
 			sup_reload(d->keepalived.child, "its file changed");
 	}
 	cpvip_config_free(&cfg);
+}
+
+void daemons_reap(struct daemons *d)
+{
+	if (d)
+		sup_reap(d->sup);
 }
 
 size_t daemons_info(const struct daemons *d, struct sup_info *out,

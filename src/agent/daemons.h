@@ -48,6 +48,9 @@ struct daemons *daemons_open(struct loop *l, const struct daemons_opts *o,
 void daemons_apply(struct daemons *d, const struct cfg_cluster *c,
 		   const struct k8s_objects *objs);
 
+/* On SIGCHLD. */
+void daemons_reap(struct daemons *d);
+
 /* The children, for status. */
 size_t daemons_info(const struct daemons *d, struct sup_info *out,
 		    size_t max);

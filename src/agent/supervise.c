@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,7 +26,11 @@ struct sup_child {
 	char *name;
 	char **argv;
 	int reload_sig;
+	sup_exit_fn on_exit;
+	void *arg;
 	pid_t pid;  /* 0: not running */
+	int status; /* when reaped */
+	bool reaped;
 	int pidfd;  /* -1: not running */
 	int timer;  /* restart back-off */
 	bool adopted;
@@ -45,6 +50,13 @@ struct sup *sup_new(struct loop *l)
 	struct sup *s = xcalloc(1, sizeof(*s));
 
 	s->loop = l;
+	/* The daemons' own children (keepalived's VRRP process, HAProxy's
+	 * workers) come to the agent when their parent dies, and are reaped
+	 * at once (sup_reap) instead of lingering as zombies, which
+	 * keepalived would take for a copy still running. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1))
+		log_msg("cannot become the daemons' subreaper: %s",
+			strerror(errno));
 	return s;
 }
 
@@ -182,7 +194,7 @@ static void stop_pids(const char *const *names, const pid_t *pids,
 		wait_gone(fds, n, 1000);
 	}
 	for (size_t i = 0; i < n; i++) {
-		waitpid(pids[i], NULL, WNOHANG);
+		waitpid(pids[i], NULL, WNOHANG); /* (when not reaped yet) */
 		if (fds[i] >= 0)
 			close(fds[i]);
 		log_msg("%s (pid %d) stopped", names[i], (int)pids[i]);
@@ -256,11 +268,25 @@ static void spawn(struct sup_child *c)
 	log_msg("%s started, pid %d", c->name, (int)pid);
 }
 
-static void describe_exit(struct sup_child *c)
+void sup_reap(struct sup *s)
 {
+	pid_t pid;
 	int st;
 
-	if (c->adopted || waitpid(c->pid, &st, WNOHANG) != c->pid)
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		for (size_t i = 0; i < s->n; i++)
+			if (s->c[i]->pid == pid) {
+				s->c[i]->status = st;
+				s->c[i]->reaped = true;
+			}
+}
+
+static void describe_exit(struct sup_child *c)
+{
+	int st = c->status;
+
+	if (!c->reaped && (c->adopted || waitpid(c->pid, &st, WNOHANG) !=
+						 c->pid))
 		snprintf(c->last_exit, sizeof(c->last_exit), "unknown");
 	else if (WIFSIGNALED(st))
 		snprintf(c->last_exit, sizeof(c->last_exit), "signal %s",
@@ -285,6 +311,9 @@ static void on_exit_fd(void *arg, uint32_t events)
 	close(c->pidfd);
 	c->pidfd = -1;
 	c->pid = 0;
+	c->reaped = false;
+	if (c->on_exit)
+		c->on_exit(c->arg);
 	if (ran >= SUP_STABLE_MS)
 		c->backoff_ms = SUP_BACKOFF_MIN_MS;
 	schedule(c);
@@ -357,7 +386,8 @@ void sup_reload(struct sup_child *c, const char *why)
 }
 
 struct sup_child *sup_add(struct sup *s, const char *name,
-			  const char *const *argv, int reload_sig)
+			  const char *const *argv, int reload_sig,
+			  sup_exit_fn on_exit, void *arg)
 {
 	struct sup_child *c;
 	size_t n = 0;
@@ -373,6 +403,8 @@ struct sup_child *sup_add(struct sup *s, const char *name,
 	for (size_t i = 0; i < n; i++)
 		c->argv[i] = xstrdup(argv[i]);
 	c->reload_sig = reload_sig;
+	c->on_exit = on_exit;
+	c->arg = arg;
 	c->pidfd = -1;
 	c->backoff_ms = SUP_BACKOFF_MIN_MS;
 	c->timer = loop_timer_new();

@@ -9,7 +9,9 @@
  * it is then restarted after a back-off that doubles from
  * SUP_BACKOFF_MIN_MS to SUP_BACKOFF_MAX_MS while it keeps dying, and
  * starts over once it has run SUP_STABLE_MS.  Stopping the agent stops
- * every child (SIGTERM, then SIGKILL after SUP_STOP_MS).
+ * every child (SIGTERM, then SIGKILL after SUP_STOP_MS).  The agent is
+ * the daemons' subreaper: what they leave behind comes to it, and it
+ * reaps it on SIGCHLD.
  *
  * An agent that crashed leaves its children running.  The next one, with
  * the same command lines (the same state directory), adopts the one it
@@ -32,6 +34,9 @@
 struct sup;
 struct sup_child;
 
+/* Called when a child has exited, before it is started again. */
+typedef void (*sup_exit_fn)(void *arg);
+
 /* What status shows of a child. */
 struct sup_info {
 	const char *name;
@@ -48,10 +53,16 @@ struct sup *sup_new(struct loop *l);
 void sup_free(struct sup *s);
 
 /* Adds a child, not started yet: argv[0] is an absolute path (argv is
- * copied); reload_sig makes it reread its files.  Returns NULL when
- * SUP_MAX children are there. */
+ * copied); reload_sig makes it reread its files; on_exit (may be NULL)
+ * is called with arg each time it exits.  Returns NULL when SUP_MAX
+ * children are there. */
 struct sup_child *sup_add(struct sup *s, const char *name,
-			  const char *const *argv, int reload_sig);
+			  const char *const *argv, int reload_sig,
+			  sup_exit_fn on_exit, void *arg);
+
+/* Reaps every exited child of the agent (on SIGCHLD): the daemons' and
+ * those of their children that were left to the agent. */
+void sup_reap(struct sup *s);
 
 /* Adopts the one process an earlier agent left running with this command
  * line (and has it reload), or starts one. */
