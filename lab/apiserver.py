@@ -8,6 +8,10 @@ clients.
   ask URL [--count N] [--timeout T]
       N requests, each on a new connection; prints the node of each
       answer, or "error: ..." (exit 1 when any failed).
+  first URL --since EPOCH [--seconds S]
+      requests (a new connection each, 0.2 s to answer) until one
+      succeeds; prints the seconds from EPOCH (a time.time() value, e.g.
+      when a failure was caused) to that answer (exit 1 after S seconds).
   hold URL --until FILE [--seconds S]
       one connection: a request, then, once FILE exists (waiting at most
       S seconds), a second one on the same connection; prints both nodes
@@ -30,6 +34,7 @@ def serve(args):
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body: no 40 ms wait
 
         def do_GET(self):
             body = b"ok" if self.path == "/readyz" else node + b"\n"
@@ -99,6 +104,21 @@ def ask(args):
     return 1 if failed else 0
 
 
+def first(args):
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end:
+        try:
+            sock, path = connect(args.url, 0.2)
+            with sock:
+                request(sock, path)
+            print("%.3f" % (time.time() - args.since), flush=True)
+            return 0
+        except (OSError, ConnectionError):
+            time.sleep(0.01)
+    print("error: no answer within %g s" % args.seconds)
+    return 1
+
+
 def hold(args):
     try:
         sock, path = connect(args.url, 5)
@@ -129,6 +149,10 @@ def main():
     a.add_argument("url")
     a.add_argument("--count", type=int, default=1)
     a.add_argument("--timeout", type=float, default=2)
+    f = sub.add_parser("first")
+    f.add_argument("url")
+    f.add_argument("--since", type=float, required=True)
+    f.add_argument("--seconds", type=float, default=30)
     h = sub.add_parser("hold")
     h.add_argument("url")
     h.add_argument("--until", required=True)
@@ -137,7 +161,7 @@ def main():
     if args.cmd == "serve":
         serve(args)
         return 0
-    return ask(args) if args.cmd == "ask" else hold(args)
+    return {"ask": ask, "first": first, "hold": hold}[args.cmd](args)
 
 
 if __name__ == "__main__":
