@@ -16,7 +16,7 @@ BPFTOOL ?= bpftool
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE := -std=c17 -D_GNU_SOURCE -Isrc -Ibuild/bpf $(WARN)
 CFLAGS ?= -O2 -g
-LIBS := -lyaml -lm -lpthread
+LIBS := -lyaml -lm -lpthread -lcrypto
 BPF_LIBS := -lbpf -lelf -lz
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

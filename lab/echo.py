@@ -14,7 +14,14 @@ answered and which source address it saw.
       on every run (to see which flows stay where).
       TCP with --bytes: sends B random bytes (spread over S seconds) and
       appends "sha256 ok" or "sha256 bad" after checking the echo.
-Exit status: 0 when every exchange answered (and every echo matched).
+  echo.py stream tcp|udp HOST PORT [--interval MS] [--seconds S]
+          [--sport P]
+      One flow for S seconds (UDP: one socket; TCP: one connection,
+      opened again when an echo does not come back within 3 intervals), a
+      small message every MS; prints "WALL_MS NAME PEER_IP" per answer,
+      WALL_MS the wall clock when it arrived (failover measurements).
+Exit status: 0 when every exchange answered (and every echo matched);
+stream: 0 when anything answered.
 """
 import argparse
 import hashlib
@@ -114,6 +121,61 @@ def ask(args):
     return 0 if good else 1
 
 
+def now_ms():
+    return time.time_ns() // 1000000
+
+
+def stream_udp(args, end, answered):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        if args.sport:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", args.sport))
+        while time.monotonic() < end:
+            s.sendto(b"ping\n", (args.host, args.port))
+            due = time.monotonic() + args.interval / 1000
+            while (left := due - time.monotonic()) > 0:
+                s.settimeout(left)
+                try:
+                    data = s.recv(65536)
+                except (socket.timeout, OSError):
+                    break
+                answered(data.split(b"\n", 1)[0].decode().split())
+
+
+def stream_tcp(args, end, answered):
+    wait = 3 * args.interval / 1000
+    while time.monotonic() < end:
+        due = time.monotonic() + args.interval / 1000
+        try:
+            with socket.create_connection((args.host, args.port),
+                                          timeout=wait) as s:
+                f = s.makefile("rb")
+                who = f.readline().decode().split()
+                while time.monotonic() < end and who:
+                    s.sendall(b"ping\n")
+                    if f.readline() != b"ping\n":
+                        break
+                    answered(who)
+                    time.sleep(max(0, due - time.monotonic()))
+                    due += args.interval / 1000
+        except OSError:
+            pass
+        time.sleep(max(0, due - time.monotonic()))
+
+
+def stream(args):
+    got = [0]
+
+    def answered(fields):
+        if len(fields) >= 2:
+            got[0] += 1
+            print(now_ms(), fields[0], fields[1], flush=True)
+
+    end = time.monotonic() + args.seconds
+    (stream_tcp if args.proto == "tcp" else stream_udp)(args, end, answered)
+    return 0 if got[0] else 1
+
+
 def main():
     p = argparse.ArgumentParser(description="lab pod server and client")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -130,9 +192,18 @@ def main():
     a.add_argument("--seconds", type=float, default=0)
     a.add_argument("--timeout", type=float, default=3)
     a.add_argument("--sport", type=int, default=0)
+    t = sub.add_parser("stream")
+    t.add_argument("proto", choices=["tcp", "udp"])
+    t.add_argument("host")
+    t.add_argument("port", type=int)
+    t.add_argument("--interval", type=float, default=10)
+    t.add_argument("--seconds", type=float, default=5)
+    t.add_argument("--sport", type=int, default=0)
     args = p.parse_args()
     if args.cmd == "serve":
         serve(args)
+    elif args.cmd == "stream":
+        sys.exit(stream(args))
     else:
         sys.exit(ask(args))
 

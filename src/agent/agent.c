@@ -25,10 +25,12 @@
 
 #include <bpf/libbpf.h>
 
+#include "agent/announce.h"
 #include "agent/daemons.h"
 #include "agent/key.h"
 #include "agent/log.h"
 #include "agent/loop.h"
+#include "agent/peers.h"
 #include "agent/preflight.h"
 #include "agent/reconcile.h"
 #include "agent/report.h"
@@ -60,6 +62,10 @@ struct agent {
 	struct dp *dp;     /* NULL on a worker node */
 	struct daemons *daemons; /* the control-plane VIP; NULL on a worker */
 	struct key key;    /* authenticates peer messages (membership) */
+	struct peers *peers;    /* NULL on a worker node */
+	struct announcer *ann;  /* NULL on a worker node */
+	struct table leader;    /* the leader's allocation table, as last
+				 * received (empty: none yet) */
 	int sig_fd, ino_fd, debounce_fd, tick_fd;
 	int wd_cfg, wd_man; /* inotify watches; -1 while missing */
 	char *cfg_dir, *cfg_base;
@@ -85,14 +91,6 @@ struct agent {
 	uint64_t flows_at_ms;
 	bool stop;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void inputs_free(struct inputs *in)
 {
@@ -190,15 +188,86 @@ static struct plan_previous *load_previous(const struct agent *a)
 	return p;
 }
 
-static void plan_inputs(struct inputs *in, const struct plan_previous *prev,
+/* The LB nodes (names and InternalIPs) of in, for the peers. */
+static size_t lb_nodes(const struct inputs *in, const char ***names,
+		       uint32_t **ips)
+{
+	size_t n = plan_lb_node_names(in->cluster, in->objects, names);
+
+	*ips = xreallocarray(NULL, n + 1, sizeof(**ips));
+	for (size_t i = 0; i < n; i++)
+		(*ips)[i] = k8s_node_by_name(in->objects, (*names)[i])
+				    ->internal_ip;
+	return n;
+}
+
+/* A table's entries as previous addresses (both sorted the same way). */
+static struct plan_previous *table_previous(const struct table *t)
+{
+	struct plan_previous *p = xcalloc(1, sizeof(*p));
+
+	p->held = xreallocarray(NULL, t->n + 1, sizeof(*p->held));
+	for (size_t i = 0; i < t->n; i++)
+		p->held[i] = (struct plan_held){
+			.namespace_ = xstrdup(t->v[i].namespace_),
+			.name = xstrdup(t->v[i].name),
+			.vip = t->v[i].vip,
+		};
+	p->n = t->n;
+	return p;
+}
+
+/* The allocation table of plan p. */
+static void plan_table(const struct plan *p, struct table *t)
+{
+	*t = (struct table){0};
+	t->v = xreallocarray(NULL, p->n + 1, sizeof(*t->v));
+	for (size_t i = 0; i < p->n; i++)
+		if (p->services[i].vip)
+			t->v[t->n++] = (struct table_entry){
+				.namespace_ = xstrdup(
+					p->services[i].svc->namespace_),
+				.name = xstrdup(p->services[i].svc->name),
+				.vip = p->services[i].vip,
+			};
+	table_seal(t);
+}
+
+/* Plans in's inputs.  On an LB node the owners come from the ready LB
+ * nodes, and a node that is not the leader follows the leader's table (or,
+ * until it has one, keeps its own addresses) and allocates nothing new
+ * (SPEC.md §4: one allocation on every node). */
+static void plan_inputs(struct agent *a, struct inputs *in,
 			struct diag_list *dl)
 {
+	const char **alive = NULL, *leader = NULL;
+	struct plan_previous *prev;
+	size_t nalive = 0;
+	bool follow = false;
+	char wait[128];
+
+	if (a->peers) {
+		nalive = peers_alive(a->peers, &alive);
+		leader = peers_leader(a->peers);
+		follow = leader && strcmp(leader, a->node);
+	}
+	if (follow && a->leader.digest)
+		prev = table_previous(&a->leader);
+	else
+		prev = a->cur.plan ? rec_previous(a->cur.plan)
+				   : load_previous(a);
+	snprintf(wait, sizeof(wait), "waiting for the leader (%s) to "
+		 "allocate an address", leader ? leader : "");
 	in->plan = plan_compute(&(struct plan_input){
 					.cluster = in->cluster,
 					.objects = in->objects,
+					.alive = a->peers ? alive : NULL,
+					.nalive = nalive,
 					.previous = prev,
+					.follow_reason = follow ? wait : NULL,
 				},
 				dl);
+	plan_previous_free(prev);
 }
 
 /* Writes the state files that changed: the accepted cluster file and the
@@ -298,27 +367,95 @@ static void sync_dp(struct agent *a)
 	a->sync_error = NULL;
 }
 
-/* Makes next (complete and checked) the current state: logs and programs
- * the difference, persists, and frees the old state. */
-static struct changes apply(struct agent *a, struct inputs *next)
+/* Tells the data plane which VIPs to answer ARP for, and the peers which
+ * allocation table this node holds. */
+static void announce(struct agent *a, const char *why, bool again)
+{
+	const char *leader;
+	struct table t;
+	uint32_t *mine;
+	size_t n;
+	char err[512];
+
+	if (!a->ann)
+		return;
+	n = ann_update(a->ann, a->cur.plan, peers_ready(a->peers), why, again,
+		       loop_now_ms(), &mine);
+	if (dp_announce(a->dp, mine, n, err, sizeof(err)))
+		log_msg("%s", err);
+	free(mine);
+	leader = peers_leader(a->peers);
+	if (leader && strcmp(leader, a->node) && a->leader.digest) {
+		peers_set_table(a->peers, &a->leader);
+		return;
+	}
+	plan_table(a->cur.plan, &t);
+	peers_set_table(a->peers, &t);
+	table_free(&t);
+}
+
+/* Makes set (built from the plan about to become current) what is
+ * programmed, logging the difference. */
+static struct changes reprogram(struct agent *a, struct rec_set *set)
 {
 	struct changes n = {0};
-	struct rec_set set;
 
-	rec_build(next->plan, &set);
 	if (a->dp)
-		rec_diff(&a->programmed, &set, log_change, &n);
+		rec_diff(&a->programmed, set, log_change, &n);
 	rec_free(&a->programmed);
-	inputs_free(&a->cur);
-	a->cur = *next;
-	*next = (struct inputs){0};
-	a->programmed = set;
+	a->programmed = *set;
+	return n;
+}
+
+/* The current plan to the data plane, the state directory and the
+ * segment. */
+static void publish(struct agent *a, const char *why, bool again)
+{
 	if (a->dp)
 		sync_dp(a);
 	if (a->daemons)
 		daemons_apply(a->daemons, a->cur.cluster, a->cur.objects);
 	persist(a);
+	announce(a, why, again);
+}
+
+/* Makes next (complete and checked) the current state: logs and programs
+ * the difference, persists, and frees the old state. */
+static struct changes apply(struct agent *a, struct inputs *next,
+			    const char *why)
+{
+	struct rec_set set;
+	struct changes n;
+
+	rec_build(next->plan, &set);
+	n = reprogram(a, &set);
+	inputs_free(&a->cur);
+	a->cur = *next;
+	*next = (struct inputs){0};
+	publish(a, why, false);
 	return n;
+}
+
+/* Plans the current inputs again: the alive LB nodes, the leader or its
+ * table changed. */
+static void replan(struct agent *a, const char *why)
+{
+	struct inputs next = {.cluster = a->cur.cluster,
+			      .objects = a->cur.objects};
+	struct diag_list dl = {0};
+	struct rec_set set;
+	struct changes n;
+
+	plan_inputs(a, &next, &dl);
+	diag_free(&dl); /* reported when these inputs were loaded */
+	rec_build(next.plan, &set);
+	n = reprogram(a, &set);
+	plan_free(a->cur.plan);
+	a->cur.plan = next.plan;
+	publish(a, why, true);
+	if (n.added || n.changed || n.removed)
+		log_msg("replanned (%s): %zu added, %zu changed, %zu removed",
+			why, n.added, n.changed, n.removed);
 }
 
 /* Checks that this node is still what the agent started as: its Node,
@@ -371,7 +508,6 @@ static void reload(struct agent *a, const char *trigger)
 {
 	struct inputs next = {0};
 	struct diag_list dl = {0};
-	struct plan_previous *prev;
 	struct changes n;
 	size_t fresh = 0;
 
@@ -400,11 +536,18 @@ static void reload(struct agent *a, const char *trigger)
 			strcpy(a->reload_error + RELOAD_ERROR_MAX - 4, "...");
 		goto out;
 	}
-	prev = rec_previous(a->cur.plan);
-	plan_inputs(&next, prev, &dl);
-	plan_previous_free(prev);
+	plan_inputs(a, &next, &dl);
 	free(log_diags(&dl));
-	n = apply(a, &next);
+	n = apply(a, &next, trigger);
+	if (a->peers) {
+		const char **names;
+		uint32_t *ips;
+		size_t k = lb_nodes(&a->cur, &names, &ips);
+
+		peers_set_nodes(a->peers, names, ips, k);
+		free(names);
+		free(ips);
+	}
 	log_msg("reload (%s) applied: %zu service port%s; %zu added, %zu "
 		"changed, %zu removed", trigger, a->programmed.n,
 		a->programmed.n == 1 ? "" : "s", n.added, n.changed,
@@ -523,7 +666,7 @@ static void on_inotify(void *arg, uint32_t events)
 	p |= watch(a, true);
 	if (!p)
 		return;
-	now = mono_ms();
+	now = loop_now_ms();
 	if (!a->pending)
 		a->pending_since_ms = now;
 	a->pending |= p;
@@ -579,7 +722,7 @@ static void on_tick(void *arg, uint32_t events)
  * call): status counts at most once a second. */
 static long flows(struct agent *a)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = loop_now_ms();
 
 	if (!a->flows_at_ms || now - a->flows_at_ms >= 1000) {
 		a->flows = dp_flows(a->dp);
@@ -618,6 +761,9 @@ static void status_render(void *arg, FILE *out)
 			.flows = a->dp ? flows(a) : -1,
 			.children = children,
 			.nchildren = nchildren,
+			.ann = a->ann,
+			.peers = a->peers,
+			.now_ms = loop_now_ms(),
 		},
 		out);
 }
@@ -852,22 +998,94 @@ static int setup_loop(struct agent *a)
 	return 0;
 }
 
-/* Service ports programmed on VIPs the plan gives this node. */
-static size_t owned_ports(const struct agent *a)
-{
-	size_t n = 0;
+/* ---- peers */
 
-	for (size_t i = 0; i < a->programmed.n; i++)
-		n += a->programmed.meta[i].owner &&
-		     !strcmp(a->programmed.meta[i].owner, a->node);
-	return n;
+static void on_peers_changed(void *arg, const char *why)
+{
+	replan(arg, why);
+}
+
+static void on_leader_table(void *arg, const struct table *t,
+			    const char *from)
+{
+	struct agent *a = arg;
+	char why[128];
+
+	table_free(&a->leader);
+	a->leader.v = xreallocarray(NULL, t->n + 1, sizeof(*t->v));
+	for (size_t i = 0; i < t->n; i++)
+		a->leader.v[i] = (struct table_entry){
+			.namespace_ = xstrdup(t->v[i].namespace_),
+			.name = xstrdup(t->v[i].name),
+			.vip = t->v[i].vip,
+		};
+	a->leader.n = t->n;
+	table_seal(&a->leader);
+	log_msg("allocation table from the leader %s: %zu address%s",
+		from, t->n, t->n == 1 ? "" : "es");
+	snprintf(why, sizeof(why), "allocation table from %s", from);
+	replan(a, why);
+}
+
+/* Each interval: the data plane may answer ARP for one timeout more (so
+ * it falls silent when this agent dies, by the time the peers notice),
+ * gratuitous ARPs due go out, conflicts are logged. */
+static void on_peers_tick(void *arg, uint64_t now_ms)
+{
+	struct agent *a = arg;
+	struct dp_conflict c[16];
+
+	if (peers_ready(a->peers))
+		dp_lease(a->dp, (now_ms + a->opt->peer_timeout_ms) * 1000000ull);
+	ann_tick(a->ann, now_ms);
+	ann_conflicts(a->ann, c, dp_conflicts(a->dp, c, 16));
+}
+
+static int open_peers(struct agent *a, const struct inputs *in)
+{
+	const struct agent_opts *o = a->opt;
+	const char **names;
+	uint32_t *ips, mono[1];
+	uint8_t mac[6];
+	int ifindex, ret;
+	char err[512];
+	size_t n = lb_nodes(in, &names, &ips);
+
+	dp_iface(a->dp, &ifindex, mac);
+	/* Silent until joined: what a previous agent left is not ours yet. */
+	dp_lease(a->dp, 0);
+	dp_announce(a->dp, mono, 0, err, sizeof(err));
+	ret = ann_open(&a->ann, a->node, ifindex, mac, err, sizeof(err));
+	if (!ret)
+		ret = peers_open(a->loop,
+				 &(struct peers_config){
+					 .self = a->node,
+					 .self_ip = a->node_ip,
+					 .port = o->peer_port,
+					 .interval_ms = o->peer_interval_ms,
+					 .timeout_ms = o->peer_timeout_ms,
+					 .key = a->key.buf,
+					 .keylen = a->key.len,
+					 .names = names,
+					 .ips = ips,
+					 .n = n,
+				 },
+				 &(struct peers_cb){
+					 .changed = on_peers_changed,
+					 .table = on_leader_table,
+					 .tick = on_peers_tick,
+					 .arg = a,
+				 },
+				 &a->peers, err, sizeof(err));
+	free(names);
+	free(ips);
+	return ret ? fail("%s", err) : 0;
 }
 
 static int start(struct agent *a)
 {
 	const struct agent_opts *o = a->opt;
 	const struct k8s_node *node;
-	struct plan_previous *prev;
 	struct inputs in = {0};
 	struct diag_list dl = {0};
 	char err[512], *path;
@@ -930,9 +1148,9 @@ static int start(struct agent *a)
 	if (a->lb && (ret = open_daemons(a)))
 		goto out;
 
-	prev = load_previous(a);
-	plan_inputs(&in, prev, &dl);
-	plan_previous_free(prev);
+	if (a->lb && (ret = open_peers(a, &in)))
+		goto out;
+	plan_inputs(a, &in, &dl);
 	a->started = time(NULL);
 	log_msg("started: node %s, interface %s (%s/%d), role %s, mode snat, "
 		"%s%s", a->node, a->ifc.name, ipv4_format(a->node_ip, err),
@@ -942,14 +1160,31 @@ static int start(struct agent *a)
 		a->dp && dp_adopted(a->dp) ? ", took over the pinned data plane"
 					   : "");
 	free(log_diags(&dl));
-	apply(a, &in);
-	log_msg("%zu service port%s %s, %zu on VIPs this node owns",
-		a->programmed.n, a->programmed.n == 1 ? "" : "s",
-		a->dp ? "programmed" : "planned", owned_ports(a));
+	apply(a, &in, "start");
+	log_msg("%zu service port%s %s%s", a->programmed.n,
+		a->programmed.n == 1 ? "" : "s",
+		a->dp ? "programmed" : "planned",
+		a->lb ? "; announcing VIPs once joined with the other LB nodes"
+		      : "");
 out:
 	inputs_free(&in);
 	diag_free(&dl);
 	return ret;
+}
+
+/* A clean stop: the peers hear BYE and take this node's VIPs at once; the
+ * data plane stops answering ARP for them. */
+static void hand_over(struct agent *a)
+{
+	uint32_t none[1];
+	char err[512];
+
+	peers_close(a->peers, true);
+	a->peers = NULL;
+	dp_lease(a->dp, 0);
+	dp_announce(a->dp, none, 0, err, sizeof(err));
+	log_msg("told the other LB nodes this node stops; its VIPs are "
+		"theirs now");
 }
 
 static void close_fd(int fd)
@@ -962,6 +1197,9 @@ static void agent_free(struct agent *a)
 {
 	status_close(a->status);
 	daemons_close(a->daemons); /* stops them: the VIP moves away */
+	peers_close(a->peers, false);
+	ann_close(a->ann);
+	table_free(&a->leader);
 	dp_close(a->dp); /* stays attached, maps stay pinned */
 	if (a->loop)
 		loop_free(a->loop);
@@ -998,6 +1236,8 @@ int agent_run(const struct agent_opts *o)
 		ret = loop_run(a.loop, &a.stop);
 		if (ret)
 			log_msg("event loop failed: %s", strerror(-ret));
+		if (a.peers)
+			hand_over(&a);
 		if (a.dp)
 			log_msg("exiting; the data plane stays attached to %s "
 				"and its maps pinned in %s, for the next agent "

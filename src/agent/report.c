@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/log.h"
+#include "agent/peers.h"
 #include "lib/json_writer.h"
 #include "lib/xalloc.h"
 
@@ -27,6 +28,8 @@ const char *const report_counter_names[LB_C_MAX] = {
 	[LB_C_PASS_NOT_SYN] = "pass_not_syn",
 	[LB_C_PASS_VLAN] = "pass_vlan",
 	[LB_C_FIB_MISS] = "fib_miss",
+	[LB_C_ARP_REPLY] = "arp_reply",
+	[LB_C_ARP_CONFLICT] = "arp_conflict",
 };
 
 static void key_str(struct jw *w, const char *key, const char *v)
@@ -183,6 +186,15 @@ void report_write_json(const struct report *r, FILE *out)
 	}
 	key_str(&w, "syncError", r->sync_error);
 	write_owned(&w, r);
+	if (r->ann) {
+		ann_report(r->ann, &w);
+		peers_report(r->peers, &w, r->now_ms);
+	} else {
+		jw_key(&w, "vips");
+		jw_null(&w);
+		jw_key(&w, "peers");
+		jw_null(&w);
+	}
 	write_programmed(&w, r->programmed);
 	write_unallocated(&w, r->plan);
 	jw_key(&w, "counters");

@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "agent/announce.h"
+#include "agent/peers.h"
 #include "agent/reconcile.h"
 #include "agent/supervise.h"
 #include "bpf/lb.h"
@@ -53,6 +55,10 @@ struct report {
 	long flows;                       /* < 0: none */
 	const struct sup_info *children;
 	size_t nchildren;
+	/* LB nodes: VIPs announced and peers (both or neither). */
+	const struct announcer *ann;
+	const struct peers *peers;
+	uint64_t now_ms; /* monotonic, for "last heard" */
 };
 
 void report_write_json(const struct report *r, FILE *out);

@@ -23,12 +23,15 @@
  *   without a flow        an agent restart flows survive in pinned maps,
  *                         so such a packet is stray
  *   frames for other MACs passed: only the VIP's owner translates
+ *   ARP                   answered for the VIPs this node owns (arp.h),
+ *                         passed otherwise
  */
 #include "vmlinux.h"
 
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "bpf/arp.h"
 #include "bpf/conntrack.h"
 #include "bpf/maps.h"
 #include "bpf/nat.h"
@@ -408,6 +411,12 @@ static __always_inline enum verdict process(struct pkt *p, bool for_us)
 		count(LB_C_PASS_VLAN);
 		return V_PASS;
 	}
+	if (p->eth->h_proto == bpf_htons(ETH_P_ARP)) {
+		if (!arp_answer(p->eth, p->end, cfg_node_mac))
+			goto pass;
+		p->redirect_to = p->ifindex;
+		return V_TX;
+	}
 	if (p->eth->h_proto != bpf_htons(ETH_P_IP) || !for_us)
 		goto pass;
 	ip = p->ip = parse_ipv4(p->eth + 1, p->end);
@@ -467,14 +476,6 @@ pass:
 	return V_PASS;
 }
 
-static __always_inline bool mac_is_ours(const struct ethhdr *eth)
-{
-	for (int i = 0; i < 6; i++)
-		if (eth->h_dest[i] != cfg_node_mac[i])
-			return false;
-	return true;
-}
-
 SEC("xdp")
 int lb_xdp(struct xdp_md *ctx)
 {
@@ -487,7 +488,7 @@ int lb_xdp(struct xdp_md *ctx)
 	};
 	struct ethhdr *eth = parse_eth(p.eth, p.end);
 
-	switch (process(&p, eth && mac_is_ours(eth))) {
+	switch (process(&p, eth && mac_eq(eth->h_dest, cfg_node_mac))) {
 	case V_DROP:
 		return XDP_DROP;
 	case V_TX:

@@ -10,7 +10,7 @@
 #ifndef BMLB_BPF_LB_H
 #define BMLB_BPF_LB_H
 
-#define LB_MAPS_VERSION 2
+#define LB_MAPS_VERSION 3
 
 #define LB_MAX_SERVICES 4096   /* service ports (VIP, port, protocol) */
 #define LB_MAX_BACKENDS 65536  /* backend slots, shared by all services */
@@ -142,7 +142,29 @@ enum lb_counter {
 	LB_C_PASS_NOT_SYN,      /* TCP to a VIP, untracked and not a SYN */
 	LB_C_PASS_VLAN,         /* VLAN-tagged frame: not handled */
 	LB_C_FIB_MISS,          /* no route or neighbour: kernel resolves */
+	LB_C_ARP_REPLY,         /* ARP request for an owned VIP answered */
+	LB_C_ARP_CONFLICT,      /* another MAC claims a VIP this node owns */
 	LB_C_MAX,
+};
+
+/* Slots of lb_stats: more than LB_C_MAX, so that a counter added later
+ * does not change the pinned map's layout. */
+#define LB_C_SLOTS 64
+
+/* ARP announcement (arp.h).  lb_owned holds the VIPs this node announces;
+ * the agent renews the lease (lb_lease[0], bpf_ktime_get_ns() deadline)
+ * with every liveness message it sends, so that a node whose agent died
+ * falls silent by the time its peers declare it dead. */
+struct lb_owned {
+	__u32 flags; /* none yet */
+};
+
+/* Another MAC seen claiming a VIP this node owns (lb_arp_conflicts). */
+struct lb_arp_conflict {
+	__u8 mac[6];
+	__u16 pad;
+	__u64 count;
+	__u64 last_ns; /* bpf_ktime_get_ns() */
 };
 
 #endif

@@ -81,11 +81,37 @@ struct {
 /* Per-CPU counters, indexed by enum lb_counter. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LB_C_MAX);
+	__uint(max_entries, LB_C_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_stats SEC(".maps");
+
+/* VIPs this node announces (answers ARP for), while the lease holds. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct lb_owned);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_owned SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_lease SEC(".maps");
+
+/* Owned VIP -> the last other MAC that claimed it (the agent logs it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct lb_arp_conflict);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_arp_conflicts SEC(".maps");
 
 static __always_inline void count(enum lb_counter c)
 {

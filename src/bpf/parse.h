@@ -8,6 +8,7 @@
 #define BMLB_BPF_PARSE_H
 
 #define ETH_P_IP 0x0800
+#define ETH_P_ARP 0x0806
 #define ETH_P_8021Q 0x8100
 #define ETH_P_8021AD 0x88A8
 #define IP_MF 0x2000

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/peers.h"
 #include "cpvip/render.h"
 #include "dataplane/dp.h"
 #include "cmd/cmd.h"
@@ -15,7 +16,8 @@ static const char help[] =
 	"                  --node NAME [--state-dir DIR] [--bpf-dir DIR]\n"
 	"                  [--key-file FILE] [--peer-port PORT]\n"
 	"                  [--hook xdp|tc] [--tunnel-if NAME]\n"
-	"                  [--snat-ports MIN-MAX] [--vrrp-interval MS]\n"
+	"                  [--snat-ports MIN-MAX] [--peer-interval MS]\n"
+	"                  [--peer-timeout MS] [--vrrp-interval MS]\n"
 	"\n"
 	"The node agent.  Runs in the foreground until SIGTERM or SIGINT\n"
 	"and logs one line per event to stderr.  It plans from the cluster\n"
@@ -28,6 +30,12 @@ static const char help[] =
 	"is logged and refused, and the last good state keeps running;\n"
 	"SIGHUP reloads at once and applies the manifests without the\n"
 	"objects in error.  `bmlb status` asks the running agent what it has.\n"
+	"\n"
+	"On an LB node the agent sends an authenticated message to the\n"
+	"other LB nodes every --peer-interval; a node silent for\n"
+	"--peer-timeout is dead and its VIPs move to the others, which\n"
+	"answer ARP for them and send gratuitous ARP.  SIGTERM and SIGINT\n"
+	"hand this node's VIPs over at once.\n"
 	"\n"
 	"Exiting leaves the data plane attached and its maps pinned in the\n"
 	"BPF directory: established connections keep flowing, and the next\n"
@@ -60,6 +68,11 @@ static const char help[] =
 	"                        source ports of translated flows, outside\n"
 	"                        the node's ephemeral ports (default\n"
 	"                        16384-32767)\n"
+	"      --peer-interval MS  a liveness message to every other LB\n"
+	"                        node each MS (default 50; 5-10000)\n"
+	"      --peer-timeout MS  an LB node silent this long is dead and\n"
+	"                        its VIPs move (default 200; at least twice\n"
+	"                        the interval): failover takes about this\n"
 	"      --vrrp-interval MS\n"
 	"                        VRRP advertisement interval of the\n"
 	"                        control-plane VIP, 10-40950 in steps of 10;\n"
@@ -109,7 +122,8 @@ static bool parse_range(const char *s, uint16_t *min, uint16_t *max)
 
 int cmd_agent(int argc, char **argv)
 {
-	enum { OPT_HOOK = 256, OPT_TUNNEL, OPT_SNAT, OPT_VRRP };
+	enum { OPT_HOOK = 256, OPT_TUNNEL, OPT_SNAT, OPT_INTERVAL,
+	       OPT_TIMEOUT, OPT_VRRP };
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"manifests", required_argument, NULL, 'm'},
@@ -121,6 +135,8 @@ int cmd_agent(int argc, char **argv)
 		{"hook", required_argument, NULL, OPT_HOOK},
 		{"tunnel-if", required_argument, NULL, OPT_TUNNEL},
 		{"snat-ports", required_argument, NULL, OPT_SNAT},
+		{"peer-interval", required_argument, NULL, OPT_INTERVAL},
+		{"peer-timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"vrrp-interval", required_argument, NULL, OPT_VRRP},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -131,6 +147,8 @@ int cmd_agent(int argc, char **argv)
 		.peer_port = AGENT_PEER_PORT,
 		.snat_min = DP_SNAT_MIN_DEFAULT,
 		.snat_max = DP_SNAT_MAX_DEFAULT,
+		.peer_interval_ms = PEERS_INTERVAL_MS,
+		.peer_timeout_ms = PEERS_TIMEOUT_MS,
 		.vrrp_advert_ms = CPVIP_ADVERT_MS,
 	};
 	uint16_t ms;
@@ -180,6 +198,20 @@ int cmd_agent(int argc, char **argv)
 					"MIN-MAX, 1024 <= MIN <= MAX <= 65535",
 					optarg);
 			break;
+		case OPT_INTERVAL:
+		case OPT_TIMEOUT:
+			if (!parse_u16(optarg, 5, opt == OPT_INTERVAL ? 10000
+								      : 60000,
+				       &ms))
+				return cmd_usage_error(
+					"agent", "--peer-%s '%s': give "
+					"milliseconds, 5..%s", opt ==
+					OPT_INTERVAL ? "interval" : "timeout",
+					optarg, opt == OPT_INTERVAL ? "10000"
+								    : "60000");
+			*(opt == OPT_INTERVAL ? &o.peer_interval_ms
+					      : &o.peer_timeout_ms) = ms;
+			break;
 		case OPT_VRRP:
 			if (!parse_u16(optarg, CPVIP_ADVERT_MIN_MS,
 				       CPVIP_ADVERT_MAX_MS, &ms) || ms % 10)
@@ -200,6 +232,12 @@ int cmd_agent(int argc, char **argv)
 	}
 	if (cmd_no_more_args("agent", argc, argv))
 		return EXIT_USAGE;
+	if (o.peer_timeout_ms < 2 * o.peer_interval_ms)
+		return cmd_usage_error("agent", "--peer-timeout %u ms is less "
+				       "than twice --peer-interval %u ms: one "
+				       "lost message would kill a node; give "
+				       "a longer timeout",
+				       o.peer_timeout_ms, o.peer_interval_ms);
 	if (!o.config || !o.manifests || !o.node)
 		return cmd_usage_error("agent", "--config, --manifests and "
 				       "--node are required");

@@ -66,6 +66,7 @@ struct dp {
 	bool *ids_used; /* LB_MAX_SERVICES */
 	uint32_t *table; /* scratch Maglev table */
 	bool adopted; /* found this version's maps pinned */
+	uint8_t mac[6]; /* of ifname */
 };
 
 static int fail(char *err, size_t len, int ret, const char *fmt, ...)
@@ -434,15 +435,13 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
 	dp->skel->rodata->cfg_snat_max = c->snat_max;
 	dp->skel->rodata->cfg_timeouts = c->timeouts;
 	if (c->ifname) {
-		uint8_t mac[6];
-
-		ret = iface_mac(c->ifname, mac);
+		ret = iface_mac(c->ifname, dp->mac);
 		if (ret) {
 			fail(err, errlen, ret, "couldn't read the MAC of '%s'",
 			     c->ifname);
 			goto fail;
 		}
-		memcpy((void *)dp->skel->rodata->cfg_node_mac, mac, 6);
+		memcpy((void *)dp->skel->rodata->cfg_node_mac, dp->mac, 6);
 	}
 	ret = lb__load(dp->skel);
 	if (ret) {
@@ -840,6 +839,92 @@ long dp_flows(struct dp *dp)
 	free(keys);
 	free(vals);
 	return ret == -ENOENT ? n : ret;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The keys (network order) of a map keyed by a VIP, at most max. */
+static size_t vip_keys(int fd, uint32_t *out, size_t max)
+{
+	uint32_t key, *prev = NULL;
+	size_t n = 0;
+
+	while (n < max && !bpf_map_get_next_key(fd, prev, &key)) {
+		out[n++] = key;
+		prev = &out[n - 1];
+	}
+	return n;
+}
+
+int dp_announce(struct dp *dp, const uint32_t *vips, size_t n, char *err,
+		size_t errlen)
+{
+	int owned = bpf_map__fd(dp->skel->maps.lb_owned);
+	int conflicts = bpf_map__fd(dp->skel->maps.lb_arp_conflicts);
+	uint32_t *want = xreallocarray(NULL, n + 1, sizeof(*want));
+	uint32_t *have = xcalloc(LB_MAX_SERVICES, sizeof(*have));
+	struct lb_owned v = {0};
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++)
+		want[i] = htonl(vips[i]);
+	qsort(want, n, sizeof(*want), u32_cmp);
+	for (int fd = owned; fd >= 0; fd = fd == owned ? conflicts : -1) {
+		size_t k = vip_keys(fd, have, LB_MAX_SERVICES);
+
+		for (size_t i = 0; i < k; i++)
+			if (!bsearch(&have[i], want, n, sizeof(*want),
+				     u32_cmp))
+				bpf_map_delete_elem(fd, &have[i]);
+	}
+	for (size_t i = 0; i < n && !ret; i++)
+		if (bpf_map_update_elem(owned, &want[i], &v, BPF_ANY))
+			ret = fail(err, errlen, -errno, "couldn't announce "
+				   "VIP %s", inet_ntoa((struct in_addr){
+						     want[i]}));
+	free(want);
+	free(have);
+	return ret;
+}
+
+int dp_lease(struct dp *dp, uint64_t until_ns)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(dp->skel->maps.lb_lease), &zero,
+				   &until_ns, BPF_ANY)
+		       ? -errno
+		       : 0;
+}
+
+size_t dp_conflicts(struct dp *dp, struct dp_conflict *out, size_t max)
+{
+	int fd = bpf_map__fd(dp->skel->maps.lb_arp_conflicts);
+	uint32_t *keys = xcalloc(max + 1, sizeof(*keys));
+	size_t k = vip_keys(fd, keys, max), n = 0;
+
+	for (size_t i = 0; i < k; i++) {
+		struct lb_arp_conflict c;
+
+		if (bpf_map_lookup_elem(fd, &keys[i], &c))
+			continue;
+		out[n].vip = ntohl(keys[i]);
+		memcpy(out[n].mac, c.mac, 6);
+		out[n++].count = c.count;
+	}
+	free(keys);
+	return n;
+}
+
+void dp_iface(const struct dp *dp, int *ifindex, uint8_t mac[6])
+{
+	*ifindex = dp->ifindex;
+	memcpy(mac, dp->mac, 6);
 }
 
 bool dp_adopted(const struct dp *dp)

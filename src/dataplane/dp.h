@@ -68,6 +68,9 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
  * over (what a previous agent programmed), false on a fresh start. */
 bool dp_adopted(const struct dp *dp);
 
+/* The interface the data plane serves: its index and MAC. */
+void dp_iface(const struct dp *dp, int *ifindex, uint8_t mac[6]);
+
 /* Detaches nothing: the data plane keeps forwarding after the agent exits
  * (an agent restart must not break connections).  dp_destroy() detaches and
  * unpins everything. */
@@ -88,6 +91,26 @@ long dp_gc(struct dp *dp, uint64_t now_ns);
 /* Number of tracked flows, or -errno (reads the whole table, a batch of
  * flows per system call: for status, not hot paths). */
 long dp_flows(struct dp *dp);
+
+/* Makes the VIPs this node answers ARP for exactly vips[0..n) (host
+ * order); conflicts recorded for VIPs no longer owned are forgotten.
+ * Returns 0 or -errno (message in err). */
+int dp_announce(struct dp *dp, const uint32_t *vips, size_t n, char *err,
+		size_t errlen);
+
+/* Lets the data plane answer ARP until until_ns (CLOCK_MONOTONIC); 0
+ * silences it at once. */
+int dp_lease(struct dp *dp, uint64_t until_ns);
+
+/* Another MAC seen claiming an owned VIP. */
+struct dp_conflict {
+	uint32_t vip; /* host order */
+	uint8_t mac[6];
+	uint64_t count;
+};
+
+/* The conflicts recorded, at most max of them.  Returns how many. */
+size_t dp_conflicts(struct dp *dp, struct dp_conflict *out, size_t max);
 
 /* For packet tests and benches: the program fds and the map fds. */
 int dp_prog_fd(struct dp *dp, bool tc);

@@ -443,8 +443,8 @@ static void grant_any(struct run *r, uint32_t s)
 					  "only on request)");
 }
 
-void ipam_allocate(const struct cfg_cluster *c, const struct ipam_svc *svcs,
-		   size_t n, struct ipam_result *out)
+static void allocate(const struct cfg_cluster *c, const struct ipam_svc *svcs,
+		     size_t n, const char *wait, struct ipam_result *out)
 {
 	struct run r = {.c = c, .svcs = svcs, .out = out, .n = n};
 	uint32_t *order = xreallocarray(NULL, n, sizeof(*order));
@@ -474,7 +474,9 @@ void ipam_allocate(const struct cfg_cluster *c, const struct ipam_svc *svcs,
 
 		if (out[s].vip || out[s].reason)
 			continue;
-		if (r.want[s].ip)
+		if (wait)
+			out[s].reason = reason("%s", wait);
+		else if (r.want[s].ip)
 			grant_request(&r, s);
 		else
 			grant_any(&r, s);
@@ -488,6 +490,18 @@ void ipam_allocate(const struct cfg_cluster *c, const struct ipam_svc *svcs,
 	free(r.groups);
 	free(r.want);
 	free(order);
+}
+
+void ipam_allocate(const struct cfg_cluster *c, const struct ipam_svc *svcs,
+		   size_t n, struct ipam_result *out)
+{
+	allocate(c, svcs, n, NULL, out);
+}
+
+void ipam_keep(const struct cfg_cluster *c, const struct ipam_svc *svcs,
+	       size_t n, const char *wait, struct ipam_result *out)
+{
+	allocate(c, svcs, n, wait, out);
 }
 
 void ipam_results_free(struct ipam_result *out, size_t n)

@@ -44,6 +44,13 @@ struct ipam_result {
 void ipam_allocate(const struct cfg_cluster *c, const struct ipam_svc *svcs,
 		   size_t n, struct ipam_result *out);
 
+/* As ipam_allocate, but gives no new address: a Service without a valid
+ * held one gets `wait` as its reason.  An LB node that follows the
+ * leader's allocation table (given as the previous addresses) plans so,
+ * and every node ends with the leader's allocation (SPEC.md §4). */
+void ipam_keep(const struct cfg_cluster *c, const struct ipam_svc *svcs,
+	       size_t n, const char *wait, struct ipam_result *out);
+
 /* Frees the reasons of out[0..n) (out itself is the caller's). */
 void ipam_results_free(struct ipam_result *out, size_t n);
 

@@ -286,7 +286,10 @@ struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 			.endpoints_id = endpoints_id(slices, nslices),
 		};
 	}
-	ipam_allocate(c, req, p->n, res);
+	if (in->follow_reason)
+		ipam_keep(c, req, p->n, in->follow_reason, res);
+	else
+		ipam_allocate(c, req, p->n, res);
 	for (size_t i = 0; i < p->n; i++) {
 		struct plan_service *ps = &p->services[i];
 

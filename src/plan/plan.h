@@ -65,6 +65,9 @@ struct plan_input {
 	const char *const *alive;
 	size_t nalive;
 	const struct plan_previous *previous; /* may be NULL */
+	/* Non-NULL: previous is the leader's allocation table, to be
+	 * followed, not extended; Services it lacks get this reason. */
+	const char *follow_reason;
 };
 
 /* Computes the plan.  Problems that make inputs inconsistent (an LB node

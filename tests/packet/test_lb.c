@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <cmocka.h>
 
+#include "announce/arp.h"
 #include "dataplane/dp.h"
 #include "frames.h"
 #include "netns.h"
@@ -675,6 +676,113 @@ static void test_close_frees_the_flow(void **state)
 	dp_destroy(dp);
 }
 
+/* ---- ARP (src/bpf/arp.h) */
+
+static const uint8_t OTHER_MAC[6] = {2, 0, 0, 0, 0, 0x99};
+
+static struct frame arp(uint16_t op, const uint8_t *dst, const uint8_t *sha,
+			uint32_t spa, const uint8_t *tha, uint32_t tpa)
+{
+	struct arp_fields f = {.op = op, .spa = spa, .tpa = tpa};
+	struct frame fr = {.len = ARP_FRAME_LEN};
+
+	memcpy(f.dst, dst, 6);
+	memcpy(f.src, sha, 6);
+	memcpy(f.sha, sha, 6);
+	memcpy(f.tha, tha, 6);
+	arp_frame(fr.b, &f);
+	return fr;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t ZERO[6];
+
+/* Sends in through both entries; each must give e and, for TX, want. */
+static void arp_case(struct dp *dp, const char *what, const struct frame *in,
+		     enum expect e, const struct frame *want)
+{
+	for (int tc = 0; tc < 2; tc++) {
+		struct frame out;
+		int v = run(dp, tc, in, &out);
+
+		if (v != verdict(e, tc))
+			fail_msg("%s (%s): verdict %d, want %d", what,
+				 tc ? "tc" : "xdp", v, verdict(e, tc));
+		if (!want)
+			want = in;
+		if (out.len != want->len || memcmp(out.b, want->b, out.len)) {
+			hexdiff(&out, want);
+			fail_msg("%s (%s): frame differs", what,
+				 tc ? "tc" : "xdp");
+		}
+	}
+}
+
+static void test_arp(void **state)
+{
+	struct dp *dp = open_dp(61000, 65535, 0);
+	struct frame req = arp(ARP_REQUEST, BCAST, GW_MAC, ROUTER, ZERO, VIP);
+	struct frame reply = arp(ARP_REPLY, GW_MAC, node_mac, VIP, GW_MAC,
+				 ROUTER);
+	struct frame probe = arp(ARP_REQUEST, BCAST, GW_MAC, 0, ZERO, VIP);
+	struct frame probe_reply = arp(ARP_REPLY, GW_MAC, node_mac, VIP,
+				       GW_MAC, 0);
+	struct frame other = arp(ARP_REQUEST, BCAST, GW_MAC, ROUTER, ZERO,
+				 VIP_FAR);
+	struct frame claim = arp(ARP_REQUEST, BCAST, OTHER_MAC, VIP, ZERO,
+				 VIP);
+	struct frame ours = arp(ARP_REQUEST, BCAST, node_mac, VIP, ZERO, VIP);
+	uint32_t vips[] = {VIP, VIP_EMPTY};
+	uint64_t counters[LB_C_MAX];
+	struct dp_conflict c[4];
+	struct frame cut = req;
+	char err[256];
+	(void)state;
+
+	arp_case(dp, "nothing owned yet", &req, PASS, NULL);
+	assert_int_equal(dp_announce(dp, vips, 2, err, sizeof(err)), 0);
+	arp_case(dp, "owned, but no lease", &req, PASS, NULL);
+	assert_int_equal(dp_lease(dp, mono_ns() + 60ull * 1000000000ull), 0);
+	arp_case(dp, "a request for an owned VIP is answered", &req, TX,
+		 &reply);
+	arp_case(dp, "an address probe (sender 0.0.0.0) is answered", &probe,
+		 TX, &probe_reply);
+	arp_case(dp, "a VIP this node does not own is not answered", &other,
+		 PASS, NULL);
+	cut.len -= 1;
+	arp_case(dp, "a truncated request passes", &cut, PASS, NULL);
+	arp_case(dp, "a reply is not answered", &reply, PASS, NULL);
+	arp_case(dp, "our own announcement is no conflict", &ours, PASS, NULL);
+	assert_int_equal(dp_conflicts(dp, c, 4), 0);
+	arp_case(dp, "another MAC claiming an owned VIP passes", &claim, PASS,
+		 NULL);
+	assert_int_equal(dp_conflicts(dp, c, 4), 1);
+	assert_int_equal(c[0].vip, VIP);
+	assert_memory_equal(c[0].mac, OTHER_MAC, 6);
+	assert_int_equal(c[0].count, 2); /* once per entry */
+	assert_int_equal(dp_counters(dp, counters), 0);
+	assert_int_equal(counters[LB_C_ARP_REPLY], 4);
+	assert_int_equal(counters[LB_C_ARP_CONFLICT], 2);
+
+	/* Giving the VIP up forgets its conflict and silences it. */
+	assert_int_equal(dp_announce(dp, &vips[1], 1, err, sizeof(err)), 0);
+	assert_int_equal(dp_conflicts(dp, c, 4), 0);
+	arp_case(dp, "a VIP given up is not answered", &req, PASS, NULL);
+	/* The lease running out silences every VIP. */
+	assert_int_equal(dp_announce(dp, vips, 2, err, sizeof(err)), 0);
+	assert_int_equal(dp_lease(dp, mono_ns() - 1), 0);
+	arp_case(dp, "an expired lease answers nothing", &req, PASS, NULL);
+	dp_destroy(dp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -686,6 +794,7 @@ int main(void)
 		cmocka_unit_test(test_table_sizes),
 		cmocka_unit_test(test_gc),
 		cmocka_unit_test(test_close_frees_the_flow),
+		cmocka_unit_test(test_arp),
 	};
 
 	make_netns(node_mac, &ifindex);

@@ -1,0 +1,85 @@
+/* peer_msg: the messages LB nodes exchange (SPEC.md §4), on the wire.
+ *
+ * One UDP datagram each, authenticated with HMAC-SHA256 under the cluster
+ * key, so that a host without the key can neither make a node look alive or
+ * dead nor take over a VIP.  Every message carries the sender's wall clock
+ * in ns; a receiver accepts from each sender only timestamps that increase,
+ * and within PEER_SKEW_NS of its own clock, so a captured message can never
+ * be played again (members.h keeps the last timestamp per sender).
+ *
+ *   offset  size  field (integers big-endian)
+ *   0       4     magic "BMLB"
+ *   4       1     version (PEER_VERSION)
+ *   5       1     type (enum peer_type)
+ *   6       1     flags (PEER_F_*)
+ *   7       1     name length N (1..PEER_NAME_MAX)
+ *   8       8     timestamp, ns since the epoch (CLOCK_REALTIME)
+ *   16      8     digest of the allocation table the sender holds
+ *   24      N     sender's Node name
+ *   24+N    P     payload (PEER_TABLE: table.h's chunk; else empty)
+ *   24+N+P  32    HMAC-SHA256 of every byte before it
+ *
+ * Pure: no I/O, no clock (callers pass the time).
+ */
+#ifndef BMLB_ANNOUNCE_PEER_MSG_H
+#define BMLB_ANNOUNCE_PEER_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PEER_VERSION 1
+#define PEER_NAME_MAX 63
+#define PEER_HDR_LEN 24
+#define PEER_MAC_LEN 32
+#define PEER_DGRAM_MAX 1400 /* fits any cluster segment's MTU */
+#define PEER_SKEW_NS (10ull * 1000000000ull)
+
+enum peer_type {
+	PEER_HELLO = 1, /* I am alive (sent every interval) */
+	PEER_BYE = 2,   /* I am stopping: take my VIPs now */
+	PEER_TABLE = 3, /* a chunk of the leader's allocation table */
+};
+
+#define PEER_F_READY 0x1 /* has joined: counts for ownership and leader */
+
+struct peer_msg {
+	enum peer_type type;
+	uint8_t flags;
+	uint64_t ts_ns;
+	uint64_t digest;
+	char name[PEER_NAME_MAX + 1];
+	const uint8_t *payload; /* into the buffer given to peer_open */
+	size_t payload_len;
+};
+
+/* Why a datagram was refused (or PEER_OK). */
+enum peer_verdict {
+	PEER_OK = 0,
+	PEER_MALFORMED, /* too short, bad magic/version/type/name */
+	PEER_AUTH,      /* HMAC does not match: not from a key holder */
+	PEER_UNKNOWN,   /* authentic, but the name is not an LB node */
+	PEER_SOURCE,    /* sent from another address than the node's */
+	PEER_REPLAY,    /* timestamp not after the last one accepted */
+	PEER_SKEW,      /* timestamp too far from the receiver's clock */
+	PEER_VERDICT_MAX,
+};
+
+/* "malformed", "auth", ... as status shows them. */
+const char *peer_verdict_name(enum peer_verdict v);
+
+/* Writes m (m->payload/payload_len included) sealed with the key into
+ * buf[0..cap).  Returns the datagram's length, or 0 when it does not fit,
+ * the name is empty or too long, the type unknown, or a payload is given
+ * to another type than PEER_TABLE. */
+size_t peer_seal(const struct peer_msg *m, const void *key, size_t keylen,
+		 uint8_t *buf, size_t cap);
+
+/* Checks buf[0..len) (format, then HMAC, in constant time) and decodes it
+ * into m.  Returns PEER_OK, PEER_MALFORMED or PEER_AUTH; replay and
+ * source checks are members.h's.  On PEER_AUTH m is decoded all the same
+ * (its name says whom the datagram claims to be from, unauthenticated);
+ * on PEER_MALFORMED m is zeroed (empty name). */
+enum peer_verdict peer_open(const uint8_t *buf, size_t len, const void *key,
+			    size_t keylen, struct peer_msg *m);
+
+#endif
