@@ -504,10 +504,10 @@ static void test_report(void **state)
 		"\"mode\":\"snat\",\"hook\":null,\"dataplane\":false,"
 		"\"pid\":42,\"startedAt\":\"2026-11-24T08:00:00Z\","
 		"\"lastReload\":null,\"syncError\":null,\"vipsOwned\":[],"
-		"\"programmed\":[],\"unallocated\":[{\"namespace\":\"default\","
+		"\"vips\":null,\"peers\":null,\"programmed\":[],\"unallocated\":[{\"namespace\":\"default\","
 		"\"name\":\"lost\",\"reason\":\"requested address "
 		"198.18.0.250 is not in any address pool\"}],\"counters\":null,"
-		"\"flows\":null}\n");
+		"\"flows\":null,\"children\":[]}\n");
 	free(json);
 
 	/* the owner of web is whichever LB node the plan chose: make the
@@ -522,12 +522,19 @@ static void test_report(void **state)
 	r.reload_at = 1795507260;
 	r.reload_trigger = "manifests";
 	r.reload_error = "m.yaml:1:1: x: bad; good";
+	r.children = (const struct sup_info[]){
+		{.name = "haproxy", .pid = 43, .restarts = 2,
+		 .last_exit = "signal KILL"},
+		{.name = "keepalived", .adopted = true},
+	};
+	r.nchildren = 2;
 	json = render(&r);
 	snprintf(want, sizeof(want),
 		 "\"lastReload\":{\"at\":\"2026-11-24T08:01:00Z\","
 		 "\"trigger\":\"manifests\",\"ok\":false,"
 		 "\"error\":\"m.yaml:1:1: x: bad; good\"},\"syncError\":null,"
-		 "\"vipsOwned\":[\"198.18.0.100\"%s],\"programmed\":["
+		 "\"vipsOwned\":[\"198.18.0.100\"%s],\"vips\":null,"
+		 "\"peers\":null,\"programmed\":["
 		 "{\"namespace\":\"default\",\"name\":\"web\","
 		 "\"vip\":\"198.18.0.100\",\"port\":80,\"protocol\":\"TCP\","
 		 "\"owner\":\"%s\",\"local\":false,\"backends\":"
@@ -540,7 +547,14 @@ static void test_report(void **state)
 	assert_non_null(strstr(json, "\"dataplane\":true"));
 	assert_non_null(
 		strstr(json, ",\"counters\":{\"packets\":7,\"pass\":0,"));
-	assert_non_null(strstr(json, "\"fib_miss\":2},\"flows\":3}\n"));
+	assert_non_null(strstr(json, "\"fib_miss\":2,"));
+	assert_non_null(strstr(json, "},\"flows\":3,"
+				     "\"children\":[{\"name\":\"haproxy\","
+				     "\"pid\":43,\"restarts\":2,\"lastExit\":"
+				     "\"signal KILL\",\"adopted\":false},"
+				     "{\"name\":\"keepalived\",\"pid\":0,"
+				     "\"restarts\":0,\"lastExit\":null,"
+				     "\"adopted\":true}]}\n"));
 	assert_non_null(strstr(json, "\"name\":\"dns\","
 				     "\"vip\":\"198.18.0.101\",\"port\":53,"
 				     "\"protocol\":\"UDP\""));
