@@ -176,6 +176,15 @@ def stream(args):
     return 0 if got[0] else 1
 
 
+def target(parser):
+    """The arguments naming what a client talks to."""
+    parser.add_argument("proto", choices=["tcp", "udp"])
+    parser.add_argument("host")
+    parser.add_argument("port", type=int)
+    parser.add_argument("--sport", type=int, default=0)
+    return parser
+
+
 def main():
     p = argparse.ArgumentParser(description="lab pod server and client")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -183,22 +192,14 @@ def main():
     s.add_argument("name")
     s.add_argument("--tcp", type=int, action="append", default=[])
     s.add_argument("--udp", type=int, action="append", default=[])
-    a = sub.add_parser("ask")
-    a.add_argument("proto", choices=["tcp", "udp"])
-    a.add_argument("host")
-    a.add_argument("port", type=int)
+    a = target(sub.add_parser("ask"))
     a.add_argument("--count", type=int, default=1)
     a.add_argument("--bytes", type=int, default=0)
     a.add_argument("--seconds", type=float, default=0)
     a.add_argument("--timeout", type=float, default=3)
-    a.add_argument("--sport", type=int, default=0)
-    t = sub.add_parser("stream")
-    t.add_argument("proto", choices=["tcp", "udp"])
-    t.add_argument("host")
-    t.add_argument("port", type=int)
+    t = target(sub.add_parser("stream"))
     t.add_argument("--interval", type=float, default=10)
     t.add_argument("--seconds", type=float, default=5)
-    t.add_argument("--sport", type=int, default=0)
     args = p.parse_args()
     if args.cmd == "serve":
         serve(args)

@@ -90,6 +90,10 @@ struct agent {
 	long flows;         /* cached for status; see status_render */
 	uint64_t flows_at_ms;
 	bool stop;
+	bool restart; /* SIGUSR2: leave the VIPs announced for the next agent */
+	/* The last reload failed on this node's state (its interface), not on
+	 * the inputs: tried again on each tick and when the peers change. */
+	bool retry_reload;
 };
 
 static void inputs_free(struct inputs *in)
@@ -379,11 +383,15 @@ static void announce(struct agent *a, const char *why, bool again)
 
 	if (!a->ann)
 		return;
-	n = ann_update(a->ann, a->cur.plan, peers_ready(a->peers), why, again,
-		       loop_now_ms(), &mine);
-	if (dp_announce(a->dp, mine, n, err, sizeof(err)))
-		log_msg("%s", err);
-	free(mine);
+	/* A resumed node keeps what the data plane announces until it knows
+	 * who else is alive. */
+	if (peers_settled(a->peers) || !peers_ready(a->peers)) {
+		n = ann_update(a->ann, a->cur.plan, peers_ready(a->peers), why,
+			       again, loop_now_ms(), &mine);
+		if (dp_announce(a->dp, mine, n, err, sizeof(err)))
+			log_msg("%s", err);
+		free(mine);
+	}
 	leader = peers_leader(a->peers);
 	if (leader && strcmp(leader, a->node) && a->leader.digest) {
 		peers_set_table(a->peers, &a->leader);
@@ -515,9 +523,10 @@ static void reload(struct agent *a, const char *trigger)
 	a->reload_trigger = trigger;
 	free(a->reload_error);
 	a->reload_error = NULL;
+	a->retry_reload = false;
 	if (!read_inputs(a->opt, &next, &dl) ||
 	    !cfg_check_change(a->cur.cluster, next.cluster, &dl) ||
-	    !check_node(a, &next, &dl) ||
+	    (a->retry_reload = !check_node(a, &next, &dl)) ||
 	    ((fresh = rec_new_problems(a->cur.problems, a->cur.nproblems,
 				       next.problems, next.nproblems)) &&
 	     strcmp(trigger, "SIGHUP"))) {
@@ -575,8 +584,16 @@ static void on_signal(void *arg, uint32_t events)
 			daemons_reap(a->daemons);
 			continue;
 		}
-		log_msg("%s: exiting", si.ssi_signo == SIGINT ? "SIGINT"
-							       : "SIGTERM");
+		if (si.ssi_signo == SIGUSR2) {
+			log_msg("SIGUSR2: exiting for a restart; the VIPs "
+				"stay announced here for %d s, for the next "
+				"agent to resume", PEER_RESTART_GRACE_MS / 1000);
+			a->restart = true;
+		} else {
+			log_msg("%s: exiting", si.ssi_signo == SIGINT
+						       ? "SIGINT"
+						       : "SIGTERM");
+		}
 		a->stop = true;
 	}
 }
@@ -714,8 +731,8 @@ static void on_tick(void *arg, uint32_t events)
 			sync_dp(a);
 	}
 	p = watch(a, true);
-	if (p)
-		reload(a, pending_name(p));
+	if (p || a->retry_reload)
+		reload(a, p ? pending_name(p) : "retry");
 }
 
 /* Counting flows reads the whole flow table (a batch of flows per system
@@ -973,6 +990,7 @@ static int setup_loop(struct agent *a)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD); /* the daemons', see daemons_reap */
 	signal(SIGPIPE, SIG_IGN);
@@ -1002,7 +1020,12 @@ static int setup_loop(struct agent *a)
 
 static void on_peers_changed(void *arg, const char *why)
 {
-	replan(arg, why);
+	struct agent *a = arg;
+
+	if (a->retry_reload)
+		reload(a, "retry"); /* plans with the new peers too */
+	else
+		replan(a, why);
 }
 
 static void on_leader_table(void *arg, const struct table *t,
@@ -1011,16 +1034,7 @@ static void on_leader_table(void *arg, const struct table *t,
 	struct agent *a = arg;
 	char why[128];
 
-	table_free(&a->leader);
-	a->leader.v = xreallocarray(NULL, t->n + 1, sizeof(*t->v));
-	for (size_t i = 0; i < t->n; i++)
-		a->leader.v[i] = (struct table_entry){
-			.namespace_ = xstrdup(t->v[i].namespace_),
-			.name = xstrdup(t->v[i].name),
-			.vip = t->v[i].vip,
-		};
-	a->leader.n = t->n;
-	table_seal(&a->leader);
+	table_copy(&a->leader, t);
 	log_msg("allocation table from the leader %s: %zu address%s",
 		from, t->n, t->n == 1 ? "" : "es");
 	snprintf(why, sizeof(why), "allocation table from %s", from);
@@ -1051,10 +1065,16 @@ static int open_peers(struct agent *a, const struct inputs *in)
 	char err[512];
 	size_t n = lb_nodes(in, &names, &ips);
 
+	bool resume = dp_lease_until(a->dp) > loop_now_ms() * 1000000ull;
+
 	dp_iface(a->dp, &ifindex, mac);
-	/* Silent until joined: what a previous agent left is not ours yet. */
-	dp_lease(a->dp, 0);
-	dp_announce(a->dp, mono, 0, err, sizeof(err));
+	if (resume) {
+		log_msg("resuming the announcement a restarting agent left");
+	} else {
+		/* Silent until joined: what an agent left is not ours. */
+		dp_lease(a->dp, 0);
+		dp_announce(a->dp, mono, 0, err, sizeof(err));
+	}
 	ret = ann_open(&a->ann, a->node, ifindex, mac, err, sizeof(err));
 	if (!ret)
 		ret = peers_open(a->loop,
@@ -1069,6 +1089,7 @@ static int open_peers(struct agent *a, const struct inputs *in)
 					 .names = names,
 					 .ips = ips,
 					 .n = n,
+					 .resume = resume,
 				 },
 				 &(struct peers_cb){
 					 .changed = on_peers_changed,
@@ -1173,13 +1194,23 @@ out:
 }
 
 /* A clean stop: the peers hear BYE and take this node's VIPs at once; the
- * data plane stops answering ARP for them. */
-static void hand_over(struct agent *a)
+ * data plane stops answering ARP for them.  For a restart (SIGUSR2) the
+ * data plane keeps announcing through the grace, and the peers wait for
+ * the next agent. */
+static void leave(struct agent *a)
 {
 	uint32_t none[1];
 	char err[512];
 
-	peers_close(a->peers, true);
+	if (a->restart) {
+		peers_close(a->peers, PEERS_RESTART);
+		a->peers = NULL;
+		dp_lease(a->dp, loop_now_ms() * 1000000ull +
+				       PEER_RESTART_GRACE_MS * 1000000ull);
+		log_msg("told the other LB nodes this node restarts");
+		return;
+	}
+	peers_close(a->peers, PEERS_BYE);
 	a->peers = NULL;
 	dp_lease(a->dp, 0);
 	dp_announce(a->dp, none, 0, err, sizeof(err));
@@ -1196,8 +1227,10 @@ static void close_fd(int fd)
 static void agent_free(struct agent *a)
 {
 	status_close(a->status);
-	daemons_close(a->daemons); /* stops them: the VIP moves away */
-	peers_close(a->peers, false);
+	/* stops them (the VIP moves away), or leaves them to the next
+	 * agent when this one restarts */
+	daemons_close(a->daemons, a->restart);
+	peers_close(a->peers, PEERS_SILENT);
 	ann_close(a->ann);
 	table_free(&a->leader);
 	dp_close(a->dp); /* stays attached, maps stay pinned */
@@ -1237,7 +1270,7 @@ int agent_run(const struct agent_opts *o)
 		if (ret)
 			log_msg("event loop failed: %s", strerror(-ret));
 		if (a.peers)
-			hand_over(&a);
+			leave(&a);
 		if (a.dp)
 			log_msg("exiting; the data plane stays attached to %s "
 				"and its maps pinned in %s, for the next agent "

@@ -118,6 +118,8 @@ static struct ann_vip *find(struct announcer *a, uint32_t vip)
 {
 	struct ann_vip key = {.vip = vip};
 
+	if (!a->n) /* v may be NULL then, which bsearch may not get */
+		return NULL;
 	return bsearch(&key, a->v, a->n, sizeof(*a->v), vip_cmp);
 }
 

@@ -225,11 +225,11 @@ size_t daemons_info(const struct daemons *d, struct sup_info *out,
 	return d ? sup_info(d->sup, out, max) : 0;
 }
 
-void daemons_close(struct daemons *d)
+void daemons_close(struct daemons *d, bool leave)
 {
 	if (!d)
 		return;
-	sup_free(d->sup);
+	sup_free(d->sup, leave);
 	free(d->keepalived.written);
 	free(d->haproxy.written);
 	free(d);

@@ -15,6 +15,7 @@
 #ifndef BMLB_AGENT_DAEMONS_H
 #define BMLB_AGENT_DAEMONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,7 +56,8 @@ void daemons_reap(struct daemons *d);
 size_t daemons_info(const struct daemons *d, struct sup_info *out,
 		    size_t max);
 
-/* Stops both daemons (keepalived gives the VIP away as it stops). */
-void daemons_close(struct daemons *d);
+/* Stops both daemons (keepalived gives the VIP away as it stops), or with
+ * leave lets them run for the next agent (a restart). */
+void daemons_close(struct daemons *d, bool leave);
 
 #endif

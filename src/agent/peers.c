@@ -25,7 +25,7 @@ struct peers {
 	int fd, timer;
 	struct memb memb;
 	uint64_t started_ms;
-	bool ready, have_leader_table;
+	bool ready, settled, have_leader_table;
 	uint64_t last_ts; /* of the last message sent */
 	struct table table; /* ours: its digest rides in every HELLO */
 	uint8_t **chunks;
@@ -34,6 +34,7 @@ struct peers {
 	struct table_rx rx;
 	char rx_from[PEER_NAME_MAX + 1];
 	const char **alive; /* peers_alive's last answer */
+	bool restarting;    /* leaving for a restart */
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -54,7 +55,8 @@ static void send_to(struct peers *p, uint32_t ip, enum peer_type type,
 {
 	struct peer_msg m = {
 		.type = type,
-		.flags = p->ready ? PEER_F_READY : 0,
+		.flags = (p->ready ? PEER_F_READY : 0) |
+			 (p->restarting ? PEER_F_RESTART : 0),
 		.digest = p->table.digest,
 		.payload = payload,
 		.payload_len = len,
@@ -120,12 +122,19 @@ static void join(struct peers *p, uint64_t now)
 		p->started_ms = now;
 		return;
 	}
+	if (p->ready && !p->settled && waited >= p->cfg.timeout_ms) {
+		p->settled = true;
+		log_msg("peers: resumed after a restart (listened %llu ms)",
+			(unsigned long long)waited);
+		p->cb.changed(p->cb.arg, "this node resumed after a restart");
+		return;
+	}
 	if (leader && memb_find(&p->memb, leader)->digest == p->table.digest)
 		p->have_leader_table = true; /* ours is the same */
 	if (p->ready || waited < p->cfg.timeout_ms ||
 	    (leader && !p->have_leader_table && waited < PEERS_JOIN_MAX_MS))
 		return;
-	p->ready = true;
+	p->ready = p->settled = true;
 	send_all(p, PEER_HELLO); /* the others replan now, not next tick */
 	log_msg("peers: joined after %llu ms (%s)", (unsigned long long)waited,
 		!leader ? "no other LB node is alive"
@@ -256,6 +265,7 @@ int peers_open(struct loop *l, const struct peers_config *c,
 	p->cfg = *c;
 	p->cb = *cb;
 	p->timer = -1;
+	p->ready = c->resume;
 	table_seal(&p->table);
 	peers_set_nodes(p, c->names, c->ips, c->n);
 	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -278,19 +288,18 @@ int peers_open(struct loop *l, const struct peers_config *c,
 	*out = p;
 	return 0;
 fail:
-	peers_close(p, false);
+	peers_close(p, PEERS_SILENT);
 	return ret;
 }
 
-void peers_close(struct peers *p, bool bye)
+void peers_close(struct peers *p, enum peers_leave how)
 {
 	if (!p)
 		return;
-	if (bye && p->fd >= 0) {
-		/* Twice: one may be lost, and the peers act on the first. */
-		send_all(p, PEER_BYE);
-		send_all(p, PEER_BYE);
-	}
+	p->restarting = how == PEERS_RESTART;
+	/* Twice: one may be lost, and the peers act on the first. */
+	for (int i = 0; i < 2 && how != PEERS_SILENT && p->fd >= 0; i++)
+		send_all(p, how == PEERS_BYE ? PEER_BYE : PEER_HELLO);
 	if (p->fd >= 0) {
 		loop_del(p->loop, p->fd);
 		close(p->fd);
@@ -339,16 +348,7 @@ void peers_set_nodes(struct peers *p, const char *const *names,
 
 void peers_set_table(struct peers *p, const struct table *t)
 {
-	table_free(&p->table);
-	p->table.v = xreallocarray(NULL, t->n + 1, sizeof(*t->v));
-	for (size_t i = 0; i < t->n; i++)
-		p->table.v[i] = (struct table_entry){
-			.namespace_ = xstrdup(t->v[i].namespace_),
-			.name = xstrdup(t->v[i].name),
-			.vip = t->v[i].vip,
-		};
-	p->table.n = t->n;
-	table_seal(&p->table);
+	table_copy(&p->table, t);
 	table_chunks_free(p->chunks, p->chunk_lens, p->nchunks);
 	p->chunks = NULL;
 	p->chunk_lens = NULL;
@@ -365,6 +365,11 @@ void peers_set_table(struct peers *p, const struct table *t)
 bool peers_ready(const struct peers *p)
 {
 	return p->ready;
+}
+
+bool peers_settled(const struct peers *p)
+{
+	return p->settled;
 }
 
 size_t peers_alive(const struct peers *p, const char ***names)

@@ -52,6 +52,10 @@ struct peers_config {
 	const char *const *names;
 	const uint32_t *ips;
 	size_t n;
+	/* A previous agent exited for a restart and its data plane still
+	 * announces: say READY from the first message (the peers kept this
+	 * node alive), and settle after listening for the timeout. */
+	bool resume;
 };
 
 /* Binds and starts the timer.  Returns 0 or -errno (message in err). */
@@ -59,8 +63,15 @@ int peers_open(struct loop *l, const struct peers_config *c,
 	       const struct peers_cb *cb, struct peers **out, char *err,
 	       size_t errlen);
 
-/* Says BYE to every peer (a clean stop), closes, frees. */
-void peers_close(struct peers *p, bool bye);
+/* How this node leaves. */
+enum peers_leave {
+	PEERS_SILENT,  /* just close (start-up failure) */
+	PEERS_BYE,     /* a clean stop: the peers take the VIPs at once */
+	PEERS_RESTART, /* a restart: the peers wait PEER_RESTART_GRACE_MS */
+};
+
+/* Tells every peer how this node leaves, closes, frees. */
+void peers_close(struct peers *p, enum peers_leave how);
 
 /* The LB nodes changed (cluster file or Node manifests): peers keep their
  * state by name. */
@@ -72,6 +83,10 @@ void peers_set_nodes(struct peers *p, const char *const *names,
 void peers_set_table(struct peers *p, const struct table *t);
 
 bool peers_ready(const struct peers *p);
+
+/* Ready, and has listened long enough to know who else is (a resumed
+ * node is ready before it has): owners may be computed. */
+bool peers_settled(const struct peers *p);
 
 /* The ready LB nodes' names, this one included once ready, sorted
  * (*names malloc'd; the strings live until the next peers_ call). */

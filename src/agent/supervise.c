@@ -433,7 +433,7 @@ size_t sup_info(const struct sup *s, struct sup_info *out, size_t max)
 	return n;
 }
 
-void sup_free(struct sup *s)
+void sup_free(struct sup *s, bool leave)
 {
 	const char *names[SUP_MAX];
 	pid_t pids[SUP_MAX];
@@ -452,6 +452,12 @@ void sup_free(struct sup *s)
 		if (!c->pid)
 			continue;
 		loop_del(s->loop, c->pidfd);
+		if (leave) {
+			log_msg("leaving %s (pid %d) running, for the next "
+				"agent", c->name, (int)c->pid);
+			close(c->pidfd);
+			continue;
+		}
 		log_msg("stopping %s (pid %d)", c->name, (int)c->pid);
 		names[n] = c->name;
 		pids[n] = c->pid;

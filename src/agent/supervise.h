@@ -48,9 +48,9 @@ struct sup_info {
 
 struct sup *sup_new(struct loop *l);
 
-/* Stops every child (bounded by SUP_STOP_MS and a last SIGKILL), then
- * frees. */
-void sup_free(struct sup *s);
+/* Stops every child (bounded by SUP_STOP_MS and a last SIGKILL), or with
+ * leave lets them run on for the next agent to adopt; then frees. */
+void sup_free(struct sup *s, bool leave);
 
 /* Adds a child, not started yet: argv[0] is an absolute path (argv is
  * copied); reload_sig makes it reread its files; on_exit (may be NULL)

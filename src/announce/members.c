@@ -57,6 +57,8 @@ struct memb_peer *memb_find(struct memb *m, const char *name)
 {
 	struct memb_peer key = {.name = (char *)name};
 
+	if (!m->n) /* peers is NULL then, which bsearch may not get */
+		return NULL;
 	return bsearch(&key, m->peers, m->n, sizeof(*m->peers), peer_cmp);
 }
 
@@ -77,6 +79,9 @@ static void peer_accept(struct memb_peer *p, const struct peer_msg *msg,
 		p->alive = true;
 		if (msg->type == PEER_HELLO)
 			p->ready = msg->flags & PEER_F_READY;
+		p->grace_ms = msg->flags & PEER_F_RESTART
+				      ? now_ms + PEER_RESTART_GRACE_MS
+				      : 0;
 	}
 	if (was_alive == p->alive && was_ready == p->ready)
 		return;
@@ -135,7 +140,8 @@ bool memb_expire(struct memb *m, uint64_t now_ms)
 		struct memb_peer *p = &m->peers[i];
 
 		if (!p->alive || now_ms <= p->heard_ms ||
-		    now_ms - p->heard_ms <= m->timeout_ms)
+		    now_ms - p->heard_ms <= m->timeout_ms ||
+		    now_ms <= p->grace_ms)
 			continue;
 		changed |= p->ready;
 		p->alive = p->ready = false;

@@ -36,6 +36,7 @@ struct memb_peer {
 			    * "joined", "not ready", "stopped", "missed
 			    * messages", "came back"), static; NULL: never */
 	uint64_t changed_ms; /* when */
+	uint64_t grace_ms; /* alive until then at least (PEER_F_RESTART) */
 };
 
 struct memb {

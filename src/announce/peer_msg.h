@@ -41,6 +41,10 @@ enum peer_type {
 };
 
 #define PEER_F_READY 0x1 /* has joined: counts for ownership and leader */
+/* Exiting to be restarted: its data plane keeps announcing; wait up to
+ * PEER_RESTART_GRACE_MS for the next agent before declaring it dead. */
+#define PEER_F_RESTART 0x2
+#define PEER_RESTART_GRACE_MS 10000
 
 struct peer_msg {
 	enum peer_type type;

@@ -99,6 +99,20 @@ void table_free(struct table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void table_copy(struct table *dst, const struct table *src)
+{
+	table_free(dst);
+	dst->v = xreallocarray(NULL, src->n + 1, sizeof(*src->v));
+	for (size_t i = 0; i < src->n; i++)
+		dst->v[i] = (struct table_entry){
+			.namespace_ = xstrdup(src->v[i].namespace_),
+			.name = xstrdup(src->v[i].name),
+			.vip = src->v[i].vip,
+		};
+	dst->n = src->n;
+	table_seal(dst);
+}
+
 static bool name_fits(const char *s)
 {
 	size_t n = strlen(s);

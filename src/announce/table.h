@@ -46,6 +46,9 @@ struct table {
 void table_seal(struct table *t);
 void table_free(struct table *t);
 
+/* Makes dst (freed first) a sealed copy of src. */
+void table_copy(struct table *dst, const struct table *src);
+
 /* Cuts t into chunks of at most `room` payload bytes each: *chunks is a
  * malloc'd array of *n malloc'd buffers with lengths in *lens.  t must be
  * sealed.  Returns false (nothing allocated) when an entry does not fit in

@@ -902,6 +902,16 @@ int dp_lease(struct dp *dp, uint64_t until_ns)
 		       : 0;
 }
 
+uint64_t dp_lease_until(struct dp *dp)
+{
+	uint32_t zero = 0;
+	uint64_t until = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.lb_lease), &zero,
+			    &until);
+	return until;
+}
+
 size_t dp_conflicts(struct dp *dp, struct dp_conflict *out, size_t max)
 {
 	int fd = bpf_map__fd(dp->skel->maps.lb_arp_conflicts);

@@ -102,6 +102,9 @@ int dp_announce(struct dp *dp, const uint32_t *vips, size_t n, char *err,
  * silences it at once. */
 int dp_lease(struct dp *dp, uint64_t until_ns);
 
+/* The lease as the data plane holds it (0 when none). */
+uint64_t dp_lease_until(struct dp *dp);
+
 /* Another MAC seen claiming an owned VIP. */
 struct dp_conflict {
 	uint32_t vip; /* host order */

@@ -73,6 +73,15 @@ for bad in 70000-80000 5000-4000 61000 abc-def 100-200; do
 done
 run agent --node lb-1 --peer-port 0
 expect_rc "--peer-port 0 is a usage error" 2
+for bad in 0 4 10001 abc; do
+	run agent --node lb-1 --peer-interval $bad
+	expect_rc "--peer-interval $bad is a usage error" 2
+done
+run agent --node lb-1 --peer-timeout 99999
+expect_rc "--peer-timeout 99999 is a usage error" 2
+run agent --node lb-1 --peer-interval 50 --peer-timeout 90
+expect_rc "a timeout under twice the interval is a usage error" 2
+expect_err "it says why" "one lost message would kill a node"
 run $BMLB agent --config "$TMP/nope.yaml" --manifests $MAN --node lb-1
 expect_rc "an unreadable cluster file is a usage error" 2
 run agent --node lb-1 extra
@@ -191,10 +200,12 @@ if poll 10 status_has 'len(s["programmed"]) == 5'; then
 else
 	not_ok "an LB node's agent programs every VIP's service ports" "$(cat "$TMP/lb.log")"
 fi
-if status_has 's["role"] == "lb" and s["hook"] == "xdp" and s["dataplane"] and s["vipsOwned"] == ["198.18.0.101"] and s["counters"]["packets"] >= 0 and s["flows"] == 0 and s["lastReload"] is None'; then
-	ok "status has the role, hook, owned VIPs, counters and flows"
+# Alone (lb-2 and lb-3 run no agent here), lb-1 joins and owns every VIP
+# but the Local one, whose endpoints are on lb-2 and lb-3.
+if poll 5 status_has 's["ready"]' && status_has 's["role"] == "lb" and s["hook"] == "xdp" and s["dataplane"] and s["vipsOwned"] == ["198.18.0.101", "198.18.0.102", "198.18.0.130"] and [p["alive"] for p in s["peers"]] == [False, False] and s["leader"] == "lb-1" and s["counters"]["packets"] >= 0 and s["flows"] == 0 and s["lastReload"] is None'; then
+	ok "status has the role, hook, owned VIPs (all: its peers are silent), peers, counters and flows"
 else
-	not_ok "status has the role, hook, owned VIPs, counters and flows" "$($BMLB status --state-dir "$STATE" --json)"
+	not_ok "status has the role, hook, owned VIPs, peers, counters and flows" "$($BMLB status --state-dir "$STATE" --json)"
 fi
 if ip -d link show eth0 | grep -q 'prog/xdp' && compgen -G "$TMP/bpffs/lb-1/v*/lb_services" >/dev/null; then
 	ok "XDP is attached and the maps pinned"

@@ -5,10 +5,9 @@
 #   - answers come back from the VIP; pods see the LB node's address;
 #   - traffic spreads over the pods;
 #   - removing a pod from the EndpointSlice moves only the flows it had;
-#   - restarting the owner's agent mid-transfer keeps a TCP transfer alive
-#     (its payload checked end to end).
-# Until ARP lands (issue 5), each VIP is put on its planned owner with
-# `ip addr`; the forwarding is entirely bmlb's.
+#   - restarting the owner's agent (SIGUSR2) mid-transfer keeps a TCP
+#     transfer alive (its payload checked end to end) and the VIP in place.
+# The agents announce the VIPs themselves (test_announce.sh tests that).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/e2e/lib.sh
@@ -62,7 +61,7 @@ sys.exit(0 if r and not r["ok"] else 1)'
 }
 
 snat() {
-	local shape=$1 vip api_vip owner owner_ip n pod extra=()
+	local shape=$1 vip api_vip owner owner_ip n pod extra=() other_log seen
 	lab_up --shape "$shape" --lb 2 --workers 2 --pods 2 ||
 		{ not_ok "$shape: the lab comes up"; return; }
 	local pods=(worker-1-pod-1 worker-1-pod-2 worker-2-pod-1 worker-2-pod-2)
@@ -87,8 +86,8 @@ snat() {
 	check "$shape: the plan gives web a VIP and an owner" \
 		test -n "$vip" -a "$vip" != None -a -n "$owner"
 	owner_ip=$(lab_addr "$owner")
-	lab_exec "$owner" ip addr add "$vip/32" dev eth0
-	lab_exec "$(plan_field api owner)" ip addr add "$api_vip/32" dev eth0
+	check "$shape: the owner announces the VIP and serves it" \
+		lab_poll 10 lab_ask client tcp "$vip" 80 --timeout 1
 
 	check "$shape: the owner's agent programs the service" \
 		lab_poll 10 backends_are "$owner" web 4
@@ -150,9 +149,11 @@ PY
 	lab_spawn transfer client "$LAB_PYTHON" "$LAB_DIR/echo.py" ask tcp \
 		"$vip" 80 --bytes 3000000 --seconds 4 --timeout 20
 	sleep 1
-	lab_stop "agent-$owner" TERM
-	check "$shape: the agent stops cleanly on SIGTERM" \
-		grep -q "exit" "$(lab_log "agent-$owner")"
+	other_log=$(lab_log "agent-$(lab_hosts lb | grep -v "^$owner\$" | head -1)")
+	seen=$(wc -l <"$other_log")
+	lab_stop "agent-$owner" USR2
+	check "$shape: the agent exits for a restart on SIGUSR2" \
+		grep -q "SIGUSR2: exiting for a restart" "$(lab_log "agent-$owner")"
 	if [[ ${LAB_ROLE[$owner]} == lb && $shape == tunnel ]]; then
 		lab_agent "$owner" "${extra[@]}"
 	else
@@ -163,6 +164,11 @@ PY
 		grep -q "sha256 ok" "$(lab_log transfer)"
 	check "$shape: the restarted agent took the data plane over" \
 		lab_poll 10 backends_are "$owner" web 3
+	check "$shape: ... resumed the announcement, and the VIP never moved" \
+		grep -q "resuming the announcement" "$(lab_log "agent-$owner")"
+	check_fails "$shape: no other LB node took the VIP meanwhile" \
+		grep -q "VIP $vip: this node takes it over" \
+		<(tail -n +"$((seen + 1))" "$other_log")
 	lab_down
 }
 

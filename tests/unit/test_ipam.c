@@ -391,6 +391,33 @@ static void test_holders_keep(void **state)
 	world_free(w);
 }
 
+/* A follower keeps what the leader's table holds and allocates nothing
+ * new: a Service the table lacks, or whose held address is no longer
+ * valid, waits with the given reason. */
+static void test_keep_only(void **state)
+{
+	struct world *w = world_new();
+	(void)state;
+
+	add_pool(w, "p", "10.0.0.1-10.0.0.9");
+	add_svc(w, "ns", "held", 2);
+	w->in[0].previous = ip("10.0.0.5");
+	add_svc(w, "ns", "new", 1);
+	add_svc(w, "ns", "invalid", 3);
+	w->in[2].previous = ip("10.9.9.9");
+	ipam_keep(&w->c, w->in, w->n, "waiting for the leader (lb-1)",
+		  w->out);
+	assert_vip(w, 0, "10.0.0.5", 0);
+	assert_reason(w, 1, "waiting for the leader (lb-1)");
+	assert_reason(w, 2, "waiting for the leader (lb-1)");
+	/* The same inputs, allocating: the others get addresses. */
+	run(w);
+	assert_vip(w, 0, "10.0.0.5", 0);
+	assert_vip(w, 1, "10.0.0.1", 0);
+	assert_vip(w, 2, "10.0.0.2", 0);
+	world_free(w);
+}
+
 /* A held address that is no longer valid is given up, and the Service is
  * allocated as if it held nothing. */
 static void test_holders_invalid(void **state)
@@ -681,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_annotated_pool),
 		cmocka_unit_test(test_no_pool),
 		cmocka_unit_test(test_holders_keep),
+		cmocka_unit_test(test_keep_only),
 		cmocka_unit_test(test_holders_invalid),
 		cmocka_unit_test(test_holders_conflict),
 		cmocka_unit_test(test_can_share),

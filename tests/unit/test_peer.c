@@ -448,6 +448,16 @@ static void test_expire(void **state)
 	/* Heard again: came back. */
 	assert_true(hello(&mb, "lb-3", NOW_NS + 1, 1, 7000).changed);
 	assert_string_equal(p3->why, "came back");
+
+	/* Restarting: alive through the grace, then dead. */
+	hello(&mb, "lb-3", NOW_NS + 2, PEER_F_READY | PEER_F_RESTART, 8000);
+	assert_false(memb_expire(&mb, 8000 + PEER_RESTART_GRACE_MS));
+	assert_true(p3->alive && p3->ready);
+	assert_true(memb_expire(&mb, 8001 + PEER_RESTART_GRACE_MS));
+	/* The next agent's HELLO ends the grace: the usual timeout holds. */
+	hello(&mb, "lb-3", NOW_NS + 3, PEER_F_READY | PEER_F_RESTART, 30000);
+	hello(&mb, "lb-3", NOW_NS + 4, PEER_F_READY, 30100);
+	assert_true(memb_expire(&mb, 30401));
 	memb_free(&mb);
 }
 

@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# test_announce.sh: ARP announcement, liveness and failover with real agents
+# in the lab (SPEC.md §4): nobody configures a VIP; the owners answer ARP
+# (arping from the gateway, a capture on the switch), a client streaming to
+# a VIP gets answers again through the new owner after the owner's agent is
+# killed and after its link goes down, a clean stop hands over at once,
+# forged and replayed peer messages change nothing, an agent that missed
+# allocations takes the leader's, and a partition heals into one table.
+set -uo pipefail
+source tests/e2e/lib.sh
+
+[[ $(id -u) == 0 ]] || { skip_all "needs root (network namespaces)"; exit 0; }
+FORGE=tests/e2e/peer_forge.py
+PORT=7946
+
+status_json() { # NODE
+	lab_exec "$1" "$LAB_BMLB" status --state-dir "$LAB_WORK/$1/state" \
+		--json
+}
+
+# jq-like field reads with python: status_py NODE EXPR (d is the object).
+status_py() {
+	status_json "$1" | $LAB_PYTHON -c "import json,sys
+d=json.load(sys.stdin)
+print($2)"
+}
+
+plan_owner() { # SERVICE -> its owner with every LB node alive
+	"$LAB_BMLB" plan --config "$LAB_CLUSTER" --manifests "$LAB_MANIFESTS" \
+		--json | $LAB_PYTHON -c "import json,sys
+print([s['$2'] for s in json.load(sys.stdin)['services']
+       if s['name']=='$1'][0])"
+}
+
+mac_of() { lab_exec "$1" cat /sys/class/net/eth0/address; }
+
+neigh_is() { # VIP MAC: the gateway's neighbour entry
+	lab_exec gw ip neigh show "$1" | grep -qi "$2"
+}
+
+vips_agree() { [[ $(vips_of lb-3) == "$(vips_of lb-1)" ]]; }
+
+# The gateway's ARP answer for VIP comes from MAC (arping prints it).
+arp_answer_is() { # VIP MAC
+	local out
+	out=$(lab_exec gw arping -c 1 -w 2 -I eth0 "$1" 2>&1)
+	[[ ${out,,} == *"[${2,,}]"* ]] || { echo "$out"; return 1; }
+}
+
+all_ready() {
+	local n
+	for n in lb-1 lb-2 lb-3; do
+		[[ $(status_py "$n" "d['ready'] and all(p['ready'] for p in d['peers'])") == True ]] ||
+			return 1
+	done
+}
+
+owner_is() { # VIP NODE (as NODE's own status says)
+	[[ $(status_py "$2" "'$1' in d['vipsOwned']") == True ]]
+}
+
+peer_state() { # NODE PEER -> "alive ready"
+	status_py "$1" "[(p['alive'], p['ready']) for p in d['peers'] if p['name']=='$2'][0]"
+}
+
+# The VIPs of every Service as NODE's agent programs them, one line.
+vips_of() {
+	status_py "$1" "' '.join(sorted(set(p['namespace']+'/'+p['name']+'='+p['vip'] for p in d['programmed'])))"
+}
+
+# stream PROTO VIP PORT SECONDS OUT: a client stream in the background.
+stream() {
+	lab_exec client "$LAB_PYTHON" "$LAB_DIR/echo.py" stream "$1" "$2" "$3" \
+		--interval 10 --seconds "$4" >"$5" 2>&1 &
+	STREAM_PID=$!
+}
+
+# answered_after OUT T_MS NODE_IP: a reply after T_MS came through NODE_IP.
+answered_after() {
+	awk -v t="$2" -v ip="$3" '$1 > t && $3 == ip {f = 1} END {exit !f}' "$1"
+}
+
+now_ms() { date +%s%3N; }
+
+failover() { # HOW: kill | linkdown
+	local how=$1 vip owner owner_ip next t0
+	vip=$(plan_owner web vip)
+	owner=$(plan_owner web owner)
+	owner_ip=$(lab_addr "$owner")
+	stream udp "$vip" 53 3 "$E2E_TMP/udp-$how"
+	local udp_pid=$STREAM_PID
+	stream tcp "$vip" 80 3 "$E2E_TMP/tcp-$how"
+	local tcp_pid=$STREAM_PID
+	sleep 1
+	t0=$(now_ms)
+	if [[ $how == kill ]]; then
+		lab_stop "agent-$owner" KILL
+	else
+		lab_exec "$owner" ip link set eth0 down
+	fi
+	wait "$udp_pid" "$tcp_pid"
+	check "failover ($how): the client's UDP stream was answered through $owner before" \
+		answered_after "$E2E_TMP/udp-$how" 0 "$owner_ip"
+	next=$(awk -v t="$t0" '$1 > t {print $3}' "$E2E_TMP/udp-$how" | tail -1)
+	check "failover ($how): the UDP stream is answered again, through another LB node ($next)" \
+		test -n "$next" -a "$next" != "$owner_ip"
+	check "failover ($how): the TCP stream is answered again after the owner died" \
+		answered_after "$E2E_TMP/tcp-$how" "$t0" "$next"
+	next=$(lab_hosts lb | while read -r n; do
+		[[ $n != "$owner" ]] && owner_is "$vip" "$n" && echo "$n"; done)
+	check "failover ($how): exactly one other node owns $vip ($next)" \
+		test "$(echo "$next" | wc -w)" = 1
+	check "failover ($how): the gateway's ARP answer for $vip is $next's" \
+		arp_answer_is "$vip" "$(mac_of "$next")"
+	check "failover ($how): status gives the takeover's reason" \
+		test "$(status_py "$next" "[v['lastTakeover']['reason'] for v in d['vips'] if v['vip']=='$vip'][0]")" != ""
+	# Bring the node back for the next case.
+	if [[ $how == kill ]]; then
+		lab_agent "$owner"
+	else
+		lab_exec "$owner" ip link set eth0 up
+		lab_exec "$owner" ip route replace default via 198.18.0.1
+	fi
+	check "failover ($how): $owner is back and owns $vip again" \
+		lab_poll 10 owner_is "$vip" "$owner"
+	lab_poll 10 all_ready
+}
+
+main() {
+	local n vip owner other pods=(worker-1-pod-1 worker-2-pod-1)
+	lab_up --shape flat --lb 3 --workers 2 --pods 1 ||
+		{ not_ok "the lab comes up"; return; }
+	for n in "${pods[@]}"; do lab_serve "$n" --tcp 8080 --udp 5353; done
+	lab_service web tcp/80:8080,udp/53:5353 "${pods[@]}"
+	lab_service api tcp/443:8080 "${pods[@]}"
+	lab_service db tcp/5432:8080 "${pods[@]}"
+	for n in $(lab_hosts lb worker); do lab_agent "$n"; done
+	check "the three LB agents join and see each other ready" \
+		lab_poll 10 all_ready
+
+	# Every VIP is announced by its planned owner only.
+	for s in web api db; do
+		vip=$(plan_owner "$s" vip) owner=$(plan_owner "$s" owner)
+		check "$s: $owner owns $vip, as the plan says" owner_is "$vip" "$owner"
+		for n in $(lab_hosts lb); do
+			[[ $n == "$owner" ]] && continue
+			check_fails "$s: $n does not announce $vip" owner_is "$vip" "$n"
+		done
+		check "$s: the gateway's ARP request for $vip is answered with $owner's MAC" \
+			arp_answer_is "$vip" "$(mac_of "$owner")"
+		check "$s: no VIP is an interface address on $owner" \
+			test -z "$(lab_exec "$owner" ip -o addr show to "$vip")"
+	done
+	vip=$(plan_owner web vip) owner=$(plan_owner web owner)
+	# A capture on the switch: one answer per request, from the owner.
+	lab_exec switch timeout 5 tcpdump -l -n -e -i br0 -c 3 \
+		"arp and arp[6:2] = 2 and arp[14:4] = 0x$(printf '%02x' ${vip//./ })" \
+		>"$E2E_TMP/arp.cap" 2>/dev/null &
+	local cap=$!
+	sleep 0.5
+	lab_exec gw arping -c 3 -w 4 -I eth0 "$vip" >/dev/null 2>&1
+	wait "$cap"
+	check "web: 3 ARP replies on the segment, all from $owner" \
+		test "$(grep -c "$(mac_of "$owner")" "$E2E_TMP/arp.cap")" = 3
+	check "TCP through the VIP with no address configured anywhere" \
+		lab_ask client tcp "$vip" 80 --count 5 --timeout 1
+	check "UDP through the VIP" lab_ask client udp "$vip" 53 --count 5 --timeout 1
+	check "the gateway's neighbour table points $vip at $owner" \
+		lab_poll 3 neigh_is "$vip" "$(mac_of "$owner")"
+	check "status: garpsSent counted on the owner" \
+		test "$(status_py "$owner" "[v['garpsSent'] for v in d['vips'] if v['vip']=='$vip'][0] > 0")" = True
+
+	failover kill
+	failover linkdown
+
+	# A clean stop hands over at once.
+	other=$([[ $owner == lb-1 ]] && echo lb-2 || echo lb-1)
+	lab_stop "agent-$owner" TERM
+	check "SIGTERM: $owner's peers hear its BYE (stopped, not missed)" \
+		test "$(status_py "$other" "[p['state'] for p in d['peers'] if p['name']=='$owner'][0]")" = stopped
+	lab_agent "$owner"
+	lab_poll 10 all_ready
+
+	# Forged and replayed messages change nothing.
+	local victim=lb-2
+	other=lb-1
+	lab_exec switch timeout 3 tcpdump -n -i br0 -w "$E2E_TMP/peers.pcap" \
+		"udp dst port $PORT and src host $(lab_addr lb-3)" \
+		>/dev/null 2>&1 &
+	cap=$!
+	sleep 1
+	lab_stop agent-lb-3 TERM
+	wait "$cap"
+	lab_agent lb-3
+	lab_poll 10 all_ready
+	lab_exec lb-3 "$LAB_PYTHON" "$FORGE" replay "$E2E_TMP/peers.pcap" \
+		"$(lab_addr "$other")" "$PORT" >/dev/null
+	sleep 0.3
+	check "replay: lb-3's captured HELLOs and BYE, sent again from its address, are refused" \
+		test "$(status_py "$other" "[p['refused'].get('replay', 0) for p in d['peers'] if p['name']=='lb-3'][0] > 0")" = True
+	check "replay: lb-3 is still alive and ready for $other" \
+		test "$(peer_state "$other" lb-3)" = "(True, True)"
+	lab_exec "$victim" "$LAB_PYTHON" "$FORGE" seal - "$victim" bye \
+		"$(lab_addr "$other")" "$PORT" >/dev/null
+	sleep 0.3
+	check "forgery: a BYE sealed with another key is refused (auth)" \
+		test "$(status_py "$other" "[p['refused'].get('auth', 0) for p in d['peers'] if p['name']=='$victim'][0] > 0")" = True
+	check "forgery: $victim is still alive" \
+		test "$(peer_state "$other" "$victim")" = "(True, True)"
+	lab_exec client "$LAB_PYTHON" "$FORGE" seal "$LAB_KEY" "$victim" bye \
+		"$(lab_addr "$other")" "$PORT" >/dev/null
+	sleep 0.3
+	check "forgery: a BYE with the key but from another address is refused (source)" \
+		test "$(status_py "$other" "[p['refused'].get('source', 0) for p in d['peers'] if p['name']=='$victim'][0] > 0")" = True
+	lab_exec "$victim" "$LAB_PYTHON" "$FORGE" seal "$LAB_KEY" "$victim" bye \
+		"$(lab_addr "$other")" "$PORT" --age 60 >/dev/null
+	sleep 0.3
+	check "forgery: a BYE stamped a minute ago is refused" \
+		test "$(status_py "$other" "[p['refused'].get('replay', 0) + p['refused'].get('skew', 0) for p in d['peers'] if p['name']=='$victim'][0] > 0")" = True
+	check "forgery: $victim is still alive after all of it" \
+		test "$(peer_state "$other" "$victim")" = "(True, True)"
+	check "forgery: nothing moved: $owner still owns $vip" owner_is "$vip" "$owner"
+
+	# Agreement: lb-3 misses changes; it takes the leader's allocation.
+	lab_stop agent-lb-3 TERM
+	lab_service_rm api
+	lab_service cache tcp/6379:8080 "${pods[@]}"
+	sleep 1.2
+	lab_service api tcp/443:8080 "${pods[@]}"
+	sleep 1.2
+	lab_agent lb-3
+	lab_poll 10 all_ready
+	check "agreement: lb-3, down while Services came and went, programs the leader's addresses" \
+		lab_poll 5 vips_agree
+	local fresh
+	fresh=$("$LAB_BMLB" plan --config "$LAB_CLUSTER" --manifests "$LAB_MANIFESTS" \
+		--json | $LAB_PYTHON -c "import json,sys
+print(' '.join(sorted(s['namespace']+'/'+s['name']+'='+s['vip'] for s in json.load(sys.stdin)['services'])))")
+	check "agreement: ... which differ from a fresh plan (the test means something)" \
+		test "$fresh" != "$(vips_of lb-1)"
+
+	# Partition: lb-3 alone while a Service is added, then healed.
+	lab_exec lb-3 ip link set eth0 down
+	sleep 0.5
+	lab_service extra tcp/8443:8080 "${pods[@]}"
+	sleep 1.5
+	lab_exec lb-3 ip link set eth0 up
+	lab_exec lb-3 ip route replace default via 198.18.0.1
+	check "partition: healed, all ready again" lab_poll 10 all_ready
+	check "partition: healed, lb-3 and lb-1 agree on every address" \
+		lab_poll 10 vips_agree
+	for s in web api db cache extra; do
+		vip=$(plan_owner "$s" vip) owner=$(plan_owner "$s" owner)
+		check "partition: $s's VIP $vip is announced by $owner only" \
+			arp_answer_is "$vip" "$(mac_of "$owner")"
+	done
+
+	# A conflict: the gateway claims an owned VIP.
+	vip=$(plan_owner web vip) owner=$(plan_owner web owner)
+	lab_exec gw "$LAB_PYTHON" -c "
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('eth0', 0))
+mac = open('/sys/class/net/eth0/address').read().strip()
+m = bytes.fromhex(mac.replace(':', ''))
+ip = socket.inet_aton('$vip')
+s.send(b'\xff' * 6 + m + b'\x08\x06\x00\x01\x08\x00\x06\x04\x00\x02' + m + ip + b'\xff' * 6 + ip)
+"
+	check "conflict: $owner counts another MAC claiming $vip" \
+		lab_poll 2 bash -c "grep -q 'VIP $vip: conflict' '$(lab_log "agent-$owner")'"
+	lab_down
+}
+
+main
+echo "# announce: done"
