@@ -53,6 +53,30 @@ static const char NODES[] =
 	"- {apiVersion: v1, kind: Node, metadata: {name: lb-1},\n"
 	"   status: {addresses: [{type: InternalIP, address: 198.18.0.11}]}}\n";
 
+/* A cluster of one control-plane node, which is its only LB node. */
+static const char ALONE[] =
+	"apiVersion: baremetal.cluster.gke.io/v1\n"
+	"kind: Cluster\n"
+	"metadata: {name: %s}\n"
+	"spec:\n"
+	"  controlPlane: {nodePoolSpec: {nodes: [{address: 198.18.0.10}]}}\n"
+	"  loadBalancer:\n"
+	"    mode: bundled\n"
+	"    vips: {controlPlaneVIP: 198.18.0.8}\n"
+	"    addressPools: [{name: p, addresses: [198.18.0.100/30]}]\n";
+
+static struct cfg_cluster *alone(const char *name, struct diag_list *dl)
+{
+	char text[sizeof(ALONE) + 64];
+	int n = snprintf(text, sizeof(text), ALONE, name);
+	struct cfg_cluster *c = cfg_parse("alone.yaml", text, (size_t)n, dl);
+
+	if (!c)
+		diag_dump(dl);
+	assert_non_null(c);
+	return c;
+}
+
 struct fixture {
 	struct cfg_cluster *c;
 	struct k8s_objects *o;
@@ -172,25 +196,12 @@ static void test_cp_nodes_are_lb_nodes(void **state)
 /* Alone, the node names itself as its peer (no peer would be multicast). */
 static void test_alone(void **state)
 {
-	static const char text[] =
-		"apiVersion: baremetal.cluster.gke.io/v1\n"
-		"kind: Cluster\n"
-		"metadata: {name: one}\n"
-		"spec:\n"
-		"  controlPlane: {nodePoolSpec: {nodes: [{address: 198.18.0.10}]}}\n"
-		"  loadBalancer:\n"
-		"    mode: bundled\n"
-		"    vips: {controlPlaneVIP: 198.18.0.8}\n"
-		"    addressPools: [{name: p, addresses: [198.18.0.100/30]}]\n";
 	struct fixture f = {0};
 	struct cpvip_config out;
 	struct cpvip_input in;
 
 	(void)state;
-	f.c = cfg_parse("one.yaml", text, sizeof(text) - 1, &f.dl);
-	if (!f.c)
-		diag_dump(&f.dl);
-	assert_non_null(f.c);
+	f.c = alone("one", &f.dl);
 	in = input(&f, "cp-1", "198.18.0.10");
 	in.advert_ms = 10;
 	render_ok(&in, &out);
@@ -231,27 +242,16 @@ static void test_vrid(void **state)
 /* Every id is reachable and none is favoured much: 2550 clusters. */
 static void test_vrid_spread(void **state)
 {
-	static const char base[] =
-		"apiVersion: baremetal.cluster.gke.io/v1\n"
-		"kind: Cluster\n"
-		"metadata: {name: c%u}\n"
-		"spec:\n"
-		"  controlPlane: {nodePoolSpec: {nodes: [{address: 198.18.0.10}]}}\n"
-		"  loadBalancer:\n"
-		"    mode: bundled\n"
-		"    vips: {controlPlaneVIP: 198.18.0.8}\n"
-		"    addressPools: [{name: p, addresses: [198.18.0.100/30]}]\n";
 	unsigned seen[256] = {0}, most = 0;
 
 	(void)state;
 	for (unsigned i = 0; i < 2550; i++) {
 		struct diag_list dl = {0};
-		char text[512];
+		char name[16];
 		struct cfg_cluster *c;
-		int n = snprintf(text, sizeof(text), base, i);
 
-		c = cfg_parse("c.yaml", text, (size_t)n, &dl);
-		assert_non_null(c);
+		snprintf(name, sizeof(name), "c%u", i);
+		c = alone(name, &dl);
 		seen[cpvip_vrid(c)]++;
 		cfg_free(c);
 		diag_free(&dl);
