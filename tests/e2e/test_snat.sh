@@ -60,6 +60,13 @@ r = json.load(sys.stdin)["lastReload"]
 sys.exit(0 if r and not r["ok"] else 1)'
 }
 
+# owner_serves: the client's connection to $vip is answered through
+# $owner_ip.  Agents join one by one: the first may take every VIP until
+# the planned owner joins, so the owner serving is what to wait for.
+owner_serves() {
+	lab_ask client tcp "$vip" 80 --timeout 1 | grep -q " $owner_ip "
+}
+
 snat() {
 	local shape=$1 vip api_vip owner owner_ip n pod extra=() other_log seen
 	lab_up --shape "$shape" --lb 2 --workers 2 --pods 2 ||
@@ -87,7 +94,7 @@ snat() {
 		test -n "$vip" -a "$vip" != None -a -n "$owner"
 	owner_ip=$(lab_addr "$owner")
 	check "$shape: the owner announces the VIP and serves it" \
-		lab_poll 10 lab_ask client tcp "$vip" 80 --timeout 1
+		lab_poll 10 owner_serves
 
 	check "$shape: the owner's agent programs the service" \
 		lab_poll 10 backends_are "$owner" web 4
