@@ -14,6 +14,10 @@ answered and which source address it saw.
       on every run (to see which flows stay where).
       TCP with --bytes: sends B random bytes (spread over S seconds) and
       appends "sha256 ok" or "sha256 bad" after checking the echo.
+  echo.py http NAME PORT
+      An HTTP application: answers every GET with "NAME PEER_IP
+      X-Forwarded-For" and logs one line per request to stdout,
+      "NAME PEER_IP xff=VALUE" (VALUE "-" when the header is absent).
   echo.py stream tcp|udp HOST PORT [--interval MS] [--seconds S]
           [--sport P]
       One flow for S seconds (UDP: one socket; TCP: one connection,
@@ -121,6 +125,28 @@ def ask(args):
     return 0 if good else 1
 
 
+def http(args):
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            xff = self.headers.get("X-Forwarded-For", "-")
+            line = "%s %s xff=%s" % (args.name, self.client_address[0], xff)
+            print(line, flush=True)
+            body = (line + "\n").encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    http.server.ThreadingHTTPServer.allow_reuse_address = True
+    http.server.ThreadingHTTPServer(("0.0.0.0", args.port),
+                                    Handler).serve_forever()
+
+
 def now_ms():
     return time.time_ns() // 1000000
 
@@ -200,9 +226,14 @@ def main():
     t = target(sub.add_parser("stream"))
     t.add_argument("--interval", type=float, default=10)
     t.add_argument("--seconds", type=float, default=5)
+    h = sub.add_parser("http")
+    h.add_argument("name")
+    h.add_argument("port", type=int)
     args = p.parse_args()
     if args.cmd == "serve":
         serve(args)
+    elif args.cmd == "http":
+        http(args)
     elif args.cmd == "stream":
         sys.exit(stream(args))
     else:

@@ -254,6 +254,15 @@ static void plan_inputs(struct agent *a, struct inputs *in,
 		nalive = peers_alive(a->peers, &alive);
 		leader = peers_leader(a->peers);
 		follow = leader && strcmp(leader, a->node);
+		/* Owners must point into the inputs, which the plan lives
+		 * with, not into the peers' table, which changes. */
+		for (size_t i = 0; i < nalive; i++) {
+			const struct k8s_node *n =
+				k8s_node_by_name(in->objects, alive[i]);
+
+			if (n)
+				alive[i] = n->name;
+		}
 	}
 	if (follow && a->leader.digest)
 		prev = table_previous(&a->leader);

@@ -118,7 +118,7 @@ static struct ann_vip *find(struct announcer *a, uint32_t vip)
 {
 	struct ann_vip key = {.vip = vip};
 
-	if (!a->n) /* v may be NULL then, which bsearch may not get */
+	if (!a->n) /* bsearch takes no NULL array, even empty */
 		return NULL;
 	return bsearch(&key, a->v, a->n, sizeof(*a->v), vip_cmp);
 }
@@ -208,7 +208,8 @@ size_t ann_update(struct announcer *a, const struct plan *p, bool active,
 		a->v[k++] = *v;
 	}
 	a->n = k;
-	qsort(a->v, a->n, sizeof(*a->v), vip_cmp);
+	if (a->n)
+		qsort(a->v, a->n, sizeof(*a->v), vip_cmp);
 	*out = xreallocarray(NULL, a->n + 1, sizeof(**out));
 	for (size_t i = 0; i < a->n; i++)
 		if (mine(a, &a->v[i]))

@@ -57,7 +57,7 @@ struct memb_peer *memb_find(struct memb *m, const char *name)
 {
 	struct memb_peer key = {.name = (char *)name};
 
-	if (!m->n) /* peers is NULL then, which bsearch may not get */
+	if (!m->n) /* bsearch takes no NULL array, even empty */
 		return NULL;
 	return bsearch(&key, m->peers, m->n, sizeof(*m->peers), peer_cmp);
 }

@@ -303,26 +303,10 @@ struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 	free(req);
 
 	nlb = plan_lb_node_names(c, o, &lb_names);
-	if (in->alive) {
-		/* Owners point into the Nodes (which live as long as the
-		 * plan's inputs), never into the caller's alive list. */
-		const char **alive = xcalloc(in->nalive + 1, sizeof(*alive));
-		size_t n = 0;
-
-		for (size_t i = 0; i < in->nalive; i++) {
-			const char **lb = !nlb ? NULL
-					       : bsearch(&in->alive[i], lb_names,
-							 nlb, sizeof(*lb_names),
-							 str_ptr_cmp);
-
-			if (lb)
-				alive[n++] = *lb;
-		}
-		assign_owners(p, alive, n);
-		free(alive);
-	} else {
+	if (in->alive)
+		assign_owners(p, in->alive, in->nalive);
+	else
 		assign_owners(p, lb_names, nlb);
-	}
 	free(lb_names);
 	return p;
 }

@@ -504,7 +504,8 @@ static void test_report(void **state)
 		"\"mode\":\"snat\",\"hook\":null,\"dataplane\":false,"
 		"\"pid\":42,\"startedAt\":\"2026-11-24T08:00:00Z\","
 		"\"lastReload\":null,\"syncError\":null,\"vipsOwned\":[],"
-		"\"vips\":null,\"peers\":null,\"programmed\":[],\"unallocated\":[{\"namespace\":\"default\","
+		"\"vips\":null,\"peers\":null,"
+		"\"programmed\":[],\"unallocated\":[{\"namespace\":\"default\","
 		"\"name\":\"lost\",\"reason\":\"requested address "
 		"198.18.0.250 is not in any address pool\"}],\"counters\":null,"
 		"\"flows\":null,\"children\":[]}\n");
@@ -547,14 +548,14 @@ static void test_report(void **state)
 	assert_non_null(strstr(json, "\"dataplane\":true"));
 	assert_non_null(
 		strstr(json, ",\"counters\":{\"packets\":7,\"pass\":0,"));
-	assert_non_null(strstr(json, "\"fib_miss\":2,"));
-	assert_non_null(strstr(json, "},\"flows\":3,"
-				     "\"children\":[{\"name\":\"haproxy\","
-				     "\"pid\":43,\"restarts\":2,\"lastExit\":"
-				     "\"signal KILL\",\"adopted\":false},"
-				     "{\"name\":\"keepalived\",\"pid\":0,"
-				     "\"restarts\":0,\"lastExit\":null,"
-				     "\"adopted\":true}]}\n"));
+	assert_non_null(strstr(json, "\"fib_miss\":2,\"arp_reply\":0,"
+				    "\"arp_conflict\":0},\"flows\":3,"
+				    "\"children\":[{\"name\":\"haproxy\","
+				    "\"pid\":43,\"restarts\":2,\"lastExit\":"
+				    "\"signal KILL\",\"adopted\":false},"
+				    "{\"name\":\"keepalived\",\"pid\":0,"
+				    "\"restarts\":0,\"lastExit\":null,"
+				    "\"adopted\":true}]}\n"));
 	assert_non_null(strstr(json, "\"name\":\"dns\","
 				     "\"vip\":\"198.18.0.101\",\"port\":53,"
 				     "\"protocol\":\"UDP\""));
