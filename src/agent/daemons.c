@@ -136,13 +136,17 @@ struct daemons *daemons_open(struct loop *l, const struct daemons_opts *o,
 	kab = in_dir(d, "keepalived-bfd.pid");
 	hc = in_dir(d, CPVIP_HAPROXY_CFG);
 	/* HAProxy first: keepalived asks it for its health. */
-	d->haproxy.child = sup_add(d->sup, "haproxy", (const char *const[]){
-		DAEMONS_HAPROXY, "-W", "-db", "-f", hc, NULL}, SIGUSR2, NULL,
-		NULL);
-	d->keepalived.child = sup_add(d->sup, "keepalived", (const char *const[]){
-		DAEMONS_KEEPALIVED, "-n", "-l", "-G", "-P", "-f", ka,
-		"-p", kap, "-r", kav, "-c", kac, "-b", kab, NULL}, SIGHUP,
-		on_keepalived_exit, d);
+	d->haproxy.child = sup_add(
+		d->sup, "haproxy",
+		(const char *const[]){DAEMONS_HAPROXY, "-W", "-db", "-f", hc,
+				      NULL},
+		SIGUSR2, NULL, NULL);
+	d->keepalived.child = sup_add(
+		d->sup, "keepalived",
+		(const char *const[]){DAEMONS_KEEPALIVED, "-n", "-l", "-G",
+				      "-P", "-f", ka, "-p", kap, "-r", kav,
+				      "-c", kac, "-b", kab, NULL},
+		SIGHUP, on_keepalived_exit, d);
 	free(ka);
 	free(kap);
 	free(kav);

@@ -98,7 +98,8 @@ static char *keepalived(const struct cpvip_input *in, uint8_t vrid)
 		"}\n\n", in->node);
 	fprintf(f, "vrrp_script haproxy {\n"
 		"\tscript \"" CPVIP_CURL " -sf -o /dev/null --max-time 0.8 "
-		"--unix-socket %s/" CPVIP_HEALTH_SOCK " http://localhost/healthz\"\n"
+		"--unix-socket %s/" CPVIP_HEALTH_SOCK
+		" http://localhost/healthz\"\n"
 		"\tinterval 1\n"
 		"\ttimeout 1\n"
 		"\tfall 2\n"

@@ -88,17 +88,32 @@ spread() {
 	[[ $got == "$(printf '%s ' "$@")" ]] || { echo "got: $got"; return 1; }
 }
 
-# cp_nodes FILE N: the cluster file lists cp-1..N as control-plane nodes.
+# cp_nodes FILE N: the cluster file is FILE with cp-1..N as control-plane
+# nodes (cp-1 is there already).
 cp_nodes() {
-	local tmp=$LAB_CLUSTER.tmp
-	if (($2 == 3)); then
-		sed 's/^      - address: 198.18.0.10$/&\n      - address: 198.18.0.32\n      - address: 198.18.0.33/' \
-			"$1" >"$tmp"
-	else
-		sed 's/^      - address: 198.18.0.10$/&\n      - address: 198.18.0.32/' \
-			"$1" >"$tmp"
-	fi
-	mv -f "$tmp" "$LAB_CLUSTER"
+	local add="" i
+	for ((i = 2; i <= $2; i++)); do
+		add+="\\n      - address: 198.18.0.3$i"
+	done
+	sed "s/^      - address: 198.18.0.10\$/&$add/" "$1" >"$LAB_CLUSTER.tmp" &&
+		mv -f "$LAB_CLUSTER.tmp" "$LAB_CLUSTER"
+}
+
+# all_running: every LB node's agent runs both daemons.
+all_running() {
+	local n
+	for n in "${LBS[@]}"; do
+		running "$n" haproxy && running "$n" keepalived || return 1
+	done
+}
+
+# peers_of FILE: keepalived.conf's source address and unicast peers.
+peers_of() {
+	grep -A3 unicast_src_ip "$1" | tr -d '\t' | paste -sd' '
+}
+unicast_from_lb1() {
+	[[ $(peers_of "$1") == "unicast_src_ip 198.18.0.11 unicast_peer {"* ]] &&
+		[[ $(peers_of "$1") == *" 198.18.0.12 198.18.0.13" ]]
 }
 
 lab_up --lb 3 --cp 3 --workers 2 --pods 0 ||
@@ -113,7 +128,7 @@ for n in "${LBS[@]}"; do lab_agent "$n"; done
 lab_agent worker-1
 
 check "every LB node's agent runs haproxy and keepalived" \
-	lab_poll 10 eval 'for n in "${LBS[@]}"; do running $n haproxy && running $n keepalived || exit 1; done'
+	lab_poll 10 all_running
 check "a worker's agent runs no daemon" \
 	lab_poll 5 eval '[[ $(children worker-1) == "[]" ]]'
 st=$LAB_WORK/lb-1/state
@@ -122,8 +137,7 @@ check "keepalived -t accepts the rendered keepalived.conf" \
 check "haproxy -c accepts the rendered haproxy.cfg" \
 	haproxy -c -q -f "$st/haproxy.cfg"
 check "VRRP is unicast from lb-1 to the two other LB nodes" \
-	eval "grep -A3 unicast_src_ip '$st/keepalived.conf' | tr -d '\t' |
-		paste -sd' ' | grep -qx 'unicast_src_ip 198.18.0.11 unicast_peer { 198.18.0.12 198.18.0.13'"
+	unicast_from_lb1 "$st/keepalived.conf"
 check "each agent wrote its own files (lb-2's names itself)" \
 	grep -q 'unicast_src_ip 198.18.0.12$' "$LAB_WORK/lb-2/state/keepalived.conf"
 
@@ -167,9 +181,10 @@ check "HAProxy killed: the agent starts it again" \
 check "its last exit says how it ended" last_exit_is "$m" haproxy "signal KILL"
 check "requests succeed again" lab_poll 10 ask_ok
 check "no worker of the killed HAProxy is left (one master, one worker)" \
-	lab_poll 10 eval "[[ \$(pgrep -fc 'haproxy -W -db -f $LAB_WORK/$m/') == 2 ]]"
+	lab_poll 10 eval "[[ \$(pgrep -fc 'haproxy -W -db -f $LAB_WORK/$m/') \
+		== 2 ]]"
 
-pids=$(pgrep -f "haproxy -W -db -f $LAB_WORK/$m/state/haproxy.cfg" | paste -sd' ')
+pids=$(pgrep -f "haproxy -W -db -f $LAB_WORK/$m/state/" | paste -sd' ')
 kill -STOP $pids
 check "HAProxy not answering on $m: the VIP leaves it" \
 	lab_poll 10 holder_is_not "$m"
@@ -182,7 +197,8 @@ kill -KILL -- "-$kpid" # keepalived and its VRRP process
 check "the master's keepalived killed: the VIP moves" \
 	lab_poll 10 holder_is_not "$m"
 check "requests succeed again" lab_poll 10 ask_ok
-check "the agent starts keepalived again" lab_poll 10 restarted "$m" keepalived 1
+check "the agent starts keepalived again" \
+	lab_poll 10 restarted "$m" keepalived 1
 sleep 1
 check "still one holder once it runs again (nopreempt)" one_holder
 

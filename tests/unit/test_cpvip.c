@@ -32,7 +32,8 @@ static char *cluster_text(const char *name, const char *vip, bool lb_pool)
 		     "    ports: {controlPlaneLBPort: 443}\n"
 		     "    vips: {controlPlaneVIP: %s}\n"
 		     "    addressPools:\n"
-		     "    - {name: pool1, addresses: [198.18.0.100-198.18.0.127]}\n"
+		     "    - {name: pool1,\n"
+		     "       addresses: [198.18.0.100-198.18.0.127]}\n"
 		     "%s",
 		     name, name, vip,
 		     lb_pool ? "    nodePoolSpec:\n"
