@@ -2,18 +2,29 @@
 """echo.py: the lab's pod server and client, so that tests can see which pod
 answered and which source address it saw.
 
-  echo.py serve NAME [--tcp PORT]... [--udp PORT]...
+  echo.py serve NAME [--tcp PORT]... [--udp PORT]... [--download PORT]...
       TCP: on accept, sends "NAME PEER_IP PEER_PORT\\n", then echoes every
       byte until the peer closes.  UDP: answers each datagram with
-      "NAME PEER_IP PEER_PORT\\n" followed by the datagram.
+      "NAME PEER_IP PEER_PORT\\n" followed by the datagram's first 64 bytes
+      (an answer never outgrows a question).  Download (TCP): reads one
+      line "N\\n", sends the greeting line, then N bytes of a fixed pattern.
   echo.py ask tcp|udp HOST PORT [--count N] [--bytes B] [--seconds S]
-          [--timeout T] [--sport P]
+          [--timeout T] [--sport P] [--download N [--request B]]
+          [--size N] [--pmtu]
+          [--ip-option HEX]
       N exchanges (a new connection or socket, so a new flow, each); prints
       the server's first line per exchange, or "timeout"/"error WHAT".
       With --sport, exchange i uses source port P+i: the same flows again
       on every run (to see which flows stay where).
       TCP with --bytes: sends B random bytes (spread over S seconds) and
       appends "sha256 ok" or "sha256 bad" after checking the echo.
+      TCP with --download N (to a download port): asks for N bytes (in a
+      request of --request bytes, padded) and appends "download ok" or
+      "download bad".
+      UDP with --size N: a datagram of N bytes (default "ping\\n"); with
+      --pmtu, sent with DF set, and when it goes unanswered, prints
+      "mtu M" (the path MTU the kernel learned) and sends one that fits.
+      --ip-option HEX: sent with these IP option bytes (needs root).
   echo.py http NAME PORT
       An HTTP application: answers every GET with "NAME PEER_IP
       X-Forwarded-For" and logs one line per request to stdout,
@@ -37,6 +48,14 @@ import threading
 import time
 
 
+IP_OPTIONS, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_MTU = 4, 10, 2, 14
+
+
+def pattern(n):
+    """A download's n bytes: 0, 1, ..., 255, 0, 1, ..."""
+    return (bytes(range(256)) * (n // 256 + 1))[:n]
+
+
 def serve(args):
     name = args.name.encode()
 
@@ -54,8 +73,15 @@ def serve(args):
         def handle(self):
             data, sock = self.request
             ip, port = self.client_address[:2]
-            sock.sendto(b"%s %s %d\n" % (name, ip.encode(), port) + data,
-                        self.client_address)
+            sock.sendto(b"%s %s %d\n" % (name, ip.encode(), port) +
+                        data[:64], self.client_address)
+
+    class Download(socketserver.StreamRequestHandler):
+        def handle(self):
+            ip, port = self.client_address[:2]
+            n = int(self.rfile.readline() or 0)
+            self.wfile.write(b"%s %s %d\n" % (name, ip.encode(), port))
+            self.wfile.write(pattern(n))
 
     socketserver.ThreadingTCPServer.allow_reuse_address = True
     socketserver.ThreadingTCPServer.daemon_threads = True
@@ -63,6 +89,8 @@ def serve(args):
                for p in args.tcp]
     servers += [socketserver.UDPServer(("0.0.0.0", p), Udp)
                 for p in args.udp]
+    servers += [socketserver.ThreadingTCPServer(("0.0.0.0", p), Download)
+                for p in args.download]
     if not servers:
         sys.exit("echo.py serve: give --tcp or --udp ports")
     for s in servers[1:]:
@@ -76,9 +104,15 @@ def ask_tcp(args, i):
                                   timeout=args.timeout,
                                   source_address=source) as s:
         f = s.makefile("rb")
+        if args.download:
+            ask = b"%d" % args.download
+            s.sendall(ask.ljust(max(args.request - 1, len(ask))) + b"\n")
         line = f.readline().decode().strip()
         if not line:
             return "error no greeting", False
+        if args.download:
+            ok = f.read(args.download) == pattern(args.download)
+            return line + (" download ok" if ok else " download bad"), ok
         if not args.bytes:
             return line, True
         data = os.urandom(args.bytes)
@@ -105,9 +139,24 @@ def ask_udp(args, i):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("0.0.0.0", args.sport + i))
         s.settimeout(args.timeout)
-        s.sendto(b"ping\n", (args.host, args.port))
-        data = s.recv(65536)
-        return data.split(b"\n", 1)[0].decode(), True
+        if args.ip_option:
+            s.setsockopt(socket.IPPROTO_IP, IP_OPTIONS,
+                         bytes.fromhex(args.ip_option))
+        s.connect((args.host, args.port))
+        if not args.pmtu:
+            s.send(b"x" * args.size if args.size else b"ping\n")
+            return s.recv(65536).split(b"\n", 1)[0].decode(), True
+        s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
+        size = args.size
+        for _ in range(2):
+            try:
+                s.send(b"x" * size)
+                return s.recv(65536).split(b"\n", 1)[0].decode(), True
+            except OSError:  # unanswered, or too big for the new MTU
+                mtu = s.getsockopt(socket.IPPROTO_IP, IP_MTU)
+                print("mtu %d" % mtu, flush=True)
+                size = mtu - 28
+        return "timeout", False
 
 
 def ask(args):
@@ -218,11 +267,17 @@ def main():
     s.add_argument("name")
     s.add_argument("--tcp", type=int, action="append", default=[])
     s.add_argument("--udp", type=int, action="append", default=[])
+    s.add_argument("--download", type=int, action="append", default=[])
     a = target(sub.add_parser("ask"))
     a.add_argument("--count", type=int, default=1)
     a.add_argument("--bytes", type=int, default=0)
     a.add_argument("--seconds", type=float, default=0)
     a.add_argument("--timeout", type=float, default=3)
+    a.add_argument("--download", type=int, default=0)
+    a.add_argument("--request", type=int, default=0)
+    a.add_argument("--size", type=int, default=0)
+    a.add_argument("--pmtu", action="store_true")
+    a.add_argument("--ip-option", default="")
     t = target(sub.add_parser("stream"))
     t.add_argument("--interval", type=float, default=10)
     t.add_argument("--seconds", type=float, default=5)

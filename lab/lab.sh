@@ -45,13 +45,15 @@
 #   lab_hosts [ROLE...] / lab_pods [NODE]              hosts
 #   lab_spawn NAME HOST CMD... / lab_stop NAME [SIG] / lab_running NAME /
 #   lab_log NAME / lab_agent NODE [ARGS...]            background processes
-#   lab_serve POD [--tcp P] [--udp P] / lab_ask HOST tcp|udp ADDR PORT
+#   lab_serve POD [--tcp P] [--udp P] [--download P] /
+#   lab_ask HOST tcp|udp ADDR PORT
 #                                                      traffic (lab/echo.py)
 #   lab_apiserver NODE / lab_api HOST ask|hold URL...  API server stand-ins
 #                                                      (lab/apiserver.py)
 #   lab_service [opts] NAME PORTS [POD...] / lab_service_rm NAME [NS]
 #                                                      Services
 #   lab_poll SECONDS CMD... / lab_wait_listen HOST tcp|udp PORT [SECONDS]
+#   lab_vip_at VIP NODE                                the gateway's choice
 # The functions work under the caller's set -euo pipefail or without it:
 # those with several steps say "local -; set +e" and check each step.
 
@@ -444,6 +446,15 @@ lab_stop() {
 	return $rc
 }
 
+# lab_vip_at VIP NODE: the gateway sends VIP's traffic to NODE (its
+# neighbour entry for VIP holds NODE's MAC): the announcement has settled,
+# e.g. after the first LB node to join handed the VIP to its planned owner.
+lab_vip_at() {
+	local mac
+	mac=$(lab_exec "$2" cat /sys/class/net/eth0/address) &&
+		lab_exec gw ip neigh show "$1" | grep -qi "lladdr $mac"
+}
+
 # lab_log NAME: the log file of a spawned process.
 lab_log() { echo "$LAB_WORK/logs/$1.log"; }
 
@@ -458,7 +469,8 @@ lab__listening() {
 	[[ -n $(ip netns exec "$1" ss "$2" "sport = :$3" 2>/dev/null) ]]
 }
 
-# lab_serve POD [--tcp PORT]... [--udp PORT]...: starts lab/echo.py in POD
+# lab_serve POD [--tcp PORT]... [--udp PORT]... [--download PORT]...: starts
+# lab/echo.py in POD
 # as process echo-POD (it answers "POD PEER_IP PEER_PORT", then echoes) and
 # waits until its ports listen.
 lab_serve() {
@@ -471,6 +483,7 @@ lab_serve() {
 	for a in "$@"; do
 		case $a in
 		--tcp | --udp) p=${a#--} ;;
+		--download) p=tcp ;;
 		*) lab_wait_listen "$pod" "$p" "$a" || {
 			lab__err "serve: $pod: nothing listens on $p/$a"
 			return 1

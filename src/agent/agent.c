@@ -27,6 +27,7 @@
 
 #include "agent/announce.h"
 #include "agent/daemons.h"
+#include "agent/dsr.h"
 #include "agent/key.h"
 #include "agent/log.h"
 #include "agent/loop.h"
@@ -59,7 +60,7 @@ struct agent {
 	struct loop *loop;
 	struct state st;
 	struct status_srv *status;
-	struct dp *dp;     /* NULL on a worker node */
+	struct dp *dp;     /* NULL on a worker node in snat mode */
 	struct daemons *daemons; /* the control-plane VIP; NULL on a worker */
 	struct key key;    /* authenticates peer messages (membership) */
 	struct peers *peers;    /* NULL on a worker node */
@@ -89,6 +90,7 @@ struct agent {
 	char *sync_error;   /* NULL: the data plane holds the plan */
 	long flows;         /* cached for status; see status_render */
 	uint64_t flows_at_ms;
+	long dsr_peers;     /* a DSR worker: LB nodes believed (-1: not yet) */
 	bool stop;
 	bool restart; /* SIGUSR2: leave the VIPs announced for the next agent */
 	/* The last reload failed on this node's state (its interface), not on
@@ -417,7 +419,7 @@ static struct changes reprogram(struct agent *a, struct rec_set *set)
 {
 	struct changes n = {0};
 
-	if (a->dp)
+	if (a->dp && a->lb)
 		rec_diff(&a->programmed, set, log_change, &n);
 	rec_free(&a->programmed);
 	a->programmed = *set;
@@ -428,7 +430,7 @@ static struct changes reprogram(struct agent *a, struct rec_set *set)
  * segment. */
 static void publish(struct agent *a, const char *why, bool again)
 {
-	if (a->dp)
+	if (a->dp && a->lb)
 		sync_dp(a);
 	if (a->daemons)
 		daemons_apply(a->daemons, a->cur.cluster, a->cur.objects);
@@ -718,6 +720,29 @@ static void on_debounce(void *arg, uint32_t events)
 		reload(a, pending_name(p));
 }
 
+/* A DSR worker: the LB nodes whose option its data plane believes (their
+ * set is logged when it changes). */
+static void refresh_peers(struct agent *a)
+{
+	const char **names;
+	uint32_t *ips;
+	size_t k = lb_nodes(&a->cur, &names, &ips);
+	long known = dsr_peers_refresh(a->dp, a->ifc.name, ips, k);
+
+	free(names);
+	free(ips);
+	if (known == a->dsr_peers)
+		return;
+	if (known < 0)
+		log_msg("DSR: couldn't update the LB nodes whose option is "
+			"believed: %s", strerror((int)-known));
+	else
+		log_msg("DSR: the option is believed from %ld of %zu LB "
+			"node%s (those whose MAC is known on %s)", known, k,
+			k == 1 ? "" : "s", a->ifc.name);
+	a->dsr_peers = known;
+}
+
 static void on_tick(void *arg, uint32_t events)
 {
 	struct agent *a = arg;
@@ -738,6 +763,8 @@ static void on_tick(void *arg, uint32_t events)
 				freed == 1 ? "" : "s");
 		if (a->sync_error)
 			sync_dp(a);
+		if (!a->lb)
+			refresh_peers(a);
 	}
 	p = watch(a, true);
 	if (p || a->retry_reload)
@@ -771,9 +798,11 @@ static void status_render(void *arg, FILE *out)
 			.node = a->node,
 			.role = a->lb ? "lb" : "worker",
 			.ifname = a->ifc.name,
-			.tunnel_ifname = a->dp ? a->opt->tunnel_if : NULL,
+			.tunnel_ifname = a->dp && a->lb ? a->opt->tunnel_if
+							: NULL,
 			.mode = cfg_forward_mode_name(mode),
-			.hook = a->dp ? (a->opt->use_tc ? "tc" : "xdp") : NULL,
+			.hook = !a->dp ? NULL
+				: a->opt->use_tc || !a->lb ? "tc" : "xdp",
 			.node_ip = a->node_ip,
 			.pid = (long)getpid(),
 			.started = a->started,
@@ -782,7 +811,7 @@ static void status_render(void *arg, FILE *out)
 			.reload_error = a->reload_error,
 			.sync_error = a->sync_error,
 			.plan = a->cur.plan,
-			.programmed = a->dp ? &a->programmed : NULL,
+			.programmed = a->dp && a->lb ? &a->programmed : NULL,
 			.counters = have ? counters : NULL,
 			.flows = a->dp ? flows(a) : -1,
 			.children = children,
@@ -948,17 +977,19 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
-static int open_dp(struct agent *a)
+static int open_dp(struct agent *a, bool dsr)
 {
 	const struct agent_opts *o = a->opt;
 	struct dp_config c;
 	char err[512];
 
-	if (check_snat_ports(o) || check_bpffs(o->bpf_dir))
+	if ((!dsr && check_snat_ports(o)) || check_bpffs(o->bpf_dir))
 		return -1;
 	dp_config_defaults(&c);
 	c.ifname = a->ifc.name;
-	c.tunnel_ifname = o->tunnel_if;
+	c.tunnel_ifname = a->lb ? o->tunnel_if : NULL;
+	c.dsr = dsr;
+	c.worker = dsr && !a->lb;
 	c.node_ip = a->node_ip;
 	c.snat_min = o->snat_min;
 	c.snat_max = o->snat_max;
@@ -1119,6 +1150,7 @@ static int start(struct agent *a)
 	struct inputs in = {0};
 	struct diag_list dl = {0};
 	char err[512], *path;
+	bool dsr;
 	int ret;
 
 	path = o->key_file ? xstrdup(o->key_file)
@@ -1152,12 +1184,7 @@ static int start(struct agent *a)
 	}
 	if ((ret = check_created(a, in.cluster)))
 		goto out;
-	if (in.cluster->forward_mode != CFG_FORWARD_SNAT) {
-		ret = fail("forwardMode %s is not implemented by this agent "
-			   "yet; only snat is",
-			   cfg_forward_mode_name(in.cluster->forward_mode));
-		goto out;
-	}
+	dsr = in.cluster->forward_mode == CFG_FORWARD_DSR;
 	if (a->key.others_can_read)
 		log_msg("warning: the key file can be read by other users; "
 			"chmod 600 it");
@@ -1173,7 +1200,7 @@ static int start(struct agent *a)
 		ret = fail("%s", err);
 		goto out;
 	}
-	if (a->lb && (ret = open_dp(a)))
+	if ((a->lb || dsr) && (ret = open_dp(a, dsr)))
 		goto out;
 	if (a->lb && (ret = open_daemons(a)))
 		goto out;
@@ -1182,18 +1209,22 @@ static int start(struct agent *a)
 		goto out;
 	plan_inputs(a, &in, &dl);
 	a->started = time(NULL);
-	log_msg("started: node %s, interface %s (%s/%d), role %s, mode snat, "
+	log_msg("started: node %s, interface %s (%s/%d), role %s, mode %s, "
 		"%s%s", a->node, a->ifc.name, ipv4_format(a->node_ip, err),
 		a->ifc.prefix, a->lb ? "lb" : "worker",
+		cfg_forward_mode_name(in.cluster->forward_mode),
 		!a->dp ? "no data plane (a worker needs none in snat mode)"
+		: !a->lb ? "hook tc ingress and egress (DSR worker)"
 		: o->use_tc ? "hook tc" : "hook xdp",
 		a->dp && dp_adopted(a->dp) ? ", took over the pinned data plane"
 					   : "");
 	free(log_diags(&dl));
 	apply(a, &in, "start");
+	if (a->dp && !a->lb)
+		refresh_peers(a);
 	log_msg("%zu service port%s %s%s", a->programmed.n,
 		a->programmed.n == 1 ? "" : "s",
-		a->dp ? "programmed" : "planned",
+		a->dp && a->lb ? "programmed" : "planned",
 		a->lb ? "; announcing VIPs once joined with the other LB nodes"
 		      : "");
 out:
@@ -1267,7 +1298,7 @@ int agent_run(const struct agent_opts *o)
 		.opt = o,
 		.node = o->node,
 		.sig_fd = -1, .ino_fd = -1, .debounce_fd = -1, .tick_fd = -1,
-		.wd_cfg = -1, .wd_man = -1,
+		.wd_cfg = -1, .wd_man = -1, .dsr_peers = -1,
 		.st = {.dir_fd = -1, .lock_fd = -1},
 	};
 	int ret;

@@ -30,6 +30,14 @@ const char *const report_counter_names[LB_C_MAX] = {
 	[LB_C_FIB_MISS] = "fib_miss",
 	[LB_C_ARP_REPLY] = "arp_reply",
 	[LB_C_ARP_CONFLICT] = "arp_conflict",
+	[LB_C_DSR_FWD] = "dsr_fwd",
+	[LB_C_DSR_OPT] = "dsr_opt",
+	[LB_C_DSR_TOO_BIG] = "dsr_too_big",
+	[LB_C_DSR_DROP_IP_OPTIONS] = "dsr_drop_ip_options",
+	[LB_C_DSR_IN] = "dsr_in",
+	[LB_C_DSR_DROP_FORGED] = "dsr_drop_forged",
+	[LB_C_DSR_DROP_FULL] = "dsr_drop_full",
+	[LB_C_DSR_OUT] = "dsr_out",
 };
 
 static void key_str(struct jw *w, const char *key, const char *v)
@@ -168,7 +176,7 @@ void report_write_json(const struct report *r, FILE *out)
 	key_str(&w, "mode", r->mode);
 	key_str(&w, "hook", r->hook);
 	jw_key(&w, "dataplane");
-	jw_bool(&w, r->programmed != NULL);
+	jw_bool(&w, r->programmed || r->counters); /* a DSR worker: counters */
 	jw_key(&w, "pid");
 	jw_int(&w, r->pid);
 	key_time(&w, "startedAt", r->started);

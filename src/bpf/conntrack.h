@@ -18,6 +18,19 @@ const volatile struct lb_timeouts cfg_timeouts = {
 	.udp = 60,
 };
 
+/* A packet's flow, as it travels (the key of lb_ct and lb_dsr). */
+static __always_inline struct lb_flow flow_of(const struct iphdr *ip,
+					      const struct l4_ports *l4)
+{
+	return (struct lb_flow){
+		.saddr = ip->saddr,
+		.daddr = ip->daddr,
+		.sport = l4->source,
+		.dport = l4->dest,
+		.proto = ip->protocol,
+	};
+}
+
 static __always_inline bool ct_expired(const struct lb_ct *ct, __u8 proto,
 				       __u64 now)
 {
@@ -25,25 +38,33 @@ static __always_inline bool ct_expired(const struct lb_ct *ct, __u8 proto,
 	       lb_ct_timeout_ns(ct, proto, &cfg_timeouts);
 }
 
-/* Moves the state on for a packet of either direction. */
-static __always_inline void ct_touch(struct lb_ct *ct, __u8 proto,
-				     __u8 flags, bool reply, __u64 now)
+/* Moves a flow's state on for a packet of either direction (the LB
+ * node's conntrack entries and the DSR worker's flows alike). */
+static __always_inline void flow_touch(__u64 *last_seen, __u8 *state,
+				       __u8 proto, __u8 flags, bool reply,
+				       __u64 now)
 {
 	/* The clock is coarse: most packets find it unchanged and leave the
 	 * cache line clean. */
-	if (ct->last_seen != now)
-		ct->last_seen = now;
+	if (*last_seen != now)
+		*last_seen = now;
 	if (proto != IPPROTO_TCP) {
-		if (reply && ct->state != LB_CT_ESTABLISHED)
-			ct->state = LB_CT_ESTABLISHED;
+		if (reply && *state != LB_CT_ESTABLISHED)
+			*state = LB_CT_ESTABLISHED;
 		return;
 	}
 	if (flags & (LB_TCP_FIN | LB_TCP_RST)) {
-		if (ct->state != LB_CT_CLOSING)
-			ct->state = LB_CT_CLOSING;
-	} else if (reply && ct->state == LB_CT_NEW) {
-		ct->state = LB_CT_ESTABLISHED;
+		if (*state != LB_CT_CLOSING)
+			*state = LB_CT_CLOSING;
+	} else if (reply && *state == LB_CT_NEW) {
+		*state = LB_CT_ESTABLISHED;
 	}
+}
+
+static __always_inline void ct_touch(struct lb_ct *ct, __u8 proto,
+				     __u8 flags, bool reply, __u64 now)
+{
+	flow_touch(&ct->last_seen, &ct->state, proto, flags, reply, now);
 }
 
 #endif

@@ -49,7 +49,10 @@ const volatile __u16 cfg_snat_min = 16384; /* host order, inclusive */
 const volatile __u16 cfg_snat_max = 32767;
 
 /* What to do with the packet; the entries map it to their return codes. */
-enum verdict { V_PASS, V_DROP, V_TX, V_REDIRECT };
+enum verdict {
+	V_PASS, V_DROP, V_TX, V_REDIRECT,
+	V_DSR_ROOM, V_DSR_TOO_BIG, /* DSR: the entry resizes (dsr.h) */
+};
 
 struct pkt {
 	void *ctx;
@@ -59,6 +62,8 @@ struct pkt {
 	__u32 ifindex;
 	__u32 redirect_to;
 	bool xdp;
+	__u32 dsr_vip;   /* DSR: the option's service, network order */
+	__u16 dsr_vport;
 };
 
 static __always_inline __u32 flow_hash(const struct lb_flow *f)
@@ -223,13 +228,7 @@ static __always_inline enum verdict to_service(struct pkt *p,
 					       struct l4_ports *l4,
 					       struct l4_csum *c, __u8 flags)
 {
-	struct lb_flow f = {
-		.saddr = p->ip->saddr,
-		.daddr = p->ip->daddr,
-		.sport = l4->source,
-		.dport = l4->dest,
-		.proto = p->ip->protocol,
-	};
+	struct lb_flow f = flow_of(p->ip, l4);
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_ct *ct = bpf_map_lookup_elem(&lb_ct, &f);
 	struct lb_ct fresh = {};
@@ -393,6 +392,9 @@ pass:
 	return V_PASS;
 }
 
+/* DSR mode: uses pick_backend() and forward() above. */
+#include "bpf/dsr.h"
+
 static __always_inline enum verdict process(struct pkt *p, bool for_us)
 {
 	struct iphdr *ip;
@@ -459,6 +461,8 @@ static __always_inline enum verdict process(struct pkt *p, bool for_us)
 		c.udp = true;
 	}
 
+	if (cfg_dsr)
+		return dsr_to_service(p, ports, &c, flags);
 	if (ip->daddr == cfg_node_ip) {
 		__u16 port = bpf_ntohs(ports->dest);
 
@@ -487,9 +491,14 @@ int lb_xdp(struct xdp_md *ctx)
 		.xdp = true,
 	};
 	struct ethhdr *eth = parse_eth(p.eth, p.end);
+	enum verdict v = process(&p, eth && mac_eq(eth->h_dest, cfg_node_mac));
 
-	switch (process(&p, eth && mac_eq(eth->h_dest, cfg_node_mac))) {
+	if (v == V_DSR_ROOM || v == V_DSR_TOO_BIG)
+		v = dsr_xdp(ctx, &p, v);
+	switch (v) {
 	case V_DROP:
+	case V_DSR_ROOM:
+	case V_DSR_TOO_BIG:
 		return XDP_DROP;
 	case V_TX:
 		return XDP_TX;
@@ -510,9 +519,14 @@ int lb_tc(struct __sk_buff *skb)
 		.end = (void *)(long)skb->data_end,
 		.ifindex = skb->ifindex,
 	};
+	enum verdict v = process(&p, skb->pkt_type == 0 /* PACKET_HOST */);
 
-	switch (process(&p, skb->pkt_type == 0 /* PACKET_HOST */)) {
+	if (v == V_DSR_ROOM || v == V_DSR_TOO_BIG)
+		v = dsr_tc(skb, &p, v);
+	switch (v) {
 	case V_DROP:
+	case V_DSR_ROOM:
+	case V_DSR_TOO_BIG:
 		return TC_ACT_SHOT;
 	case V_TX:
 	case V_REDIRECT:
@@ -521,6 +535,19 @@ int lb_tc(struct __sk_buff *skb)
 		break;
 	}
 	return TC_ACT_OK;
+}
+
+/* DSR mode, a worker's cluster interface (dsr.h). */
+SEC("tc")
+int dsr_in(struct __sk_buff *skb)
+{
+	return dsr_worker_in(skb);
+}
+
+SEC("tc")
+int dsr_out(struct __sk_buff *skb)
+{
+	return dsr_worker_out(skb);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

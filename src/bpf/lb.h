@@ -90,18 +90,25 @@ struct lb_ct {
 	struct lb_hop rev; /* toward the client */
 };
 
-/* How long a tracked flow may stay idle, in ns; shared by the programs
- * (expiry on lookup) and the agent (the sweep). */
-static inline __u64 lb_ct_timeout_ns(const struct lb_ct *ct, __u8 proto,
-				     const volatile struct lb_timeouts *t)
+/* How long a flow in this state may stay idle, in ns; shared by the
+ * programs (expiry on lookup) and the agent (the sweep), for the LB node's
+ * conntrack and the DSR worker's flows alike. */
+static inline __u64 lb_timeout_ns(__u8 state, __u8 proto,
+				  const volatile struct lb_timeouts *t)
 {
 	__u32 s = t->udp;
 
 	if (proto == 6 /* TCP */)
-		s = ct->state == LB_CT_ESTABLISHED ? t->tcp_established
-		    : ct->state == LB_CT_CLOSING   ? t->tcp_closing
-						   : t->tcp_syn;
+		s = state == LB_CT_ESTABLISHED ? t->tcp_established
+		    : state == LB_CT_CLOSING   ? t->tcp_closing
+					       : t->tcp_syn;
 	return (__u64)s * 1000000000ull;
+}
+
+static inline __u64 lb_ct_timeout_ns(const struct lb_ct *ct, __u8 proto,
+				     const volatile struct lb_timeouts *t)
+{
+	return lb_timeout_ns(ct->state, proto, t);
 }
 
 /* A translated flow as the backend answers it: the key of lb_snat. */
@@ -144,6 +151,16 @@ enum lb_counter {
 	LB_C_FIB_MISS,          /* no route or neighbour: kernel resolves */
 	LB_C_ARP_REPLY,         /* ARP request for an owned VIP answered */
 	LB_C_ARP_CONFLICT,      /* another MAC claims a VIP this node owns */
+	/* DSR mode (src/bpf/dsr.h): LB node */
+	LB_C_DSR_FWD,           /* to a pod, destination rewritten */
+	LB_C_DSR_OPT,           /* ... and the option added (SYN, UDP) */
+	LB_C_DSR_TOO_BIG,       /* no room for the option: ICMP sent */
+	LB_C_DSR_DROP_IP_OPTIONS, /* needs the option, has IP options */
+	/* DSR mode: worker node */
+	LB_C_DSR_IN,            /* option from an LB node: recorded, removed */
+	LB_C_DSR_DROP_FORGED,   /* option from a host that is no LB node */
+	LB_C_DSR_DROP_FULL,     /* DSR flow table full: new flow refused */
+	LB_C_DSR_OUT,           /* pod reply rewritten to come from VIP:port */
 	LB_C_MAX,
 };
 
@@ -166,5 +183,31 @@ struct lb_arp_conflict {
 	__u64 count;
 	__u64 last_ns; /* bpf_ktime_get_ns() */
 };
+
+/* DSR, worker side: a flow the option announced, keyed by struct lb_flow
+ * as the pod sees it (client -> pod:targetPort). */
+struct lb_dsr {
+	__u64 last_seen; /* bpf_ktime_get_coarse_ns() */
+	__u32 vip;
+	__u16 vport;
+	__u8 state;      /* enum lb_ct_state */
+	__u8 pad;
+};
+
+/* DSR, worker side: an LB node's MAC (the option's only proof of origin:
+ * the LB node forwards the client's packet with the client's address). */
+struct lb_mac {
+	__u8 addr[6];
+	__u16 pad;
+};
+
+/* DSR, LB node: the route to a backend, and which backend it was looked
+ * up for (a backend id is reused once its backend is gone). */
+struct lb_dsr_hop {
+	struct lb_hop hop;
+	__u32 backend_ip;
+};
+
+#define LB_DSR_PEERS 256 /* LB nodes a worker accepts the option from */
 
 #endif

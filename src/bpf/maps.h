@@ -122,4 +122,35 @@ static __always_inline void count(enum lb_counter c)
 		*v += 1;
 }
 
+/* DSR, LB node: the route to each backend (by backend id), refreshed once
+ * a second as a flow's is in SNAT mode: DSR keeps no flow to cache it in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct lb_dsr_hop);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_dsr_hops SEC(".maps");
+
+/* DSR, worker side: flows the option announced (client, pod) -> VIP:port,
+ * for rewriting the pod's replies.  A plain hash like lb_ct, swept by the
+ * agent with the same timeouts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_CT_ENTRIES);
+	__type(key, struct lb_flow);
+	__type(value, struct lb_dsr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_dsr SEC(".maps");
+
+/* DSR, worker side: the LB nodes' MACs (-> their address), the only
+ * senders whose option is believed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_DSR_PEERS);
+	__type(key, struct lb_mac);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_dsr_peers SEC(".maps");
+
 #endif

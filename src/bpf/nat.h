@@ -27,20 +27,26 @@ static __always_inline __u32 csum_add_tuple(__u32 sum, __u32 saddr,
 	return csum_add2(sum, l4->dest, dport);
 }
 
-/* Updates a TCP/UDP checksum for a rewrite of the 4-tuple to (saddr,
- * sport, daddr, dport), before the fields are written.  A UDP checksum of
- * 0 means "none" and stays 0; a computed 0 goes out as 0xffff (RFC 768). */
-static __always_inline void l4_csum_tuple(struct l4_csum *c, struct iphdr *ip,
-					  struct l4_ports *l4, __u32 saddr,
-					  __u16 sport, __u32 daddr, __u16 dport)
+/* Folds a change (a sum of csum_add* terms from 0) into a TCP/UDP
+ * checksum.  A UDP checksum of 0 means "none" and stays 0; a computed 0
+ * goes out as 0xffff (RFC 768). */
+static __always_inline void l4_csum_fold(struct l4_csum *c, __u32 change)
 {
 	__u16 check;
 
 	if (c->udp && !*c->check)
 		return;
-	check = csum_end(csum_add_tuple(csum_start(*c->check), saddr, sport,
-					daddr, dport, ip, l4));
+	check = csum_end(csum_start(*c->check) + change);
 	*c->check = c->udp && !check ? 0xffff : check;
+}
+
+/* Updates a TCP/UDP checksum for a rewrite of the 4-tuple to (saddr,
+ * sport, daddr, dport), before the fields are written. */
+static __always_inline void l4_csum_tuple(struct l4_csum *c, struct iphdr *ip,
+					  struct l4_ports *l4, __u32 saddr,
+					  __u16 sport, __u32 daddr, __u16 dport)
+{
+	l4_csum_fold(c, csum_add_tuple(0, saddr, sport, daddr, dport, ip, l4));
 }
 
 /* The IP header checksum after both addresses change. */
@@ -72,6 +78,20 @@ static __always_inline void nat_rewrite(struct iphdr *ip, struct l4_ports *l4,
 	l4_csum_tuple(c, ip, l4, saddr, sport, daddr, dport);
 	ip->check = ip_csum_addrs(ip, saddr, daddr);
 	set_tuple(ip, l4, saddr, sport, daddr, dport);
+}
+
+/* Rewrites only the destination address and port (DSR: the client's
+ * source stays), one fold per checksum. */
+static __always_inline void nat_dnat(struct iphdr *ip, struct l4_ports *l4,
+				     struct l4_csum *c, __u32 daddr,
+				     __u16 dport)
+{
+	l4_csum_fold(c, csum_add2(csum_add4(0, ip->daddr, daddr), l4->dest,
+				  dport));
+	ip->check = csum_end(csum_add4(csum_start(ip->check), ip->daddr,
+				       daddr));
+	ip->daddr = daddr;
+	l4->dest = dport;
 }
 
 /* Rewrites the packet quoted in an ICMP error: its addresses (and its IP

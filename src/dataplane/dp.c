@@ -98,21 +98,57 @@ void dp_config_defaults(struct dp_config *c)
 	};
 }
 
-static int iface_mac(const char *ifname, uint8_t mac[6])
+/* Asks the kernel about interface ifname (SIOCGIFHWADDR, SIOCGIFMTU). */
+static int iface_ioctl(const char *ifname, unsigned long req,
+		       struct ifreq *ifr)
 {
-	struct ifreq ifr = {0};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int ret = 0;
 
 	if (fd < 0)
 		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	if (ioctl(fd, req, ifr) < 0)
 		ret = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	return ret;
+}
+
+static int iface_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr = {0};
+	int ret = iface_ioctl(ifname, SIOCGIFHWADDR, &ifr);
+
+	if (!ret)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return ret;
+}
+
+static int iface_mtu(const char *ifname, uint16_t *mtu)
+{
+	struct ifreq ifr = {0};
+	int ret = iface_ioctl(ifname, SIOCGIFMTU, &ifr);
+
+	if (!ret)
+		*mtu = (uint16_t)(ifr.ifr_mtu > 65535 ? 65535 : ifr.ifr_mtu);
+	return ret;
+}
+
+/* Sizes the flow tables: a table the mode never fills gets one entry (an
+ * LB node in DSR mode keeps no flow at all). */
+static int size_tables(struct dp *dp)
+{
+	const struct dp_config *c = &dp->cfg;
+	uint32_t flows = c->ct_entries ? c->ct_entries : LB_CT_ENTRIES;
+	uint32_t ct = c->dsr ? 1 : flows, dsr = c->worker ? flows : 1;
+	uint32_t hops = c->dsr && !c->worker ? LB_MAX_BACKENDS : 1;
+
+	if (bpf_map__set_max_entries(dp->skel->maps.lb_ct, ct) ||
+	    bpf_map__set_max_entries(dp->skel->maps.lb_snat, ct) ||
+	    bpf_map__set_max_entries(dp->skel->maps.lb_dsr, dsr) ||
+	    bpf_map__set_max_entries(dp->skel->maps.lb_dsr_hops, hops))
+		return -errno;
+	return 0;
 }
 
 static int mkdir_p(const char *path)
@@ -168,14 +204,15 @@ static void adopt(struct dp *dp)
 	}
 }
 
-/* Removes bmlb's tc filter from ifindex's ingress: -ENOENT when there is
- * none, -EINVAL when the interface has no clsact qdisc at all.  libbpf
- * would print the kernel's message on those expected errors: it is
- * silenced here (as around creating the hook below), callers report. */
-static int tc_detach(int ifindex)
+/* Removes bmlb's tc filter from ifindex's ingress (or egress): -ENOENT
+ * when there is none, -EINVAL when the interface has no clsact qdisc at
+ * all.  libbpf would print the kernel's message on those expected errors:
+ * it is silenced here (as around creating the hook below), callers
+ * report. */
+static int tc_detach_at(int ifindex, enum bpf_tc_attach_point at)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = BPF_TC_INGRESS);
+		    .attach_point = at);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
 		    .priority = TC_PRIORITY);
 	libbpf_print_fn_t print = libbpf_set_print(NULL);
@@ -185,16 +222,24 @@ static int tc_detach(int ifindex)
 	return ret;
 }
 
-/* bmlb's tc filter on ifindex's ingress, replacing an older one (the
- * clsact qdisc may exist already: the kernel says so, libbpf is quiet). */
-static int tc_attach(struct dp *dp, int ifindex, const char *ifname,
-		     char *err, size_t errlen)
+static int tc_detach(int ifindex)
+{
+	return tc_detach_at(ifindex, BPF_TC_INGRESS);
+}
+
+/* bmlb's tc filter prog on ifindex's ingress (or egress), replacing an
+ * older one (the clsact qdisc may exist already: the kernel says so,
+ * libbpf is quiet). */
+static int tc_attach_prog(int ifindex, const char *ifname,
+			  enum bpf_tc_attach_point at,
+			  const struct bpf_program *prog, char *err,
+			  size_t errlen)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = BPF_TC_INGRESS);
+		    .attach_point = at);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
 		    .priority = TC_PRIORITY, .flags = BPF_TC_F_REPLACE,
-		    .prog_fd = bpf_program__fd(dp->skel->progs.lb_tc));
+		    .prog_fd = bpf_program__fd(prog));
 	libbpf_print_fn_t print = libbpf_set_print(NULL);
 	int ret = bpf_tc_hook_create(&hook);
 
@@ -205,8 +250,26 @@ static int tc_attach(struct dp *dp, int ifindex, const char *ifname,
 	ret = bpf_tc_attach(&hook, &opts);
 	if (ret)
 		return fail(err, errlen, ret, "couldn't attach the tc program "
-			    "on '%s'", ifname);
+			    "%s on '%s'", bpf_program__name(prog), ifname);
 	return 0;
+}
+
+static int tc_attach(struct dp *dp, int ifindex, const char *ifname,
+		     char *err, size_t errlen)
+{
+	return tc_attach_prog(ifindex, ifname, BPF_TC_INGRESS,
+			      dp->skel->progs.lb_tc, err, errlen);
+}
+
+/* A DSR worker: its two programs on the cluster interface. */
+static int worker_attach(struct dp *dp, char *err, size_t errlen)
+{
+	int ret = tc_attach_prog(dp->ifindex, dp->cfg.ifname, BPF_TC_INGRESS,
+				 dp->skel->progs.dsr_in, err, errlen);
+
+	return ret ? ret : tc_attach_prog(dp->ifindex, dp->cfg.ifname,
+					  BPF_TC_EGRESS,
+					  dp->skel->progs.dsr_out, err, errlen);
 }
 
 /* Finds the XDP link of this interface that an agent pinned: under the
@@ -341,6 +404,8 @@ static int attach(struct dp *dp, char *err, size_t errlen)
 {
 	int ret;
 
+	if (dp->cfg.worker)
+		return worker_attach(dp, err, errlen);
 	if (!dp->cfg.use_tc)
 		ret = xdp_attach(dp, err, errlen);
 	else if (!(ret = xdp_remove(dp, err, errlen)))
@@ -424,24 +489,28 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
 	if (!c->pin_dir)
 		bpf_object__for_each_map(map, dp->skel->obj)
 			bpf_map__set_pin_path(map, NULL);
-	if (c->ct_entries &&
-	    (bpf_map__set_max_entries(dp->skel->maps.lb_ct, c->ct_entries) ||
-	     bpf_map__set_max_entries(dp->skel->maps.lb_snat, c->ct_entries))) {
-		ret = fail(err, errlen, -errno, "couldn't size the flow tables");
+	if ((ret = size_tables(dp))) {
+		fail(err, errlen, ret, "couldn't size the flow tables");
 		goto fail;
 	}
 	dp->skel->rodata->cfg_node_ip = htonl(c->node_ip);
 	dp->skel->rodata->cfg_snat_min = c->snat_min;
 	dp->skel->rodata->cfg_snat_max = c->snat_max;
 	dp->skel->rodata->cfg_timeouts = c->timeouts;
+	dp->skel->rodata->cfg_dsr = c->dsr;
 	if (c->ifname) {
+		uint16_t mtu = 1500;
+
 		ret = iface_mac(c->ifname, dp->mac);
+		if (!ret)
+			ret = iface_mtu(c->ifname, &mtu);
 		if (ret) {
-			fail(err, errlen, ret, "couldn't read the MAC of '%s'",
-			     c->ifname);
+			fail(err, errlen, ret, "couldn't read the MAC and MTU "
+			     "of '%s'", c->ifname);
 			goto fail;
 		}
 		memcpy((void *)dp->skel->rodata->cfg_node_mac, dp->mac, 6);
+		dp->skel->rodata->cfg_mtu = mtu;
 	}
 	ret = lb__load(dp->skel);
 	if (ret) {
@@ -495,8 +564,10 @@ void dp_destroy(struct dp *dp)
 	if (!dp)
 		return;
 	if (dp->cfg.attach && dp->skel) {
-		if (dp->cfg.use_tc && dp->ifindex)
+		if ((dp->cfg.use_tc || dp->cfg.worker) && dp->ifindex)
 			tc_detach(dp->ifindex);
+		if (dp->cfg.worker && dp->ifindex)
+			tc_detach_at(dp->ifindex, BPF_TC_EGRESS);
 		if (dp->tunnel_ifindex)
 			tc_detach(dp->tunnel_ifindex);
 		if (dp->xdp_link)
@@ -788,6 +859,28 @@ int dp_counters(struct dp *dp, uint64_t *out)
 	return 0;
 }
 
+/* Deletes a DSR worker's expired flows; returns how many. */
+static long dsr_gc(struct dp *dp, uint64_t now_ns)
+{
+	int fd = bpf_map__fd(dp->skel->maps.lb_dsr);
+	struct lb_flow key, next, *prev = NULL;
+	long n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct lb_dsr v;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) || v.last_seen > now_ns ||
+		    now_ns - v.last_seen <= lb_timeout_ns(v.state, key.proto,
+							  &dp->cfg.timeouts))
+			continue;
+		bpf_map_delete_elem(fd, &key);
+		n++;
+	}
+	return n;
+}
+
 long dp_gc(struct dp *dp, uint64_t now_ns)
 {
 	int ct = bpf_map__fd(dp->skel->maps.lb_ct);
@@ -795,6 +888,8 @@ long dp_gc(struct dp *dp, uint64_t now_ns)
 	struct lb_flow key, next, *prev = NULL;
 	long n = 0;
 
+	if (dp->cfg.worker)
+		return dsr_gc(dp, now_ns);
 	while (!bpf_map_get_next_key(ct, prev, &next)) {
 		struct lb_ct v;
 
@@ -820,9 +915,11 @@ long dp_gc(struct dp *dp, uint64_t now_ns)
 long dp_flows(struct dp *dp)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	int ct = bpf_map__fd(dp->skel->maps.lb_ct);
+	struct bpf_map *map = dp->cfg.worker ? dp->skel->maps.lb_dsr
+					     : dp->skel->maps.lb_ct;
+	int ct = bpf_map__fd(map);
 	struct lb_flow *keys = xcalloc(FLOW_BATCH, sizeof(*keys));
-	struct lb_ct *vals = xcalloc(FLOW_BATCH, sizeof(*vals));
+	void *vals = xcalloc(FLOW_BATCH, bpf_map__value_size(map));
 	__u32 token, *in = NULL; /* a hash map's token is a bucket index */
 	long n = 0;
 	int ret;
@@ -946,6 +1043,42 @@ int dp_prog_fd(struct dp *dp, bool tc)
 {
 	return bpf_program__fd(tc ? dp->skel->progs.lb_tc
 				  : dp->skel->progs.lb_xdp);
+}
+
+int dp_worker_prog_fd(struct dp *dp, bool egress)
+{
+	return bpf_program__fd(egress ? dp->skel->progs.dsr_out
+				      : dp->skel->progs.dsr_in);
+}
+
+int dp_set_peers(struct dp *dp, const struct dp_peer *peers, size_t n)
+{
+	int fd = bpf_map__fd(dp->skel->maps.lb_dsr_peers);
+	struct lb_mac key, next, *prev = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct lb_mac k = {0};
+		uint32_t ip = htonl(peers[i].ip);
+
+		memcpy(k.addr, peers[i].mac, 6);
+		ret = bpf_map_update_elem(fd, &k, &ip, 0);
+	}
+	/* Then the MACs no LB node has any more (deleting moves the
+	 * iteration on: restart from the first key after each). */
+	while (!ret && !bpf_map_get_next_key(fd, prev, &next)) {
+		bool keep = false;
+
+		key = next;
+		prev = &key;
+		for (size_t i = 0; i < n && !keep; i++)
+			keep = !memcmp(peers[i].mac, key.addr, 6);
+		if (!keep) {
+			ret = bpf_map_delete_elem(fd, &key) ? -errno : 0;
+			prev = NULL;
+		}
+	}
+	return ret;
 }
 
 int dp_map_fd(struct dp *dp, const char *name)

@@ -32,6 +32,9 @@ struct dp_config {
 	const char *pin_dir; /* NULL: nothing pinned (packet tests) */
 	bool use_tc;         /* tc ingress instead of XDP on ifname */
 	bool attach;         /* false: load only (packet tests, benches) */
+	bool dsr;            /* forwardMode dsr: no conntrack, no SNAT */
+	bool worker;         /* DSR on a worker: only the worker programs
+				(tc ingress and egress on ifname) */
 };
 
 /* SNAT ports by default: 16384 of them, below Linux's ephemeral range
@@ -85,11 +88,13 @@ int dp_sync(struct dp *dp, const struct dp_service *svcs, size_t n,
 /* Sums the per-CPU counters into out[LB_C_MAX]. */
 int dp_counters(struct dp *dp, uint64_t *out);
 
-/* Deletes expired flows and their SNAT bindings; returns how many. */
+/* Deletes expired flows and their SNAT bindings (a DSR worker's expired
+ * flows); returns how many. */
 long dp_gc(struct dp *dp, uint64_t now_ns);
 
-/* Number of tracked flows, or -errno (reads the whole table, a batch of
- * flows per system call: for status, not hot paths). */
+/* Number of tracked flows (a DSR worker's: the flows the option
+ * announced), or -errno (reads the whole table, a batch of flows per
+ * system call: for status, not hot paths). */
 long dp_flows(struct dp *dp);
 
 /* Makes the VIPs this node answers ARP for exactly vips[0..n) (host
@@ -118,5 +123,17 @@ size_t dp_conflicts(struct dp *dp, struct dp_conflict *out, size_t max);
 /* For packet tests and benches: the program fds and the map fds. */
 int dp_prog_fd(struct dp *dp, bool tc);
 int dp_map_fd(struct dp *dp, const char *name);
+
+/* DSR, worker side: makes the LB nodes whose option is believed exactly
+ * peers[0..n) (their MACs, and addresses for the record).  Returns 0 or
+ * -errno. */
+struct dp_peer {
+	uint8_t mac[6];
+	uint32_t ip; /* host order */
+};
+int dp_set_peers(struct dp *dp, const struct dp_peer *peers, size_t n);
+
+/* DSR, worker side, for packet tests: the ingress or egress program. */
+int dp_worker_prog_fd(struct dp *dp, bool egress);
 
 #endif

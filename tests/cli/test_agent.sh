@@ -181,9 +181,40 @@ expect_err "and that nothing was changed" "nothing was changed"
 cmp -s "$STATE/cluster.yaml" "$TMP/recorded.yaml" &&
 	ok "the recorded cluster file is unchanged" ||
 	not_ok "the recorded cluster file is unchanged"
-STATE=$TMP/fresh AG_CFG=$TMP/dsr.yaml run agent --node worker-1
-expect_rc "dsr on a fresh state directory" 1
-expect_err "it says dsr is not implemented yet" "forwardMode dsr is not implemented by this agent yet"
+
+# DSR: a worker's agent runs the worker's tc programs, and the mode it
+# was created with is fixed the other way round too.
+STATE=$TMP/dsr-state
+mkdir -p "$STATE"
+AG_CFG=$TMP/dsr.yaml start_agent "$TMP/dsr.log" --node worker-1 \
+	--bpf-dir "$TMP/bpffs/worker-1"
+if poll 10 status_has 's["mode"] == "dsr" and s["hook"] == "tc" and s["dataplane"] and s["counters"]["dsr_in"] == 0 and s["programmed"] == [] and s["flows"] == 0'; then
+	ok "a DSR worker's agent opens the worker's data plane"
+else
+	not_ok "a DSR worker's agent opens the worker's data plane" "$(cat "$TMP/dsr.log")"
+fi
+if tc filter show dev w0 ingress | grep -q dsr_in &&
+	tc filter show dev w0 egress | grep -q dsr_out; then
+	ok "its programs are on w0's tc ingress and egress"
+else
+	not_ok "its programs are on w0's tc ingress and egress" "$(tc filter show dev w0 ingress; tc filter show dev w0 egress)"
+fi
+grep -q 'mode dsr, hook tc ingress and egress (DSR worker)' "$TMP/dsr.log" &&
+	ok "the DSR worker's start is logged" ||
+	not_ok "the DSR worker's start is logged" "$(cat "$TMP/dsr.log")"
+stop_agent "SIGTERM stops the DSR worker's agent"
+tc filter show dev w0 egress | grep -q dsr_out &&
+	ok "its programs stay after it exits" ||
+	not_ok "its programs stay after it exits"
+cp "$STATE/cluster.yaml" "$TMP/recorded.yaml"
+run agent --node worker-1 --bpf-dir "$TMP/bpffs/worker-1"
+expect_rc "snat on a state directory created in dsr mode" 1
+expect_err "it says the mode is fixed" "the forwarding mode is fixed when the cluster is created: was dsr, now snat"
+expect_err "and that nothing was changed" "nothing was changed"
+cmp -s "$STATE/cluster.yaml" "$TMP/recorded.yaml" &&
+	ok "the recorded dsr cluster file is unchanged" ||
+	not_ok "the recorded dsr cluster file is unchanged"
+STATE=$TMP/state
 
 # An LB node: the data plane, reloads, refusals, exit and take-over.
 run agent --node lb-1 --bpf-dir "$TMP/not-bpffs"

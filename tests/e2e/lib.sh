@@ -48,3 +48,39 @@ e2e_require() {
 
 # ping_ok HOST ADDR: one ping from HOST reaches ADDR (2 s at most).
 ping_ok() { lab_exec "$1" ping -n -q -c 1 -W 2 "$2"; }
+
+# plan_field SERVICE FIELD: a field of the plan's entry for default/SERVICE.
+plan_field() {
+	"$LAB_BMLB" plan --config "$LAB_CLUSTER" --manifests "$LAB_MANIFESTS" \
+		--json 2>/dev/null | "$LAB_PYTHON" -c '
+import json, sys
+for s in json.load(sys.stdin)["services"]:
+    if s["name"] == sys.argv[1]:
+        print(s[sys.argv[2]])' "$1" "$2"
+}
+
+# answers FILE: "pod peer" per line -> the distinct pods, then the peers.
+pods_in() { awk '{print $1}' "$1" | sort -u | tr '\n' ' '; }
+peers_in() { awk '{print $2}' "$1" | sort -u | tr '\n' ' '; }
+
+# backends_are NODE SERVICE N: the agent on NODE programs N backends for
+# the service's TCP port (within the poll's bound).
+backends_are() {
+	"$LAB_BMLB" status --state-dir "$LAB_WORK/$1/state" --json 2>/dev/null |
+		"$LAB_PYTHON" -c '
+import json, sys
+st = json.load(sys.stdin)
+n = [len(s["backends"]) for s in st["programmed"]
+     if s["name"] == sys.argv[1] and s["protocol"] == "TCP"]
+sys.exit(0 if n and n[0] == int(sys.argv[2]) else 1)' "$2" "$3"
+}
+
+# counter_min NODE NAME MIN: the agent on NODE reports counter NAME >= MIN.
+counter_min() {
+	"$LAB_BMLB" status --state-dir "$LAB_WORK/$1/state" --json |
+		"$LAB_PYTHON" -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+sys.exit(0 if c[sys.argv[1]] >= int(sys.argv[2]) else
+         "%s = %d" % (sys.argv[1], c[sys.argv[1]]))' "$2" "$3"
+}

@@ -15,42 +15,6 @@ e2e_require
 "$LAB_BMLB" agent --help >/dev/null 2>&1 ||
 	skip_all "this bmlb has no agent command"
 
-# plan_field SERVICE FIELD: a field of the plan's entry for default/SERVICE.
-plan_field() {
-	"$LAB_BMLB" plan --config "$LAB_CLUSTER" --manifests "$LAB_MANIFESTS" \
-		--json 2>/dev/null | "$LAB_PYTHON" -c '
-import json, sys
-for s in json.load(sys.stdin)["services"]:
-    if s["name"] == sys.argv[1]:
-        print(s[sys.argv[2]])' "$1" "$2"
-}
-
-# answers FILE: "pod peer" per line -> the distinct pods, then the peers.
-pods_in() { awk '{print $1}' "$1" | sort -u | tr '\n' ' '; }
-peers_in() { awk '{print $2}' "$1" | sort -u | tr '\n' ' '; }
-
-# backends_are NODE SERVICE N: the agent on NODE programs N backends for
-# the service's TCP port (within the poll's bound).
-backends_are() {
-	"$LAB_BMLB" status --state-dir "$LAB_WORK/$1/state" --json 2>/dev/null |
-		"$LAB_PYTHON" -c '
-import json, sys
-st = json.load(sys.stdin)
-n = [len(s["backends"]) for s in st["programmed"]
-     if s["name"] == sys.argv[1] and s["protocol"] == "TCP"]
-sys.exit(0 if n and n[0] == int(sys.argv[2]) else 1)' "$2" "$3"
-}
-
-# counter_min NODE NAME MIN: the agent on NODE reports counter NAME >= MIN.
-counter_min() {
-	"$LAB_BMLB" status --state-dir "$LAB_WORK/$1/state" --json |
-		"$LAB_PYTHON" -c '
-import json, sys
-c = json.load(sys.stdin)["counters"]
-sys.exit(0 if c[sys.argv[1]] >= int(sys.argv[2]) else
-         "%s = %d" % (sys.argv[1], c[sys.argv[1]]))' "$2" "$3"
-}
-
 # last_reload_failed NODE: the agent's last reload was refused.
 last_reload_failed() {
 	"$LAB_BMLB" status --state-dir "$LAB_WORK/$1/state" --json |
@@ -58,13 +22,6 @@ last_reload_failed() {
 import json, sys
 r = json.load(sys.stdin)["lastReload"]
 sys.exit(0 if r and not r["ok"] else 1)'
-}
-
-# owner_serves: the client's connection to $vip is answered through
-# $owner_ip.  Agents join one by one: the first may take every VIP until
-# the planned owner joins, so the owner serving is what to wait for.
-owner_serves() {
-	lab_ask client tcp "$vip" 80 --timeout 1 | grep -q " $owner_ip "
 }
 
 snat() {
@@ -94,7 +51,9 @@ snat() {
 		test -n "$vip" -a "$vip" != None -a -n "$owner"
 	owner_ip=$(lab_addr "$owner")
 	check "$shape: the owner announces the VIP and serves it" \
-		lab_poll 10 owner_serves
+		lab_poll 10 lab_ask client tcp "$vip" 80 --timeout 1
+	check "$shape: the gateway sends the VIP's traffic to the owner" \
+		lab_poll 10 lab_vip_at "$vip" "$owner"
 
 	check "$shape: the owner's agent programs the service" \
 		lab_poll 10 backends_are "$owner" web 4

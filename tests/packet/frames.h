@@ -27,6 +27,7 @@ struct pspec {
 	uint8_t ttl;      /* 64 when 0 */
 	uint16_t frag;    /* the frag_off field (host order) */
 	uint8_t optlen;   /* IPv4 options (NOPs, then an end), bytes */
+	const uint8_t *opt; /* else these optlen bytes of options */
 	uint16_t udp_csum_off; /* 1: send UDP with checksum 0 */
 	const char *payload;
 	size_t cut;       /* drop this many bytes off the end */
@@ -91,6 +92,8 @@ static inline size_t build_ip(uint8_t *p, const struct pspec *s)
 	put32(p + 16, s->daddr);
 	for (size_t i = 20; i + 1 < ihl; i++)
 		p[i] = 1; /* NOP; the last option byte stays 0: end */
+	if (s->opt)
+		memcpy(p + 20, s->opt, s->optlen);
 	if (s->proto == IPPROTO_ICMP) {
 		size_t q;
 

@@ -27,6 +27,7 @@
 #include "dataplane/dp.h"
 #include "frames.h"
 #include "netns.h"
+#include "run.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 #define NODE IP(198, 18, 0, 11)
@@ -87,29 +88,7 @@ static struct dp *open_dp(uint16_t snat_min, uint16_t snat_max,
 static int run(struct dp *dp, bool tc, const struct frame *in,
 	       struct frame *out)
 {
-	/* XDP's context describes the data: it must end where the data does. */
-	struct xdp_md xctx = {.data_end = (uint32_t)in->len,
-			      .ingress_ifindex = (uint32_t)ifindex};
-	struct __sk_buff sctx = {.ifindex = (uint32_t)ifindex,
-				 .ingress_ifindex = (uint32_t)ifindex};
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b,
-		    .data_size_in = (uint32_t)in->len, .data_out = out->b,
-		    .data_size_out = sizeof(out->b), .repeat = 1);
-	int ret;
-
-	if (tc) {
-		o.ctx_in = &sctx;
-		o.ctx_size_in = sizeof(sctx);
-	} else {
-		o.ctx_in = &xctx;
-		o.ctx_size_in = sizeof(xctx);
-	}
-	ret = bpf_prog_test_run_opts(dp_prog_fd(dp, tc), &o);
-	if (ret)
-		fail_msg("BPF_PROG_TEST_RUN on a %zu-byte frame: %s", in->len,
-			 strerror(errno));
-	out->len = o.data_size_out;
-	return (int)o.retval;
+	return prog_run(dp_prog_fd(dp, tc), tc, ifindex, in, out);
 }
 
 enum expect { PASS, DROP, TX, TO_STACK, REDIRECT_OTHER };
@@ -194,19 +173,6 @@ static void resolve_all(struct dp *dp, const struct step *s,
 	}
 }
 
-static void hexdiff(const struct frame *got, const struct frame *want)
-{
-	for (size_t i = 0; i < (got->len > want->len ? got->len : want->len);
-	     i++) {
-		int g = i < got->len ? got->b[i] : -1;
-		int w = i < want->len ? want->b[i] : -1;
-
-		if (g != w)
-			fprintf(stderr, "  byte %zu: got %02x want %02x\n", i,
-				g & 0xff, w & 0xff);
-	}
-}
-
 static void run_steps(struct dp *dp, bool tc, const struct step *steps,
 		      size_t n)
 {
@@ -240,8 +206,7 @@ static void run_steps(struct dp *dp, bool tc, const struct step *steps,
 			resolve_all(dp, s, &o, &o_inner);
 			build_frame(&want, &o);
 		}
-		if (got.len != want.len || memcmp(got.b, want.b, got.len)) {
-			hexdiff(&got, &want);
+		if (frame_diff(&got, &want)) {
 			fail_msg("[%s] %s: output frame differs", tc ? "tc" : "xdp",
 				 s->what);
 		}
@@ -718,8 +683,7 @@ static void arp_case(struct dp *dp, const char *what, const struct frame *in,
 				 tc ? "tc" : "xdp", v, verdict(e, tc));
 		if (!want)
 			want = in;
-		if (out.len != want->len || memcmp(out.b, want->b, out.len)) {
-			hexdiff(&out, want);
+		if (frame_diff(&out, want)) {
 			fail_msg("%s (%s): frame differs", what,
 				 tc ? "tc" : "xdp");
 		}

@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "agent/dsr.h"
 #include "agent/key.h"
 #include "agent/log.h"
 #include "agent/loop.h"
@@ -549,7 +550,8 @@ static void test_report(void **state)
 	assert_non_null(
 		strstr(json, ",\"counters\":{\"packets\":7,\"pass\":0,"));
 	assert_non_null(strstr(json, "\"fib_miss\":2,\"arp_reply\":0,"
-				    "\"arp_conflict\":0},\"flows\":3,"
+				    "\"arp_conflict\":0,\"dsr_fwd\":0,"));
+	assert_non_null(strstr(json, "\"dsr_out\":0},\"flows\":3,"
 				    "\"children\":[{\"name\":\"haproxy\","
 				    "\"pid\":43,\"restarts\":2,\"lastExit\":"
 				    "\"signal KILL\",\"adopted\":false},"
@@ -637,6 +639,38 @@ static void test_log_stamp(void **state)
 	assert_string_equal(log_stamp(1795507200, buf), "2026-11-24T08:00:00Z");
 }
 
+/* A DSR worker finds an LB node's MAC in /proc/net/arp's text: complete
+ * entries of its interface only. */
+static void test_dsr_arp_lookup(void **state)
+{
+	static const char text[] =
+		"IP address       HW type     Flags       HW address            "
+		"Mask     Device\n"
+		"198.18.0.11      0x1         0x2         02:aa:bb:cc:dd:0b     *"
+		"        eth0\n"
+		"198.18.0.12      0x1         0x0         00:00:00:00:00:00     *"
+		"        eth0\n"
+		"198.18.0.13      0x1         0x2         02:aa:bb:cc:dd:0d     *"
+		"        eth1\n"
+		"198.18.0.111     0x1         0x2         02:aa:bb:cc:dd:6f     *"
+		"        eth0\n";
+	static const uint8_t want[6] = {2, 0xaa, 0xbb, 0xcc, 0xdd, 0x0b};
+	uint8_t mac[6];
+	(void)state;
+
+	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc612000b, mac), 0);
+	assert_memory_equal(mac, want, 6);
+	/* incomplete, another interface, a longer address, none at all */
+	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc612000c, mac),
+			 -ENOENT);
+	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc612000d, mac),
+			 -ENOENT);
+	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc6120001, mac),
+			 -ENOENT);
+	assert_int_equal(dsr_arp_lookup("", "eth0", 0xc612000b, mac),
+			 -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -655,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_log_stamp),
+		cmocka_unit_test(test_dsr_arp_lookup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
