@@ -78,6 +78,7 @@ static const char help[] =
 	"      --peer-timeout MS  an LB node silent this long is dead and\n"
 	"                        its VIPs move (default 200; at least twice\n"
 	"                        the interval): failover takes about this\n"
+	"                        long\n"
 	"      --vrrp-interval MS\n"
 	"                        VRRP advertisement interval of the\n"
 	"                        control-plane VIP, 10-40950 in steps of 10;\n"
