@@ -22,7 +22,8 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 
 # The pure core (no I/O but reading input files) and the shell around it.
 CORE_SRC := $(sort $(wildcard src/lib/*.c src/config/*.c src/k8s/*.c \
-	src/ipam/*.c src/announce/*.c src/plan/*.c)) src/dataplane/maglev.c
+	src/ipam/*.c src/announce/*.c src/plan/*.c)) src/dataplane/maglev.c \
+	$(sort $(wildcard src/cpvip/*.c))
 SHELL_SRC := src/dataplane/dp.c $(sort $(wildcard src/agent/*.c))
 CMD_SRC := src/main.c $(sort $(wildcard src/cmd/*.c))
 BPF_SRC := $(sort $(wildcard src/bpf/*.bpf.c))

@@ -4,7 +4,7 @@
 # agents read, runs processes inside hosts, and always tears it all down.
 #
 #   client 203.0.113.10 ── gw (router) ── switch: bridge br0, one port a host
-#   203.0.113.1 eth1        198.18.0.1 eth0      ├─ cp-1      198.18.0.10
+#   203.0.113.1 eth1        198.18.0.1 eth0      ├─ cp-1..3   198.18.0.10, .32-33
 #                                                ├─ lb-1..3   198.18.0.11-13
 #                                                └─ worker-1..3 198.18.0.21-23
 #   node N (last octet of its address): eth0 on the segment, default route
@@ -48,6 +48,8 @@
 #   lab_serve POD [--tcp P] [--udp P] [--download P] /
 #   lab_ask HOST tcp|udp ADDR PORT
 #                                                      traffic (lab/echo.py)
+#   lab_apiserver NODE / lab_api HOST ask|hold URL...  API server stand-ins
+#                                                      (lab/apiserver.py)
 #   lab_service [opts] NAME PORTS [POD...] / lab_service_rm NAME [NS]
 #                                                      Services
 #   lab_poll SECONDS CMD... / lab_wait_listen HOST tcp|udp PORT [SECONDS]
@@ -499,6 +501,37 @@ lab_ask() {
 	lab_exec "$host" "$LAB_PYTHON" "$LAB_DIR/echo.py" ask "$@"
 }
 
+# lab_apiserver NODE: starts lab/apiserver.py on NODE's port 6443 as
+# process apiserver-NODE (TLS with a certificate made for this run; it
+# answers /readyz with "ok" and any other path with NODE's name) and
+# waits until it listens.
+lab_apiserver() {
+	local -
+	set +e
+	local node=$1 crt=$LAB_WORK/apiserver.crt key=$LAB_WORK/apiserver.key
+	if [[ ! -f $crt ]]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+			-nodes -days 1 -subj /CN=lab-apiserver -keyout "$key" \
+			-out "$crt" >/dev/null 2>&1 || {
+			lab__err "apiserver: openssl could not make a certificate"
+			return 1
+		}
+	fi
+	lab_spawn "apiserver-$node" "$node" "$LAB_PYTHON" \
+		"$LAB_DIR/apiserver.py" serve "$node" --cert "$crt" \
+		--key "$key" || return 1
+	lab_wait_listen "$node" tcp 6443 ||
+		{ lab__err "apiserver: nothing listens on $node:6443"; return 1; }
+}
+
+# lab_api HOST ask|hold URL [ARGS...]: lab/apiserver.py's clients inside
+# HOST (ask: one line per request, the node that answered).
+lab_api() {
+	local host=$1
+	shift
+	lab_exec "$host" "$LAB_PYTHON" "$LAB_DIR/apiserver.py" "$@"
+}
+
 # lab_agent NODE [ARGS...]: starts `bmlb agent` for NODE inside it, as
 # process agent-NODE (state in $LAB_WORK/NODE/state, maps in
 # $LAB_BPFFS/NODE, key $LAB_KEY).  LAB_BMLB picks the binary.
@@ -642,12 +675,15 @@ lab__host() {
 lab__octet() { REPLY=${LAB_ADDR[$1]##*.}; }
 
 lab__plan() {
-	local lbs=$1 workers=$2 pods=$3 lbpods=$4 i k n node
+	local lbs=$1 workers=$2 pods=$3 lbpods=$4 cps=$5 i k n node
 	LAB_HOSTS=() LAB_NODES=() LAB_ADDR=() LAB_ROLE=() LAB_NODE=()
 	lab__host client client 203.0.113.10 -
 	lab__host gw gateway 198.18.0.1 -
 	lab__host switch switch - -
 	lab__host cp-1 cp 198.18.0.10 cp-1
+	for ((i = 2; i <= cps; i++)); do
+		lab__host "cp-$i" cp "198.18.0.$((30 + i))" "cp-$i"
+	done
 	for ((i = 1; i <= lbs; i++)); do
 		lab__host "lb-$i" lb "198.18.0.$((10 + i))" "lb-$i"
 	done
@@ -994,15 +1030,16 @@ lab__ports_ok() {
 }
 
 # lab_up [--shape flat|tunnel] [--lb 2-3] [--workers 2-3] [--pods N]
-#        [--lb-pods N] [--mode snat|dsr] [--flat-ipv4 true|false]
-# Builds the lab (defaults: flat, 3 LB nodes, 2 workers, 2 pods per worker,
+#        [--lb-pods N] [--mode snat|dsr] [--flat-ipv4 true|false] [--cp 1-3]
+# Builds the lab (defaults: flat, 1 control-plane node, 3 LB nodes, 2
+# workers, 2 pods per worker,
 # no pods on LB nodes, snat, flatIPv4 true for flat and false for tunnel)
 # and traps EXIT INT TERM HUP in this shell to tear it down.  Sweeps dead
 # runs first.  On failure, everything is already torn down.
 lab_up() {
 	local -
 	set +e
-	local shape=flat lbs=3 workers=2 pods=2 lbpods=0 mode=snat flat=""
+	local shape=flat lbs=3 workers=2 pods=2 lbpods=0 mode=snat flat="" cps=1
 	local t0
 	while (($#)); do
 		case $1 in
@@ -1013,19 +1050,20 @@ lab_up() {
 		--lb-pods) lbpods=${2:-} ;;
 		--mode) mode=${2:-} ;;
 		--flat-ipv4) flat=${2:-} ;;
+		--cp) cps=${2:-} ;;
 		*) lab__err "up: unknown option '$1'"; return 2 ;;
 		esac
 		shift 2 || { lab__err "up: $1 needs a value"; return 2; }
 	done
 	[[ $shape == flat || $shape == tunnel ]] &&
-		[[ $lbs =~ ^[23]$ && $workers =~ ^[23]$ ]] &&
+		[[ $lbs =~ ^[23]$ && $workers =~ ^[23]$ && $cps =~ ^[123]$ ]] &&
 		[[ $pods =~ ^[0-9]+$ && $lbpods =~ ^[0-9]+$ ]] &&
 		((pods <= 64 && lbpods <= 64)) &&
 		[[ $mode == snat || $mode == dsr ]] &&
 		[[ -z $flat || $flat == true || $flat == false ]] || {
 		lab__err "up: --shape flat|tunnel --lb 2-3 --workers 2-3" \
 			"--pods 0-64 --lb-pods 0-64 --mode snat|dsr" \
-			"--flat-ipv4 true|false"
+			"--flat-ipv4 true|false --cp 1-3"
 		return 2
 	}
 	if [[ -n ${LAB_ID:-} ]]; then
@@ -1044,7 +1082,7 @@ lab_up() {
 	lab__trap
 	LAB_SHAPE=$shape LAB_MODE=$mode
 	LAB_FLAT_IPV4=${flat:-$([[ $shape == flat ]] && echo true || echo false)}
-	lab__plan "$lbs" "$workers" "$pods" "$lbpods"
+	lab__plan "$lbs" "$workers" "$pods" "$lbpods" "$cps"
 	if ! { lab__step dirs lab__dirs && lab__step netns lab__netns &&
 		lab__step config lab__config && lab__step files lab__files &&
 		lab__step check lab__check; }; then

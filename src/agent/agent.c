@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "agent/announce.h"
+#include "agent/daemons.h"
 #include "agent/dsr.h"
 #include "agent/key.h"
 #include "agent/log.h"
@@ -60,6 +61,7 @@ struct agent {
 	struct state st;
 	struct status_srv *status;
 	struct dp *dp;     /* NULL on a worker node in snat mode */
+	struct daemons *daemons; /* the control-plane VIP; NULL on a worker */
 	struct key key;    /* authenticates peer messages (membership) */
 	struct peers *peers;    /* NULL on a worker node */
 	struct announcer *ann;  /* NULL on a worker node */
@@ -95,14 +97,6 @@ struct agent {
 	 * the inputs: tried again on each tick and when the peers change. */
 	bool retry_reload;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void inputs_free(struct inputs *in)
 {
@@ -402,7 +396,7 @@ static void announce(struct agent *a, const char *why, bool again)
 	 * who else is alive. */
 	if (peers_settled(a->peers) || !peers_ready(a->peers)) {
 		n = ann_update(a->ann, a->cur.plan, peers_ready(a->peers), why,
-			       again, mono_ms(), &mine);
+			       again, loop_now_ms(), &mine);
 		if (dp_announce(a->dp, mine, n, err, sizeof(err)))
 			log_msg("%s", err);
 		free(mine);
@@ -436,6 +430,8 @@ static void publish(struct agent *a, const char *why, bool again)
 {
 	if (a->dp)
 		sync_dp(a);
+	if (a->daemons)
+		daemons_apply(a->daemons, a->cur.cluster, a->cur.objects);
 	persist(a);
 	announce(a, why, again);
 }
@@ -593,6 +589,10 @@ static void on_signal(void *arg, uint32_t events)
 			reload(a, "SIGHUP");
 			continue;
 		}
+		if (si.ssi_signo == SIGCHLD) {
+			daemons_reap(a->daemons);
+			continue;
+		}
 		if (si.ssi_signo == SIGUSR2) {
 			log_msg("SIGUSR2: exiting for a restart; the VIPs "
 				"stay announced here for %d s, for the next "
@@ -692,7 +692,7 @@ static void on_inotify(void *arg, uint32_t events)
 	p |= watch(a, true);
 	if (!p)
 		return;
-	now = mono_ms();
+	now = loop_now_ms();
 	if (!a->pending)
 		a->pending_since_ms = now;
 	a->pending |= p;
@@ -777,7 +777,7 @@ static void on_tick(void *arg, uint32_t events)
  * call): status counts at most once a second. */
 static long flows(struct agent *a)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = loop_now_ms();
 
 	if (!a->flows_at_ms || now - a->flows_at_ms >= 1000) {
 		a->flows = dp_flows(a->dp);
@@ -792,6 +792,8 @@ static void status_render(void *arg, FILE *out)
 	enum cfg_forward_mode mode = a->cur.cluster->forward_mode;
 	uint64_t counters[LB_C_MAX];
 	bool have = a->dp && !dp_counters(a->dp, counters);
+	struct sup_info children[SUP_MAX];
+	size_t nchildren = daemons_info(a->daemons, children, SUP_MAX);
 
 	report_write_json(
 		&(struct report){
@@ -812,9 +814,11 @@ static void status_render(void *arg, FILE *out)
 			.programmed = a->dp ? &a->programmed : NULL,
 			.counters = have ? counters : NULL,
 			.flows = a->dp ? flows(a) : -1,
+			.children = children,
+			.nchildren = nchildren,
 			.ann = a->ann,
 			.peers = a->peers,
-			.now_ms = mono_ms(),
+			.now_ms = loop_now_ms(),
 		},
 		out);
 }
@@ -1001,6 +1005,22 @@ static int open_dp(struct agent *a, bool dsr, const struct k8s_node *node)
 	return 0;
 }
 
+static int open_daemons(struct agent *a)
+{
+	char err[512];
+
+	a->daemons = daemons_open(a->loop, &(struct daemons_opts){
+					  .st = &a->st,
+					  .node = a->node,
+					  .ifname = a->ifc.name,
+					  .node_ip = a->node_ip,
+					  .prefix = a->ifc.prefix,
+					  .advert_ms = a->opt->vrrp_advert_ms,
+				  },
+				  err, sizeof(err));
+	return a->daemons ? 0 : fail("%s", err);
+}
+
 static int setup_loop(struct agent *a)
 {
 	char *copy = xstrdup(a->opt->config);
@@ -1016,6 +1036,7 @@ static int setup_loop(struct agent *a)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD); /* the daemons', see daemons_reap */
 	signal(SIGPIPE, SIG_IGN);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
 	    (a->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
@@ -1088,7 +1109,7 @@ static int open_peers(struct agent *a, const struct inputs *in)
 	char err[512];
 	size_t n = lb_nodes(in, &names, &ips);
 
-	bool resume = dp_lease_until(a->dp) > mono_ms() * 1000000ull;
+	bool resume = dp_lease_until(a->dp) > loop_now_ms() * 1000000ull;
 
 	dp_iface(a->dp, &ifindex, mac);
 	if (resume) {
@@ -1185,6 +1206,8 @@ static int start(struct agent *a)
 	}
 	if ((ret = open_dp(a, dsr, node)))
 		goto out;
+	if (a->lb && (ret = open_daemons(a)))
+		goto out;
 
 	if (a->lb && (ret = open_peers(a, &in)))
 		goto out;
@@ -1224,7 +1247,7 @@ static void leave(struct agent *a)
 	if (a->restart) {
 		peers_close(a->peers, PEERS_RESTART);
 		a->peers = NULL;
-		dp_lease(a->dp, mono_ms() * 1000000ull +
+		dp_lease(a->dp, loop_now_ms() * 1000000ull +
 				       PEER_RESTART_GRACE_MS * 1000000ull);
 		log_msg("told the other LB nodes this node restarts");
 		return;
@@ -1246,6 +1269,9 @@ static void close_fd(int fd)
 static void agent_free(struct agent *a)
 {
 	status_close(a->status);
+	/* stops them (the VIP moves away), or leaves them to the next
+	 * agent when this one restarts */
+	daemons_close(a->daemons, a->restart);
 	peers_close(a->peers, PEERS_SILENT);
 	ann_close(a->ann);
 	table_free(&a->leader);

@@ -28,6 +28,7 @@ struct agent_opts {
 	const char *key_file; /* NULL: STATE_DIR/key */
 	const char *tunnel_if; /* NULL: none */
 	uint16_t peer_port, snat_min, snat_max;
+	unsigned vrrp_advert_ms; /* the control-plane VIP's VRRP adverts */
 	uint32_t peer_interval_ms, peer_timeout_ms;
 	bool use_tc;
 };

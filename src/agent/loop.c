@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/xalloc.h"
@@ -154,4 +155,12 @@ uint64_t loop_timer_read(int fd)
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return 0;
 	return n;
+}
+
+uint64_t loop_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

@@ -36,4 +36,7 @@ int loop_timer_new(void);
 int loop_timer_arm(int fd, uint64_t first_ms, uint64_t every_ms);
 uint64_t loop_timer_read(int fd);
 
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t loop_now_ms(void);
+
 #endif

@@ -45,11 +45,6 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t now_ms(void)
-{
-	return clock_ns(CLOCK_MONOTONIC) / 1000000;
-}
-
 static void send_to(struct peers *p, uint32_t ip, enum peer_type type,
 		    const uint8_t *payload, size_t len)
 {
@@ -146,7 +141,7 @@ static void join(struct peers *p, uint64_t now)
 static void on_timer(void *arg, uint32_t events)
 {
 	struct peers *p = arg;
-	uint64_t now = now_ms();
+	uint64_t now = loop_now_ms();
 
 	bool *was = xcalloc(p->memb.n + 1, sizeof(*was));
 	char why[256] = "";
@@ -207,7 +202,7 @@ static void on_datagram(struct peers *p, const uint8_t *buf, size_t len,
 	struct peer_msg m;
 	enum peer_verdict v = peer_open(buf, len, p->cfg.key, p->cfg.keylen,
 					&m);
-	struct memb_event ev = memb_receive(&p->memb, v, &m, src, now_ms(),
+	struct memb_event ev = memb_receive(&p->memb, v, &m, src, loop_now_ms(),
 					    clock_ns(CLOCK_REALTIME));
 	char ip[IPV4_STRLEN];
 

@@ -143,6 +143,27 @@ static void write_unallocated(struct jw *w, const struct plan *p)
 	jw_arr_end(w);
 }
 
+static void write_children(struct jw *w, const struct report *r)
+{
+	jw_key(w, "children");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < r->nchildren; i++) {
+		const struct sup_info *c = &r->children[i];
+
+		jw_obj_begin(w);
+		key_str(w, "name", c->name);
+		jw_key(w, "pid");
+		jw_int(w, c->pid);
+		jw_key(w, "restarts");
+		jw_int(w, c->restarts);
+		key_str(w, "lastExit", c->last_exit);
+		jw_key(w, "adopted");
+		jw_bool(w, c->adopted);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
 void report_write_json(const struct report *r, FILE *out)
 {
 	char buf[IPV4_STRLEN];
@@ -203,6 +224,7 @@ void report_write_json(const struct report *r, FILE *out)
 		jw_int(&w, r->flows);
 	else
 		jw_null(&w);
+	write_children(&w, r);
 	jw_obj_end(&w);
 	fputc('\n', out);
 }

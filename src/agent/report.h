@@ -14,10 +14,15 @@
  *                   "backends":["198.19.21.5:8080"]}],
  *    "unallocated":[{"namespace":"default","name":"x","reason":"..."}],
  *    "counters":{"packets":0,...},                   (null: no data plane)
- *    "flows":0}                                      (null: no data plane)
+ *    "flows":0,                                      (null: no data plane)
+ *    "children":[{"name":"haproxy","pid":43,"restarts":0,
+ *                 "lastExit":null,"adopted":false}]}  ([] on a worker)
  *
  * "programmed" lists the service ports the data plane holds (every VIP's,
- * not only the owned ones); counters are named after enum lb_counter. */
+ * not only the owned ones); counters are named after enum lb_counter.
+ * "children" are the daemons of the control-plane VIP: pid 0 while one
+ * waits to be started again, lastExit "status N", "signal NAME",
+ * "unknown" (a process started by an earlier agent) or "not started". */
 #ifndef BMLB_AGENT_REPORT_H
 #define BMLB_AGENT_REPORT_H
 
@@ -29,6 +34,7 @@
 #include "agent/announce.h"
 #include "agent/peers.h"
 #include "agent/reconcile.h"
+#include "agent/supervise.h"
 #include "bpf/lb.h"
 
 /* JSON names of enum lb_counter, indexed by it. */
@@ -47,6 +53,8 @@ struct report {
 	const struct rec_set *programmed; /* NULL: no data plane */
 	const uint64_t *counters;         /* LB_C_MAX; NULL: none */
 	long flows;                       /* < 0: none */
+	const struct sup_info *children;
+	size_t nchildren;
 	/* LB nodes: VIPs announced and peers (both or neither). */
 	const struct announcer *ann;
 	const struct peers *peers;

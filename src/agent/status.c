@@ -29,14 +29,6 @@ struct status_srv {
 	struct client clients[STATUS_CLIENTS];
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void client_drop(struct client *c)
 {
 	loop_del(c->srv->loop, c->fd);
@@ -93,7 +85,7 @@ static void serve(struct status_srv *s, int fd)
 	if (c && !loop_add(s->loop, fd, EPOLLOUT, on_writable, c)) {
 		*c = (struct client){
 			.fd = fd, .buf = buf, .len = len, .off = off, .srv = s,
-			.deadline_ms = now_ms() + STATUS_TIMEOUT_MS};
+			.deadline_ms = loop_now_ms() + STATUS_TIMEOUT_MS};
 		return;
 	}
 	close(fd); /* done, or no room to wait for this client */
@@ -163,7 +155,7 @@ fail:
 
 void status_tick(struct status_srv *s)
 {
-	uint64_t now = now_ms();
+	uint64_t now = loop_now_ms();
 
 	for (int i = 0; i < STATUS_CLIENTS; i++)
 		if (s->clients[i].fd >= 0 && now >= s->clients[i].deadline_ms)

@@ -7,6 +7,7 @@
 
 #include "agent/agent.h"
 #include "agent/peers.h"
+#include "cpvip/render.h"
 #include "dataplane/dp.h"
 #include "cmd/cmd.h"
 
@@ -16,7 +17,7 @@ static const char help[] =
 	"                  [--key-file FILE] [--peer-port PORT]\n"
 	"                  [--hook xdp|tc] [--tunnel-if NAME]\n"
 	"                  [--snat-ports MIN-MAX] [--peer-interval MS]\n"
-	"                  [--peer-timeout MS]\n"
+	"                  [--peer-timeout MS] [--vrrp-interval MS]\n"
 	"\n"
 	"The node agent.  Runs in the foreground until SIGTERM or SIGINT\n"
 	"and logs one line per event to stderr.  It plans from the cluster\n"
@@ -44,6 +45,11 @@ static const char help[] =
 	"Exiting leaves the data plane attached and its maps pinned in the\n"
 	"BPF directory: established connections keep flowing, and the next\n"
 	"agent started with the same --bpf-dir takes the data plane over.\n"
+	"\n"
+	"On an LB node it also keeps the control-plane VIP: it writes\n"
+	"keepalived's and HAProxy's configuration into the state directory,\n"
+	"runs both, restarts them when they die, reloads them when the\n"
+	"cluster file changes, and stops them when it exits.\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE     the cluster file (kind: Cluster)\n"
@@ -73,6 +79,12 @@ static const char help[] =
 	"      --peer-timeout MS  an LB node silent this long is dead and\n"
 	"                        its VIPs move (default 200; at least twice\n"
 	"                        the interval): failover takes about this\n"
+	"                        long\n"
+	"      --vrrp-interval MS\n"
+	"                        VRRP advertisement interval of the\n"
+	"                        control-plane VIP, 10-40950 in steps of 10;\n"
+	"                        a backup takes over after about 3.6 of\n"
+	"                        them (default 250)\n"
 	"  -h, --help            show this help\n"
 	"\n"
 	"Exit status: 0 after SIGTERM, SIGINT or SIGUSR2; 1 when it cannot start\n"
@@ -118,7 +130,7 @@ static bool parse_range(const char *s, uint16_t *min, uint16_t *max)
 int cmd_agent(int argc, char **argv)
 {
 	enum { OPT_HOOK = 256, OPT_TUNNEL, OPT_SNAT, OPT_INTERVAL,
-	       OPT_TIMEOUT };
+	       OPT_TIMEOUT, OPT_VRRP };
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"manifests", required_argument, NULL, 'm'},
@@ -132,6 +144,7 @@ int cmd_agent(int argc, char **argv)
 		{"snat-ports", required_argument, NULL, OPT_SNAT},
 		{"peer-interval", required_argument, NULL, OPT_INTERVAL},
 		{"peer-timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"vrrp-interval", required_argument, NULL, OPT_VRRP},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -143,6 +156,7 @@ int cmd_agent(int argc, char **argv)
 		.snat_max = DP_SNAT_MAX_DEFAULT,
 		.peer_interval_ms = PEERS_INTERVAL_MS,
 		.peer_timeout_ms = PEERS_TIMEOUT_MS,
+		.vrrp_advert_ms = CPVIP_ADVERT_MS,
 	};
 	uint16_t ms;
 	int opt;
@@ -213,6 +227,17 @@ int cmd_agent(int argc, char **argv)
 								    : "60000");
 			*(opt == OPT_INTERVAL ? &o.peer_interval_ms
 					      : &o.peer_timeout_ms) = ms;
+			break;
+		case OPT_VRRP:
+			if (!parse_u16(optarg, CPVIP_ADVERT_MIN_MS,
+				       CPVIP_ADVERT_MAX_MS, &ms) || ms % 10)
+				return cmd_usage_error(
+					"agent", "--vrrp-interval '%s': give "
+					"milliseconds, a multiple of 10 from "
+					"%u to %u", optarg,
+					CPVIP_ADVERT_MIN_MS,
+					CPVIP_ADVERT_MAX_MS);
+			o.vrrp_advert_ms = ms;
 			break;
 		case 'h':
 			fputs(help, stdout);

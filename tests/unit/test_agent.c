@@ -572,7 +572,7 @@ static void test_report(void **state)
 		"\"programmed\":[],\"unallocated\":[{\"namespace\":\"default\","
 		"\"name\":\"lost\",\"reason\":\"requested address "
 		"198.18.0.250 is not in any address pool\"}],\"counters\":null,"
-		"\"flows\":null}\n");
+		"\"flows\":null,\"children\":[]}\n");
 	free(json);
 
 	/* the owner of web is whichever LB node the plan chose: make the
@@ -587,6 +587,12 @@ static void test_report(void **state)
 	r.reload_at = 1795507260;
 	r.reload_trigger = "manifests";
 	r.reload_error = "m.yaml:1:1: x: bad; good";
+	r.children = (const struct sup_info[]){
+		{.name = "haproxy", .pid = 43, .restarts = 2,
+		 .last_exit = "signal KILL"},
+		{.name = "keepalived", .adopted = true},
+	};
+	r.nchildren = 2;
 	json = render(&r);
 	snprintf(want, sizeof(want),
 		 "\"lastReload\":{\"at\":\"2026-11-24T08:01:00Z\","
@@ -610,7 +616,13 @@ static void test_report(void **state)
 	assert_non_null(strstr(json, "\"fib_miss\":2,\"arp_reply\":0,"
 				    "\"arp_conflict\":0,\"dsr_fwd\":0,"));
 	assert_non_null(strstr(json, "\"dsr_out\":0,\"local\":0,"
-				    "\"local_drop_full\":0},\"flows\":3}\n"));
+				    "\"local_drop_full\":0},\"flows\":3,"
+				    "\"children\":[{\"name\":\"haproxy\","
+				    "\"pid\":43,\"restarts\":2,\"lastExit\":"
+				    "\"signal KILL\",\"adopted\":false},"
+				    "{\"name\":\"keepalived\",\"pid\":0,"
+				    "\"restarts\":0,\"lastExit\":null,"
+				    "\"adopted\":true}]}\n"));
 	assert_non_null(strstr(json, "\"name\":\"dns\","
 				     "\"vip\":\"198.18.0.101\",\"port\":53,"
 				     "\"protocol\":\"UDP\""));
