@@ -60,7 +60,7 @@ struct agent {
 	struct loop *loop;
 	struct state st;
 	struct status_srv *status;
-	struct dp *dp;     /* NULL on a worker node in snat mode */
+	struct dp *dp;     /* every node's (NodePorts); NULL until opened */
 	struct daemons *daemons; /* the control-plane VIP; NULL on a worker */
 	struct key key;    /* authenticates peer messages (membership) */
 	struct peers *peers;    /* NULL on a worker node */

@@ -67,7 +67,7 @@ local_checks() {
 	check "[$mode] the Local VIP is owned by lb-1, the LB node with its endpoints" \
 		test "$owner" = lb-1
 	check "[$mode] lb-1 programs its 2 local endpoints, lb-2 none" \
-		backends_are lb-2 loc 0
+		lab_poll 10 backends_are lb-2 loc 0
 	check "[$mode] only lb-1 announces the VIP" \
 		lab_poll 10 announced_by "$vip" "lb-1 "
 	check "[$mode] the VIP answers" \
