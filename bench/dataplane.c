@@ -98,10 +98,7 @@ static struct dp *open_dp(const struct dp_service *svc, bool dsr,
 	struct dp *dp;
 	char err[256];
 
-	dp_config_defaults(&c);
-	c.ifname = "lbt0";
-	c.node_ip = NODE;
-	c.attach = false;
+	netns_dp_config(&c);
 	c.dsr = dsr;
 	c.worker = worker;
 	if (dp_open(&c, &dp, err, sizeof(err)) ||
@@ -239,10 +236,7 @@ int main(int argc, char **argv)
 		perror("loading the floor programs");
 		return 1;
 	}
-	dp_config_defaults(&c);
-	c.ifname = "lbt0";
-	c.node_ip = NODE;
-	c.attach = false;
+	netns_dp_config(&c);
 	if (dp_open(&c, &dp, err, sizeof(err)) ||
 	    dp_sync(dp, &svc, 1, err, sizeof(err))) {
 		fprintf(stderr, "data plane: %s\n", err);

@@ -21,6 +21,29 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dataplane/dp.h"
+
+#define NETNS_NODE_IP 0xc612000bu /* 198.18.0.11, lbt0's address */
+
+/* A data plane for lbt0, loaded but not attached; the caller sets the
+ * rest before dp_open. */
+static inline void netns_dp_config(struct dp_config *c)
+{
+	dp_config_defaults(c);
+	c->ifname = "lbt0";
+	c->node_ip = NETNS_NODE_IP;
+	c->attach = false;
+}
+
+/* The sum of one counter over the CPUs. */
+static inline uint64_t netns_counter(struct dp *dp, enum lb_counter c)
+{
+	uint64_t v[LB_C_MAX];
+
+	dp_counters(dp, v);
+	return v[c];
+}
+
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void sh(const char *fmt, ...)
 {

@@ -60,10 +60,7 @@ static struct dp *open_dp(bool worker, const struct dp_backend *b)
 	struct dp *dp;
 	char err[256];
 
-	dp_config_defaults(&c);
-	c.ifname = "lbt0";
-	c.node_ip = NODE;
-	c.attach = false;
+	netns_dp_config(&c);
 	c.dsr = true;
 	c.worker = worker;
 	if (dp_open(&c, &dp, err, sizeof(err)))
@@ -71,14 +68,6 @@ static struct dp *open_dp(bool worker, const struct dp_backend *b)
 	if (!worker && dp_sync(dp, svcs, 3, err, sizeof(err)))
 		fail_msg("dp_sync: %s", err);
 	return dp;
-}
-
-static uint64_t counter(struct dp *dp, enum lb_counter c)
-{
-	uint64_t v[LB_C_MAX];
-
-	dp_counters(dp, v);
-	return v[c];
 }
 
 /* A packet from the client (through the gateway) to the LB node. */
@@ -162,7 +151,7 @@ static void lb_vector(bool tc)
 	 * bytes are the vector's. */
 	assert_int_equal(got.b[14], 0x47);
 	assert_memory_equal(got.b + 14 + 20, VECTOR, sizeof(VECTOR));
-	assert_int_equal(counter(dp, LB_C_DSR_OPT), 1);
+	assert_int_equal(netns_counter(dp, LB_C_DSR_OPT), 1);
 	dp_destroy(dp);
 }
 
@@ -198,14 +187,14 @@ static void lb_policies(bool tc)
 	out = to_pod(ack, POD1, 8080, NULL);
 	expect(fd, tc, &ack, sent(tc), &out,
 	       "a TCP packet without SYN: destination only, no option");
-	assert_int_equal(counter(dp, LB_C_DSR_OPT), 2);
-	assert_int_equal(counter(dp, LB_C_DSR_FWD), 3);
+	assert_int_equal(netns_counter(dp, LB_C_DSR_OPT), 2);
+	assert_int_equal(netns_counter(dp, LB_C_DSR_FWD), 3);
 
 	syn_opts = from_client(IPPROTO_TCP, VIP, 80, SYN);
 	syn_opts.optlen = 8;
 	expect(fd, tc, &syn_opts, dropped(tc), NULL,
 	       "a SYN that already has IP options is dropped");
-	assert_int_equal(counter(dp, LB_C_DSR_DROP_IP_OPTIONS), 1);
+	assert_int_equal(netns_counter(dp, LB_C_DSR_DROP_IP_OPTIONS), 1);
 	ack_opts = ack;
 	ack_opts.optlen = 8;
 	out = to_pod(ack_opts, POD1, 8080, NULL);
@@ -216,13 +205,13 @@ static void lb_policies(bool tc)
 	frag.frag = 0x2000;
 	expect(fd, tc, &frag, dropped(tc), NULL,
 	       "a fragment to a VIP is dropped");
-	assert_int_equal(counter(dp, LB_C_DROP_FRAGMENT), 1);
+	assert_int_equal(netns_counter(dp, LB_C_DROP_FRAGMENT), 1);
 
 	assert_int_equal(dp_flows(dp), 0);
 	assert_int_equal(bpf_map_get_next_key(dp_map_fd(dp, "lb_snat"), NULL,
 					      &(struct lb_snat_key){0}),
 			 -ENOENT);
-	assert_int_equal(counter(dp, LB_C_FWD_NEW), 0);
+	assert_int_equal(netns_counter(dp, LB_C_FWD_NEW), 0);
 	dp_destroy(dp);
 }
 
@@ -260,7 +249,7 @@ static void lb_too_big(bool tc)
 	memcpy(icmp.smac, node_mac, 6);
 	expect(fd, tc, &udp, sent(tc), &icmp,
 	       "a 1500-byte datagram: ICMP fragmentation needed, MTU 1492");
-	assert_int_equal(counter(dp, LB_C_DSR_TOO_BIG), 1);
+	assert_int_equal(netns_counter(dp, LB_C_DSR_TOO_BIG), 1);
 
 	memset(fits, 'x', 1464);
 	udp.payload = fits;
@@ -371,7 +360,7 @@ static void test_worker_parse_strip_reply(void **state)
 	assert_int_equal(v.vip, htonl(VIP));
 	assert_int_equal(v.vport, htons(80));
 	assert_int_equal(v.state, LB_CT_NEW);
-	assert_int_equal(counter(w, LB_C_DSR_IN), 1);
+	assert_int_equal(netns_counter(w, LB_C_DSR_IN), 1);
 
 	reply = from_pod(IPPROTO_TCP, SYN | ACK);
 	want = reply;
@@ -381,7 +370,7 @@ static void test_worker_parse_strip_reply(void **state)
 	       "the pod's SYN-ACK leaves from VIP:80");
 	assert_true(dsr_flow(w, IPPROTO_TCP, POD1, 8080, &v));
 	assert_int_equal(v.state, LB_CT_ESTABLISHED);
-	assert_int_equal(counter(w, LB_C_DSR_OUT), 1);
+	assert_int_equal(netns_counter(w, LB_C_DSR_OUT), 1);
 
 	/* A later packet without the option passes as it is. */
 	plain.tcp_flags = ACK;
@@ -391,7 +380,7 @@ static void test_worker_parse_strip_reply(void **state)
 	reply.dport = CPORT + 1;
 	expect(out, true, &reply, TC_ACT_OK, &reply,
 	       "a reply of an unknown flow leaves untouched");
-	assert_int_equal(counter(w, LB_C_DSR_OUT), 1);
+	assert_int_equal(netns_counter(w, LB_C_DSR_OUT), 1);
 	dp_destroy(lb);
 	dp_destroy(w);
 }
@@ -440,14 +429,14 @@ static void test_worker_forged_option(void **state)
 	memcpy(forged.smac, STRANGER_MAC, 6);
 	expect(in, true, &forged, TC_ACT_SHOT, NULL,
 	       "the option from another MAC");
-	assert_int_equal(counter(w, LB_C_DSR_DROP_FORGED), 1);
+	assert_int_equal(netns_counter(w, LB_C_DSR_DROP_FORGED), 1);
 	assert_false(dsr_flow(w, IPPROTO_TCP, POD1, 8080, &v));
 	/* The LB node that was a peer no longer is: its option goes too. */
 	assert_int_equal(dp_set_peers(w, NULL, 0), 0);
 	memcpy(forged.smac, node_mac, 6);
 	expect(in, true, &forged, TC_ACT_SHOT, NULL,
 	       "the option from a former LB node");
-	assert_int_equal(counter(w, LB_C_DSR_DROP_FORGED), 2);
+	assert_int_equal(netns_counter(w, LB_C_DSR_DROP_FORGED), 2);
 	dp_destroy(w);
 }
 

@@ -68,10 +68,7 @@ static struct dp *open_dp(uint16_t snat_min, uint16_t snat_max,
 	struct dp *dp;
 	char err[256];
 
-	dp_config_defaults(&c);
-	c.ifname = "lbt0";
-	c.node_ip = NODE;
-	c.attach = false;
+	netns_dp_config(&c);
 	c.snat_min = snat_min;
 	c.snat_max = snat_max;
 	c.ct_entries = ct_entries;

@@ -66,12 +66,9 @@ static struct dp *open_dp(bool dsr)
 	struct dp *dp;
 	char err[256];
 
-	dp_config_defaults(&c);
-	c.ifname = "lbt0";
-	c.node_ip = NODE;
+	netns_dp_config(&c);
 	c.pod_net = IP(198, 19, 99, 0); /* POD1, POD2: this node's pods */
 	c.pod_prefix = 24;
-	c.attach = false;
 	c.dsr = dsr;
 	if (dp_open(&c, &dp, err, sizeof(err)))
 		fail_msg("dp_open: %s", err);
@@ -79,14 +76,6 @@ static struct dp *open_dp(bool dsr)
 		    sizeof(err)))
 		fail_msg("dp_sync: %s", err);
 	return dp;
-}
-
-static uint64_t counter(struct dp *dp, enum lb_counter c)
-{
-	uint64_t v[LB_C_MAX];
-
-	dp_counters(dp, v);
-	return v[c];
 }
 
 static struct pspec from_client(uint8_t proto, uint32_t vip, uint16_t port,
@@ -202,17 +191,17 @@ static void local_path(bool dsr, bool tc)
 	       "the pod's reply leaves from VIP:80");
 	assert_true(local_flow(dp, IPPROTO_TCP, pod, 8080, &v));
 	assert_int_equal(v.state, LB_CT_ESTABLISHED);
-	assert_int_equal(counter(dp, LB_C_DSR_OUT), 1);
+	assert_int_equal(netns_counter(dp, LB_C_DSR_OUT), 1);
 
 	want = to_pod(udp, POD1, 8080, tc);
 	expect(fd, tc, &udp, delivered(tc), &want,
 	       "a UDP datagram to a Local VIP:53");
 	assert_true(local_flow(dp, IPPROTO_UDP, POD1, 8080, &v));
 
-	assert_int_equal(counter(dp, LB_C_LOCAL), 4);
-	assert_int_equal(counter(dp, LB_C_FWD_NEW), 0);
-	assert_int_equal(counter(dp, LB_C_DSR_FWD), 0);
-	assert_int_equal(counter(dp, LB_C_DSR_OPT), 0);
+	assert_int_equal(netns_counter(dp, LB_C_LOCAL), 4);
+	assert_int_equal(netns_counter(dp, LB_C_FWD_NEW), 0);
+	assert_int_equal(netns_counter(dp, LB_C_DSR_FWD), 0);
+	assert_int_equal(netns_counter(dp, LB_C_DSR_OPT), 0);
 	assert_int_equal(bpf_map_get_next_key(dp_map_fd(dp, "lb_snat"), NULL,
 					      &(struct lb_snat_key){0}),
 			 -ENOENT);
@@ -260,11 +249,11 @@ static void local_beside_cluster(bool dsr)
 
 	expect(fd, false, &none, XDP_DROP, NULL,
 	       "a SYN to a Local service without a local endpoint");
-	assert_int_equal(counter(dp, LB_C_DROP_NO_BACKEND), 1);
+	assert_int_equal(netns_counter(dp, LB_C_DROP_NO_BACKEND), 1);
 	build_frame(&f, &cluster);
 	prog_run(fd, false, ifindex, &f, &got);
-	assert_int_equal(counter(dp, dsr ? LB_C_DSR_OPT : LB_C_FWD_NEW), 1);
-	assert_int_equal(counter(dp, LB_C_LOCAL), 0);
+	assert_int_equal(netns_counter(dp, dsr ? LB_C_DSR_OPT : LB_C_FWD_NEW), 1);
+	assert_int_equal(netns_counter(dp, LB_C_LOCAL), 0);
 	dp_destroy(dp);
 }
 
@@ -300,9 +289,9 @@ static void cluster_pod_here(bool dsr)
 	want = to_pod(ack, POD1, 8080, false);
 	expect(fd, false, &ack, XDP_PASS, &want,
 	       "... its next packet, without SYN, too");
-	assert_int_equal(counter(dp, LB_C_LOCAL), 2);
-	assert_int_equal(counter(dp, LB_C_FWD_NEW), 0);
-	assert_int_equal(counter(dp, LB_C_DSR_OPT), 0);
+	assert_int_equal(netns_counter(dp, LB_C_LOCAL), 2);
+	assert_int_equal(netns_counter(dp, LB_C_FWD_NEW), 0);
+	assert_int_equal(netns_counter(dp, LB_C_DSR_OPT), 0);
 	dp_destroy(dp);
 }
 
@@ -366,8 +355,8 @@ static void nodeport_cluster(bool dsr)
 	memcpy(want.dmac, WORKER_MAC, 6);
 	expect(fd, false, &syn, XDP_TX, &want,
 	       "... translated to NODE:port -> the pod, no option");
-	assert_int_equal(counter(dp, LB_C_FWD_NEW), 1);
-	assert_int_equal(counter(dp, LB_C_DSR_OPT), 0);
+	assert_int_equal(netns_counter(dp, LB_C_FWD_NEW), 1);
+	assert_int_equal(netns_counter(dp, LB_C_DSR_OPT), 0);
 
 	reply = (struct pspec){.proto = IPPROTO_TCP, .saddr = WPOD,
 			       .daddr = NODE, .sport = 8080, .dport = sport,
@@ -383,7 +372,7 @@ static void nodeport_cluster(bool dsr)
 	memcpy(rwant.dmac, GW_MAC, 6);
 	expect(fd, false, &reply, XDP_TX, &rwant,
 	       "the pod's reply leaves from NODE:30080 to the client");
-	assert_int_equal(counter(dp, LB_C_REPLY), 1);
+	assert_int_equal(netns_counter(dp, LB_C_REPLY), 1);
 	dp_destroy(dp);
 }
 
@@ -435,8 +424,8 @@ static void nodeport_local_and_own(bool tc)
 	icmp.inner = &quoted;
 	expect(fd, tc, &icmp, tc ? TC_ACT_OK : XDP_PASS, &icmp,
 	       "an ICMP error to the node about its own packet passes");
-	assert_int_equal(counter(dp, LB_C_DROP_FRAGMENT), 0);
-	assert_int_equal(counter(dp, LB_C_FWD_NEW), 0);
+	assert_int_equal(netns_counter(dp, LB_C_DROP_FRAGMENT), 0);
+	assert_int_equal(netns_counter(dp, LB_C_FWD_NEW), 0);
 	assert_int_equal(bpf_map_lookup_elem(dp_map_fd(dp, "lb_vips"), &nip,
 					     &n),
 			 -ENOENT);
