@@ -5,12 +5,16 @@
 #define BMLB_TESTS_RUN_H
 
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
+#include <cmocka.h>
 
 #include "frames.h"
 
@@ -61,6 +65,31 @@ static inline bool frame_diff(const struct frame *got,
 				g & 0xff, w & 0xff);
 	}
 	return true;
+}
+
+/* Builds in, runs it through program fd on ifindex, and fails the test
+ * unless the verdict is `verdict` and, when want is not NULL, the output
+ * is want's frame byte for byte.  Returns the output. */
+static inline struct frame run_expect(int fd, bool tc, int ifindex,
+				      const struct pspec *in, int verdict,
+				      const struct pspec *want,
+				      const char *what)
+{
+	struct frame f, got, w;
+	int v;
+
+	build_frame(&f, in);
+	v = prog_run(fd, tc, ifindex, &f, &got);
+	if (v != verdict)
+		fail_msg("[%s] %s: verdict %d, want %d", tc ? "tc" : "xdp",
+			 what, v, verdict);
+	if (want) {
+		build_frame(&w, want);
+		if (frame_diff(&got, &w))
+			fail_msg("[%s] %s: output frame differs",
+				 tc ? "tc" : "xdp", what);
+	}
+	return got;
 }
 
 #endif

@@ -99,29 +99,6 @@ static struct pspec to_pod(struct pspec s, uint32_t pod, uint16_t port,
 	return s;
 }
 
-/* Runs spec through fd; checks the verdict and, when want is not NULL,
- * the output frame; returns the output. */
-static struct frame expect(int fd, bool tc, const struct pspec *in,
-			   int verdict, const struct pspec *want,
-			   const char *what)
-{
-	struct frame f, got, w;
-	int v;
-
-	build_frame(&f, in);
-	v = prog_run(fd, tc, ifindex, &f, &got);
-	if (v != verdict)
-		fail_msg("[%s] %s: verdict %d, want %d", tc ? "tc" : "xdp",
-			 what, v, verdict);
-	if (want) {
-		build_frame(&w, want);
-		if (frame_diff(&got, &w))
-			fail_msg("[%s] %s: output frame differs",
-				 tc ? "tc" : "xdp", what);
-	}
-	return got;
-}
-
 static int lb_fd(struct dp *dp, bool tc)
 {
 	return dp_prog_fd(dp, tc);
@@ -144,8 +121,8 @@ static void lb_vector(bool tc)
 	struct dp *dp = open_dp(false, two);
 	struct pspec syn = from_client(IPPROTO_TCP, VIP, 80, SYN);
 	struct pspec out = to_pod(syn, POD1, 8080, VECTOR);
-	struct frame got = expect(lb_fd(dp, tc), tc, &syn, sent(tc), &out,
-				  "a SYN to 10.0.0.1:80");
+	struct frame got = run_expect(lb_fd(dp, tc), tc, ifindex, &syn,
+				      sent(tc), &out, "a SYN to 10.0.0.1:80");
 
 	/* Independently of frames.h: the header says 28 bytes, and the
 	 * bytes are the vector's. */
@@ -182,29 +159,31 @@ static void lb_policies(bool tc)
 
 	ack.payload = "GET / HTTP/1.0\r\n\r\n";
 	out = to_pod(udp, POD1, 8080, udp_vec);
-	expect(fd, tc, &udp, sent(tc), &out, "a UDP datagram to VIP:53");
-	expect(fd, tc, &udp, sent(tc), &out, "... and the next one too");
+	run_expect(fd, tc, ifindex, &udp, sent(tc), &out,
+		   "a UDP datagram to VIP:53");
+	run_expect(fd, tc, ifindex, &udp, sent(tc), &out,
+		   "... and the next one too");
 	out = to_pod(ack, POD1, 8080, NULL);
-	expect(fd, tc, &ack, sent(tc), &out,
-	       "a TCP packet without SYN: destination only, no option");
+	run_expect(fd, tc, ifindex, &ack, sent(tc), &out,
+		   "a TCP packet without SYN: destination only, no option");
 	assert_int_equal(netns_counter(dp, LB_C_DSR_OPT), 2);
 	assert_int_equal(netns_counter(dp, LB_C_DSR_FWD), 3);
 
 	syn_opts = from_client(IPPROTO_TCP, VIP, 80, SYN);
 	syn_opts.optlen = 8;
-	expect(fd, tc, &syn_opts, dropped(tc), NULL,
-	       "a SYN that already has IP options is dropped");
+	run_expect(fd, tc, ifindex, &syn_opts, dropped(tc), NULL,
+		   "a SYN that already has IP options is dropped");
 	assert_int_equal(netns_counter(dp, LB_C_DSR_DROP_IP_OPTIONS), 1);
 	ack_opts = ack;
 	ack_opts.optlen = 8;
 	out = to_pod(ack_opts, POD1, 8080, NULL);
-	expect(fd, tc, &ack_opts, sent(tc), &out,
-	       "a later TCP packet with IP options goes on, options kept");
+	run_expect(fd, tc, ifindex, &ack_opts, sent(tc), &out,
+		   "a later TCP packet with IP options goes on, options kept");
 
 	frag = udp;
 	frag.frag = 0x2000;
-	expect(fd, tc, &frag, dropped(tc), NULL,
-	       "a fragment to a VIP is dropped");
+	run_expect(fd, tc, ifindex, &frag, dropped(tc), NULL,
+		   "a fragment to a VIP is dropped");
 	assert_int_equal(netns_counter(dp, LB_C_DROP_FRAGMENT), 1);
 
 	assert_int_equal(dp_flows(dp), 0);
@@ -247,16 +226,16 @@ static void lb_too_big(bool tc)
 			      .icmp_code = 4, .mtu = 1492, .inner = &quoted};
 	memcpy(icmp.dmac, GW_MAC, 6);
 	memcpy(icmp.smac, node_mac, 6);
-	expect(fd, tc, &udp, sent(tc), &icmp,
-	       "a 1500-byte datagram: ICMP fragmentation needed, MTU 1492");
+	run_expect(fd, tc, ifindex, &udp, sent(tc), &icmp,
+		   "a 1500-byte datagram: ICMP fragmentation needed, MTU 1492");
 	assert_int_equal(netns_counter(dp, LB_C_DSR_TOO_BIG), 1);
 
 	memset(fits, 'x', 1464);
 	udp.payload = fits;
 	out = to_pod(udp, POD1, 8080, (const uint8_t[]){0x9a, 0x08, 0x35, 0,
 							 0x01, 0, 0, 0x0a});
-	expect(fd, tc, &udp, sent(tc), &out,
-	       "a 1492-byte datagram fits with the option");
+	run_expect(fd, tc, ifindex, &udp, sent(tc), &out,
+		   "a 1492-byte datagram fits with the option");
 	dp_destroy(dp);
 }
 
@@ -366,20 +345,20 @@ static void test_worker_parse_strip_reply(void **state)
 	want = reply;
 	want.saddr = VIP;
 	want.sport = 80;
-	expect(out, true, &reply, TC_ACT_OK, &want,
-	       "the pod's SYN-ACK leaves from VIP:80");
+	run_expect(out, true, ifindex, &reply, TC_ACT_OK, &want,
+		   "the pod's SYN-ACK leaves from VIP:80");
 	assert_true(dsr_flow(w, IPPROTO_TCP, POD1, 8080, &v));
 	assert_int_equal(v.state, LB_CT_ESTABLISHED);
 	assert_int_equal(netns_counter(w, LB_C_DSR_OUT), 1);
 
 	/* A later packet without the option passes as it is. */
 	plain.tcp_flags = ACK;
-	expect(in, true, &plain, TC_ACT_OK, &plain,
-	       "a later packet without the option is delivered untouched");
+	run_expect(in, true, ifindex, &plain, TC_ACT_OK, &plain,
+		   "a later packet without the option is delivered untouched");
 	/* Replies of flows the option never announced are not touched. */
 	reply.dport = CPORT + 1;
-	expect(out, true, &reply, TC_ACT_OK, &reply,
-	       "a reply of an unknown flow leaves untouched");
+	run_expect(out, true, ifindex, &reply, TC_ACT_OK, &reply,
+		   "a reply of an unknown flow leaves untouched");
 	assert_int_equal(netns_counter(w, LB_C_DSR_OUT), 1);
 	dp_destroy(lb);
 	dp_destroy(w);
@@ -401,17 +380,18 @@ static void test_worker_udp(void **state)
 
 	plain.opt = NULL;
 	plain.optlen = 0;
-	expect(in, true, &q, TC_ACT_OK, &plain, "a datagram with the option");
+	run_expect(in, true, ifindex, &q, TC_ACT_OK, &plain,
+		   "a datagram with the option");
 	assert_true(dsr_flow(w, IPPROTO_UDP, POD1, 5353, &v));
 	reply.sport = 5353;
 	want = reply;
 	want.saddr = VIP;
 	want.sport = 53;
-	expect(out, true, &reply, TC_ACT_OK, &want,
-	       "the answer leaves from VIP:53");
+	run_expect(out, true, ifindex, &reply, TC_ACT_OK, &want,
+		   "the answer leaves from VIP:53");
 	reply.udp_csum_off = want.udp_csum_off = 1;
-	expect(out, true, &reply, TC_ACT_OK, &want,
-	       "an answer without checksum keeps checksum 0");
+	run_expect(out, true, ifindex, &reply, TC_ACT_OK, &want,
+		   "an answer without checksum keeps checksum 0");
 	dp_destroy(w);
 }
 
@@ -427,15 +407,15 @@ static void test_worker_forged_option(void **state)
 	(void)state;
 
 	memcpy(forged.smac, STRANGER_MAC, 6);
-	expect(in, true, &forged, TC_ACT_SHOT, NULL,
-	       "the option from another MAC");
+	run_expect(in, true, ifindex, &forged, TC_ACT_SHOT, NULL,
+		   "the option from another MAC");
 	assert_int_equal(netns_counter(w, LB_C_DSR_DROP_FORGED), 1);
 	assert_false(dsr_flow(w, IPPROTO_TCP, POD1, 8080, &v));
 	/* The LB node that was a peer no longer is: its option goes too. */
 	assert_int_equal(dp_set_peers(w, NULL, 0), 0);
 	memcpy(forged.smac, node_mac, 6);
-	expect(in, true, &forged, TC_ACT_SHOT, NULL,
-	       "the option from a former LB node");
+	run_expect(in, true, ifindex, &forged, TC_ACT_SHOT, NULL,
+		   "the option from a former LB node");
 	assert_int_equal(netns_counter(w, LB_C_DSR_DROP_FORGED), 2);
 	dp_destroy(w);
 }

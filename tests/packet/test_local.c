@@ -105,27 +105,6 @@ static struct pspec to_pod(struct pspec s, uint32_t pod, uint16_t port,
 	return s;
 }
 
-static struct frame expect(int fd, bool tc, const struct pspec *in,
-			   int verdict, const struct pspec *want,
-			   const char *what)
-{
-	struct frame f, got, w;
-	int v;
-
-	build_frame(&f, in);
-	v = prog_run(fd, tc, ifindex, &f, &got);
-	if (v != verdict)
-		fail_msg("[%s] %s: verdict %d, want %d", tc ? "tc" : "xdp",
-			 what, v, verdict);
-	if (want) {
-		build_frame(&w, want);
-		if (frame_diff(&got, &w))
-			fail_msg("[%s] %s: output frame differs",
-				 tc ? "tc" : "xdp", what);
-	}
-	return got;
-}
-
 static int delivered(bool tc)
 {
 	return tc ? TC_ACT_REDIRECT : XDP_PASS;
@@ -163,12 +142,13 @@ static void local_path(bool dsr, bool tc)
 	struct lb_dsr v;
 	uint32_t pod;
 
-	got = expect(fd, tc, &syn, delivered(tc), NULL, "a SYN to VIP:80");
+	got = run_expect(fd, tc, ifindex, &syn, delivered(tc), NULL,
+			 "a SYN to VIP:80");
 	pod = pod_of(&got);
 	assert_true(pod == POD1 || pod == POD2);
 	want = to_pod(syn, pod, 8080, tc);
-	expect(fd, tc, &syn, delivered(tc), &want,
-	       "... rewritten to a local pod, source kept, no option");
+	run_expect(fd, tc, ifindex, &syn, delivered(tc), &want,
+		   "... rewritten to a local pod, source kept, no option");
 	assert_true(local_flow(dp, IPPROTO_TCP, pod, 8080, &v));
 	assert_int_equal(v.vip, htonl(VIP));
 	assert_int_equal(v.vport, htons(80));
@@ -176,8 +156,8 @@ static void local_path(bool dsr, bool tc)
 
 	ack.payload = "GET / HTTP/1.0\r\n\r\n";
 	want = to_pod(ack, pod, 8080, tc);
-	expect(fd, tc, &ack, delivered(tc), &want,
-	       "a packet without SYN goes to the same pod");
+	run_expect(fd, tc, ifindex, &ack, delivered(tc), &want,
+		   "a packet without SYN goes to the same pod");
 
 	reply = (struct pspec){.proto = IPPROTO_TCP, .saddr = pod,
 			       .daddr = CLIENT, .sport = 8080, .dport = CPORT,
@@ -187,15 +167,15 @@ static void local_path(bool dsr, bool tc)
 	rwant = reply;
 	rwant.saddr = VIP;
 	rwant.sport = 80;
-	expect(out, true, &reply, TC_ACT_OK, &rwant,
-	       "the pod's reply leaves from VIP:80");
+	run_expect(out, true, ifindex, &reply, TC_ACT_OK, &rwant,
+		   "the pod's reply leaves from VIP:80");
 	assert_true(local_flow(dp, IPPROTO_TCP, pod, 8080, &v));
 	assert_int_equal(v.state, LB_CT_ESTABLISHED);
 	assert_int_equal(netns_counter(dp, LB_C_DSR_OUT), 1);
 
 	want = to_pod(udp, POD1, 8080, tc);
-	expect(fd, tc, &udp, delivered(tc), &want,
-	       "a UDP datagram to a Local VIP:53");
+	run_expect(fd, tc, ifindex, &udp, delivered(tc), &want,
+		   "a UDP datagram to a Local VIP:53");
 	assert_true(local_flow(dp, IPPROTO_UDP, POD1, 8080, &v));
 
 	assert_int_equal(netns_counter(dp, LB_C_LOCAL), 4);
@@ -207,7 +187,8 @@ static void local_path(bool dsr, bool tc)
 			 -ENOENT);
 	assert_int_equal(dp_flows(dp), 2); /* the two recorded, no ct */
 
-	expect(fd, tc, &syn, delivered(tc), NULL, "the same SYN again");
+	run_expect(fd, tc, ifindex, &syn, delivered(tc), NULL,
+		   "the same SYN again");
 	assert_int_equal(dp_flows(dp), 2);
 	dp_destroy(dp);
 }
@@ -247,12 +228,13 @@ static void local_beside_cluster(bool dsr)
 	struct pspec cluster = from_client(IPPROTO_TCP, VIP2, 80, SYN);
 	struct frame f, got;
 
-	expect(fd, false, &none, XDP_DROP, NULL,
-	       "a SYN to a Local service without a local endpoint");
+	run_expect(fd, false, ifindex, &none, XDP_DROP, NULL,
+		   "a SYN to a Local service without a local endpoint");
 	assert_int_equal(netns_counter(dp, LB_C_DROP_NO_BACKEND), 1);
 	build_frame(&f, &cluster);
 	prog_run(fd, false, ifindex, &f, &got);
-	assert_int_equal(netns_counter(dp, dsr ? LB_C_DSR_OPT : LB_C_FWD_NEW), 1);
+	assert_int_equal(netns_counter(dp, dsr ? LB_C_DSR_OPT : LB_C_FWD_NEW),
+			 1);
 	assert_int_equal(netns_counter(dp, LB_C_LOCAL), 0);
 	dp_destroy(dp);
 }
@@ -282,13 +264,13 @@ static void cluster_pod_here(bool dsr)
 	struct pspec want = to_pod(syn, POD1, 8080, false);
 	struct lb_dsr v;
 
-	expect(fd, false, &syn, XDP_PASS, &want,
-	       "a SYN to a Cluster service whose pod runs here");
+	run_expect(fd, false, ifindex, &syn, XDP_PASS, &want,
+		   "a SYN to a Cluster service whose pod runs here");
 	assert_true(local_flow(dp, IPPROTO_TCP, POD1, 8080, &v));
 	assert_int_equal(v.vport, htons(82));
 	want = to_pod(ack, POD1, 8080, false);
-	expect(fd, false, &ack, XDP_PASS, &want,
-	       "... its next packet, without SYN, too");
+	run_expect(fd, false, ifindex, &ack, XDP_PASS, &want,
+		   "... its next packet, without SYN, too");
 	assert_int_equal(netns_counter(dp, LB_C_LOCAL), 2);
 	assert_int_equal(netns_counter(dp, LB_C_FWD_NEW), 0);
 	assert_int_equal(netns_counter(dp, LB_C_DSR_OPT), 0);
@@ -343,7 +325,8 @@ static void nodeport_cluster(bool dsr)
 	struct frame got;
 	uint16_t sport;
 
-	got = expect(fd, false, &syn, XDP_TX, NULL, "a SYN to NODE:30080");
+	got = run_expect(fd, false, ifindex, &syn, XDP_TX, NULL,
+			 "a SYN to NODE:30080");
 	sport = (uint16_t)(got.b[14 + 20] << 8 | got.b[14 + 21]);
 	assert_true(sport >= DP_SNAT_MIN_DEFAULT &&
 		    sport <= DP_SNAT_MAX_DEFAULT);
@@ -353,8 +336,8 @@ static void nodeport_cluster(bool dsr)
 	want.dport = 8080;
 	memcpy(want.smac, node_mac, 6);
 	memcpy(want.dmac, WORKER_MAC, 6);
-	expect(fd, false, &syn, XDP_TX, &want,
-	       "... translated to NODE:port -> the pod, no option");
+	run_expect(fd, false, ifindex, &syn, XDP_TX, &want,
+		   "... translated to NODE:port -> the pod, no option");
 	assert_int_equal(netns_counter(dp, LB_C_FWD_NEW), 1);
 	assert_int_equal(netns_counter(dp, LB_C_DSR_OPT), 0);
 
@@ -370,8 +353,8 @@ static void nodeport_cluster(bool dsr)
 	rwant.dport = CPORT;
 	memcpy(rwant.smac, node_mac, 6);
 	memcpy(rwant.dmac, GW_MAC, 6);
-	expect(fd, false, &reply, XDP_TX, &rwant,
-	       "the pod's reply leaves from NODE:30080 to the client");
+	run_expect(fd, false, ifindex, &reply, XDP_TX, &rwant,
+		   "the pod's reply leaves from NODE:30080 to the client");
 	assert_int_equal(netns_counter(dp, LB_C_REPLY), 1);
 	dp_destroy(dp);
 }
@@ -406,24 +389,24 @@ static void nodeport_local_and_own(bool tc)
 	uint32_t n = 0, nip = htonl(NODE);
 	struct lb_dsr v;
 
-	expect(fd, tc, &syn, delivered(tc), &want,
-	       "a SYN to NODE:30081 (Local) goes to this node's pod");
+	run_expect(fd, tc, ifindex, &syn, delivered(tc), &want,
+		   "a SYN to NODE:30081 (Local) goes to this node's pod");
 	assert_true(local_flow(dp, IPPROTO_TCP, POD1, 8080, &v));
 	assert_int_equal(v.vip, htonl(NODE));
 	assert_int_equal(v.vport, htons(30081));
 
-	expect(fd, tc, &ssh, tc ? TC_ACT_OK : XDP_PASS, &ssh,
-	       "the node's own traffic to another port passes untouched");
-	expect(fd, tc, &snat, tc ? TC_ACT_OK : XDP_PASS, &snat,
-	       "... to a SNAT port with no binding too");
+	run_expect(fd, tc, ifindex, &ssh, tc ? TC_ACT_OK : XDP_PASS, &ssh,
+		   "the node's own traffic to another port passes untouched");
+	run_expect(fd, tc, ifindex, &snat, tc ? TC_ACT_OK : XDP_PASS, &snat,
+		   "... to a SNAT port with no binding too");
 	frag.frag = 0x2000;
-	expect(fd, tc, &frag, tc ? TC_ACT_OK : XDP_PASS, &frag,
-	       "a fragment to the node passes (it is no VIP)");
+	run_expect(fd, tc, ifindex, &frag, tc ? TC_ACT_OK : XDP_PASS, &frag,
+		   "a fragment to the node passes (it is no VIP)");
 	icmp.icmp_type = 3;
 	icmp.icmp_code = 3;
 	icmp.inner = &quoted;
-	expect(fd, tc, &icmp, tc ? TC_ACT_OK : XDP_PASS, &icmp,
-	       "an ICMP error to the node about its own packet passes");
+	run_expect(fd, tc, ifindex, &icmp, tc ? TC_ACT_OK : XDP_PASS, &icmp,
+		   "an ICMP error to the node about its own packet passes");
 	assert_int_equal(netns_counter(dp, LB_C_DROP_FRAGMENT), 0);
 	assert_int_equal(netns_counter(dp, LB_C_FWD_NEW), 0);
 	assert_int_equal(bpf_map_lookup_elem(dp_map_fd(dp, "lb_vips"), &nip,
