@@ -4,8 +4,9 @@
  * a TCP packet without SYN takes the same pod, and the egress program
  * gives the pod's reply the VIP's address.  A Cluster service on the same
  * data plane keeps its own path, unless its pod runs here.  NodePorts
- * (entries on the node's own address): Cluster translated both ways in either mode, Local delivered
- * with the client's address, and the node's own traffic, fragments and
+ * (entries on the node's own address): Cluster translated both ways in
+ * either mode, Local delivered with the client's address, and the node's
+ * own traffic, fragments and
  * ICMP to it passing untouched.
  *
  * The "local pod" sits behind lbt2 in the namespace (netns.h), as a pod
