@@ -6,8 +6,7 @@
  * data plane keeps its own path, unless its pod runs here.  NodePorts
  * (entries on the node's own address): Cluster translated both ways in
  * either mode, Local delivered with the client's address, and the node's
- * own traffic, fragments and
- * ICMP to it passing untouched.
+ * own traffic, fragments and ICMP to it passing untouched.
  *
  * The "local pod" sits behind lbt2 in the namespace (netns.h), as a pod
  * sits behind the node's bridge: XDP hands the packet to the kernel, tc
