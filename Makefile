@@ -94,6 +94,7 @@ build/asan/test_%: tests/unit/test_%.c tests/unit/helpers.h $(ASAN_LIBS)
 
 # Packet tests: the BPF programs on crafted frames (BPF_PROG_TEST_RUN).
 build/asan/packet_%: tests/packet/%.c tests/packet/frames.h tests/packet/netns.h \
+		$(SKELS) \
 		tests/packet/run.h \
 		$(ASAN_LIBS)
 	$(CC) $(BASE) -Itests/packet -O1 -g $(SAN) -o $@ $< $(ASAN_LIBS) \

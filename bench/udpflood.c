@@ -1,9 +1,11 @@
-/* bench/udpflood: the small-UDP-packet generator of bench/lab.  Complete
- * 60-byte Ethernet frames (64 on a wire with the FCS), checksums included,
- * sent from a packet socket that bypasses the qdisc, in sendmmsg batches,
- * one thread per CPU, for a fixed time.  Written for the lab because
- * trafgen's workers can outlive it and it tries to raise global socket
- * memory sysctls.
+/* bench/udpflood: the small-UDP-packet generator of bench/lab and
+ * bench/nodeport.  Complete 60-byte Ethernet frames (64 on a wire with the
+ * FCS), checksums included, each payload starting with a loop tag
+ * (src/bpf/loop_tag.h: what bench/nodeport's reflector restores), sent
+ * from a packet socket that bypasses the qdisc, in sendmmsg batches, one
+ * thread per CPU, for a fixed time (seconds, fractions too).  Written for
+ * the lab because trafgen's workers can outlive it and it tries to raise
+ * global socket memory sysctls.
  *
  *   udpflood IFACE SECONDS THREADS FLOWS SRC_IP SPORT TARGET...
  *       TARGET is SRC_MAC,DST_MAC,DST_IP,DPORT.  Flow i (0 <= i < FLOWS)
@@ -17,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <linux/types.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/ip.h>
@@ -31,8 +34,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf/loop_tag.h"
+
 #define FRAME_LEN 60
 #define PAYLOAD (FRAME_LEN - 14 - 20 - 8)
+_Static_assert(PAYLOAD >= sizeof(struct loop_tag), "the tag fits");
 #define BATCH 64
 #define MAX_FLOWS 4096
 #define MAX_THREADS 64
@@ -85,6 +91,7 @@ static void build(uint8_t *f, const struct target *t, uint32_t src,
 {
 	struct iphdr *ip = (struct iphdr *)(f + 14);
 	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	struct loop_tag tag;
 	uint32_t sum;
 
 	memcpy(f, t->dmac, 6);
@@ -99,6 +106,10 @@ static void build(uint8_t *f, const struct target *t, uint32_t src,
 	*udp = (struct udphdr){.source = htons(sport), .dest = htons(t->port),
 			       .len = htons(8 + PAYLOAD)};
 	memset(udp + 1, 'x', PAYLOAD);
+	tag = (struct loop_tag){.saddr = ip->saddr, .daddr = ip->daddr,
+				.sport = udp->source, .dport = udp->dest};
+	memcpy(tag.magic, LOOP_MAGIC, sizeof(tag.magic));
+	memcpy(udp + 1, &tag, sizeof(tag));
 	/* Pseudo-header, then the datagram. */
 	sum = csum_add(0, &ip->saddr, 8);
 	sum += IPPROTO_UDP + 8 + PAYLOAD;

@@ -30,6 +30,7 @@ struct pspec {
 	const uint8_t *opt; /* else these optlen bytes of options */
 	uint16_t udp_csum_off; /* 1: send UDP with checksum 0 */
 	const char *payload;
+	size_t payload_len; /* when the payload holds NULs; else strlen */
 	size_t cut;       /* drop this many bytes off the end */
 	/* ICMP errors: type/code/mtu, quoting `inner` (its IP header and the
 	 * first 8 bytes of its L4 header). */
@@ -80,7 +81,9 @@ static inline size_t build_ip(uint8_t *p, const struct pspec *s)
 {
 	size_t ihl = 20 + s->optlen, l4len;
 	uint8_t *l4 = p + ihl;
-	size_t plen = s->payload ? strlen(s->payload) : 0;
+	size_t plen = s->payload_len ? s->payload_len
+		      : s->payload ? strlen(s->payload)
+				   : 0;
 
 	memset(p, 0, ihl);
 	p[0] = 0x40 | (uint8_t)(ihl / 4);
