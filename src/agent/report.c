@@ -40,6 +40,7 @@ const char *const report_counter_names[LB_C_MAX] = {
 	[LB_C_DSR_OUT] = "dsr_out",
 	[LB_C_LOCAL] = "local",
 	[LB_C_LOCAL_DROP_FULL] = "local_drop_full",
+	[LB_C_SNAT_REUSE] = "snat_reuse",
 };
 
 static void key_str(struct jw *w, const char *key, const char *v)

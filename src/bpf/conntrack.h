@@ -3,6 +3,7 @@
  * Timeouts are per state: a SYN that is never answered goes quickly, an
  * established TCP flow stays for hours of silence, a closing one lingers
  * only long enough for retransmitted FINs, UDP lives while it is used.
+ * A flow closed both ways gives its SNAT port up after a second.
  */
 #ifndef BMLB_BPF_CONNTRACK_H
 #define BMLB_BPF_CONNTRACK_H
@@ -38,27 +39,53 @@ static __always_inline bool ct_expired(const struct lb_ct *ct, __u8 proto,
 	       lb_ct_timeout_ns(ct, proto, &cfg_timeouts);
 }
 
+/* The state a TCP flow moves to for a packet with these flags: a SYN
+ * alone opens it again (a client reusing its port after a close), a RST
+ * closes it, a FIN closes the sender's side and, after the other side's,
+ * the flow; a reply makes a new flow established. */
+static __always_inline __u8 tcp_next(__u8 state, __u8 flags, bool reply)
+{
+	__u8 mine = reply ? LB_CT_CLOSING_REPLY : LB_CT_CLOSING;
+	__u8 other = reply ? LB_CT_CLOSING : LB_CT_CLOSING_REPLY;
+
+	if ((flags & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN)
+		return state >= LB_CT_CLOSING ? LB_CT_NEW : state;
+	if (flags & LB_TCP_RST)
+		return LB_CT_CLOSED;
+	if (flags & LB_TCP_FIN)
+		return state == other || state == LB_CT_CLOSED ? LB_CT_CLOSED
+							       : mine;
+	return reply && state == LB_CT_NEW ? LB_CT_ESTABLISHED : state;
+}
+
 /* Moves a flow's state on for a packet of either direction (the LB
  * node's conntrack entries and the DSR worker's flows alike). */
 static __always_inline void flow_touch(__u64 *last_seen, __u8 *state,
 				       __u8 proto, __u8 flags, bool reply,
 				       __u64 now)
 {
-	/* The clock is coarse: most packets find it unchanged and leave the
-	 * cache line clean. */
+	__u8 next;
+
+	/* The clock is coarse: most packets find it unchanged, and the
+	 * state rarely changes: the cache line stays clean. */
 	if (*last_seen != now)
 		*last_seen = now;
-	if (proto != IPPROTO_TCP) {
-		if (reply && *state != LB_CT_ESTABLISHED)
-			*state = LB_CT_ESTABLISHED;
-		return;
-	}
-	if (flags & (LB_TCP_FIN | LB_TCP_RST)) {
-		if (*state != LB_CT_CLOSING)
-			*state = LB_CT_CLOSING;
-	} else if (reply && *state == LB_CT_NEW) {
-		*state = LB_CT_ESTABLISHED;
-	}
+	if (proto != IPPROTO_TCP)
+		next = reply ? LB_CT_ESTABLISHED : *state;
+	else
+		next = tcp_next(*state, flags, reply);
+	if (*state != next)
+		*state = next;
+}
+
+/* A flow that is over: expired (the sweep has not come by yet), or closed
+ * and idle past LB_CT_REUSE_NS. */
+static __always_inline bool ct_over(const struct lb_ct *ct, __u8 proto,
+				    __u64 now)
+{
+	return ct_expired(ct, proto, now) ||
+	       (ct->state == LB_CT_CLOSED &&
+		now - ct->last_seen > LB_CT_REUSE_NS);
 }
 
 static __always_inline void ct_touch(struct lb_ct *ct, __u8 proto,

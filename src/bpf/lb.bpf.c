@@ -180,11 +180,43 @@ static __always_inline bool ct_valid(const struct lb_ct *ct, __u8 proto,
 	       b->port == ct->backend_port;
 }
 
+/* Whether the binding at key may go to a new flow: its flow is over
+ * (ct_over), or gone and the binding left behind.  The old flow's entry
+ * is removed with it, so that a late packet of that flow cannot use the
+ * port again. */
+static __always_inline bool snat_reclaim(const struct lb_snat_key *key,
+					 __u64 now)
+{
+	struct lb_snat *old = bpf_map_lookup_elem(&lb_snat, key);
+	struct lb_flow f;
+	struct lb_ct *ct;
+
+	if (!old)
+		return true;
+	f = (struct lb_flow){
+		.saddr = old->client_ip,
+		.daddr = old->vip,
+		.sport = old->client_port,
+		.dport = old->vport,
+		.proto = key->proto,
+	};
+	ct = bpf_map_lookup_elem(&lb_ct, &f);
+	if (!ct || ct->snat_port != key->snat_port ||
+	    ct->backend_ip != key->backend_ip ||
+	    ct->backend_port != key->backend_port)
+		return true;
+	if (!ct_over(ct, key->proto, now))
+		return false;
+	bpf_map_delete_elem(&lb_ct, &f);
+	return true;
+}
+
 /* Binds a SNAT port for a new flow to backend b: tries random ports of the
- * range until one is free for that backend.  Returns the port
- * (network order) or 0 when none was free or the table is full. */
+ * range until one is free for that backend, or held by a flow that is
+ * over.  Returns the port (network order) or 0 when none was free or the
+ * table is full. */
 static __always_inline __u16 snat_bind(const struct lb_flow *f,
-				       const struct lb_backend *b)
+				       const struct lb_backend *b, __u64 now)
 {
 	struct lb_snat rev = {
 		.client_ip = f->saddr,
@@ -209,6 +241,11 @@ static __always_inline __u16 snat_bind(const struct lb_flow *f,
 		key.snat_port = bpf_htons(port);
 		if (!bpf_map_update_elem(&lb_snat, &key, &rev, BPF_NOEXIST))
 			return key.snat_port;
+		if (snat_reclaim(&key, now) &&
+		    !bpf_map_update_elem(&lb_snat, &key, &rev, BPF_ANY)) {
+			count(LB_C_SNAT_REUSE);
+			return key.snat_port;
+		}
 	}
 	return 0;
 }
@@ -272,7 +309,7 @@ static __always_inline enum verdict to_service(struct pkt *p,
 		snat_unbind(ct, f.proto); /* the old, dead binding */
 	fresh.backend_ip = b->ip;
 	fresh.backend_port = b->port;
-	fresh.snat_port = snat_bind(&f, b);
+	fresh.snat_port = snat_bind(&f, b, now);
 	if (!fresh.snat_port) {
 		count(LB_C_DROP_NO_PORT);
 		return V_DROP;

@@ -53,12 +53,19 @@ struct lb_flow {
 	__u8 pad[3];
 };
 
-/* TCP states conntrack distinguishes: enough to pick a timeout. */
+/* TCP states conntrack distinguishes: enough to pick a timeout, and to
+ * know when a flow is over and its SNAT port free for another. */
 enum lb_ct_state {
-	LB_CT_NEW = 0,     /* SYN seen */
-	LB_CT_ESTABLISHED, /* traffic seen both ways */
-	LB_CT_CLOSING,     /* FIN or RST seen */
+	LB_CT_NEW = 0,       /* SYN seen */
+	LB_CT_ESTABLISHED,   /* traffic seen both ways */
+	LB_CT_CLOSING,       /* a FIN from the client's side */
+	LB_CT_CLOSING_REPLY, /* a FIN from the backend's side */
+	LB_CT_CLOSED,        /* FINs both ways, or a RST */
 };
+
+/* A closed flow idle this long has seen its last ACK: its SNAT port may
+ * go to a new flow (the TIME_WAIT reuse of the kernel's NAT). */
+#define LB_CT_REUSE_NS 1000000000ull
 
 /* Idle timeouts by state, in seconds; set by the agent at load. */
 struct lb_timeouts {
@@ -101,8 +108,8 @@ static inline __u64 lb_timeout_ns(__u8 state, __u8 proto,
 
 	if (proto == 6 /* TCP */)
 		s = state == LB_CT_ESTABLISHED ? t->tcp_established
-		    : state == LB_CT_CLOSING   ? t->tcp_closing
-					       : t->tcp_syn;
+		    : state == LB_CT_NEW       ? t->tcp_syn
+					       : t->tcp_closing;
 	return (__u64)s * 1000000000ull;
 }
 
@@ -165,6 +172,7 @@ enum lb_counter {
 	/* externalTrafficPolicy Local (src/bpf/local.h) */
 	LB_C_LOCAL,             /* to a pod on this node, destination rewritten */
 	LB_C_LOCAL_DROP_FULL,   /* flow table full: new flow refused */
+	LB_C_SNAT_REUSE,        /* a closed flow's SNAT port given to a new one */
 	LB_C_MAX,
 };
 

@@ -917,8 +917,15 @@ long dp_gc(struct dp *dp, uint64_t now_ns)
 					 .backend_port = v.backend_port,
 					 .snat_port = v.snat_port,
 					 .proto = key.proto};
+		struct lb_snat rev;
 
-		bpf_map_delete_elem(snat, &sk);
+		/* The data plane may have given the port to a new flow
+		 * already (a closed flow's port is reused): only this
+		 * flow's binding goes. */
+		if (!bpf_map_lookup_elem(snat, &sk, &rev) &&
+		    rev.client_ip == key.saddr && rev.vip == key.daddr &&
+		    rev.client_port == key.sport && rev.vport == key.dport)
+			bpf_map_delete_elem(snat, &sk);
 		bpf_map_delete_elem(ct, &key);
 		n++;
 	}

@@ -607,14 +607,31 @@ static void test_gc(void **state)
 	dp_destroy(dp);
 }
 
-/* A FIN or an RST moves a flow to closing: the sweep frees it (and its
- * SNAT port) after the closing timeout, not the established one. */
+/* The backend's FIN (flags) for flow f, to NODE:P. */
+static struct pspec from_backend(struct dp *dp, const struct lb_flow *f,
+				 uint8_t flags)
+{
+	struct lb_ct ct = flow_entry(dp, f);
+	struct pspec s = {.smac = {2, 0, 0, 0, 0, 0x21},
+			  .proto = IPPROTO_TCP,
+			  .saddr = ntohl(ct.backend_ip), .daddr = NODE,
+			  .sport = ntohs(ct.backend_port),
+			  .dport = ntohs(ct.snat_port), .tcp_flags = flags};
+
+	memcpy(s.dmac, node_mac, 6);
+	return s;
+}
+
+/* A FIN closes its sender's side, a FIN from the other side or an RST
+ * the flow; the sweep frees a closing or closed flow (and its SNAT port)
+ * after the closing timeout, not the established one. */
 static void test_close_frees_the_flow(void **state)
 {
 	struct dp *dp = open_dp(61000, 65535, 0);
 	struct lb_flow f = {CLIENT, VIP, 5000, 80, IPPROTO_TCP, {0}};
 	struct lb_flow r = {CLIENT, VIP, 5001, 80, IPPROTO_TCP, {0}};
 	struct pspec syn = syn_from(5000), fin, syn2 = syn_from(5001), rst;
+	struct pspec bfin;
 	struct timespec ts;
 	uint64_t now;
 	(void)state;
@@ -626,15 +643,112 @@ static void test_close_frees_the_flow(void **state)
 	fin.tcp_flags = FIN | ACK;
 	assert_int_equal(send_spec(dp, &fin), XDP_TX);
 	assert_int_equal(flow_entry(dp, &f).state, LB_CT_CLOSING);
+	assert_int_equal(send_spec(dp, &fin), XDP_TX); /* retransmitted */
+	assert_int_equal(flow_entry(dp, &f).state, LB_CT_CLOSING);
+	bfin = from_backend(dp, &f, FIN | ACK);
+	assert_int_equal(send_spec(dp, &bfin), XDP_TX);
+	assert_int_equal(flow_entry(dp, &f).state, LB_CT_CLOSED);
 	rst = syn2;
 	rst.tcp_flags = 0x04; /* RST */
 	assert_int_equal(send_spec(dp, &rst), XDP_TX);
-	assert_int_equal(flow_entry(dp, &r).state, LB_CT_CLOSING);
+	assert_int_equal(flow_entry(dp, &r).state, LB_CT_CLOSED);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	/* Closing flows go after 10 s. */
+	/* Closed flows go after 10 s. */
+	assert_int_equal(dp_gc(dp, now + 9ull * 1000000000ull), 0);
 	assert_int_equal(dp_gc(dp, now + 11ull * 1000000000ull), 2);
 	assert_int_equal(dp_flows(dp), 0);
+	dp_destroy(dp);
+}
+
+/* With one SNAT port per backend: a flow closed both ways gives its port
+ * to a new flow once idle for a second (its entry removed, the reuse
+ * counted), a flow closed one way (a FIN from the backend) keeps it, and
+ * a client's SYN on a closing flow opens it again.  A sweep never takes
+ * the new flow's binding for the old flow's. */
+static void test_closed_port_reused(void **state)
+{
+	struct dp *dp = open_dp(61000, 61000, 0);
+	struct pspec a = syn_from(1000), s;
+	struct lb_flow fa = {CLIENT, VIP, 1000, 80, IPPROTO_TCP, {0}};
+	struct lb_flow fb = {CLIENT, VIP, 0, 80, IPPROTO_TCP, {0}};
+	struct lb_flow fk, probe = {0};
+	struct lb_snat_key sk;
+	struct lb_snat rev;
+	struct lb_ct stale;
+	struct timespec pause = {1, 200000000}, ts;
+	uint64_t c[LB_C_MAX], now;
+	int fresh = 0, reused = 0;
+	(void)state;
+
+	assert_int_equal(send_spec(dp, &a), XDP_TX);
+	/* The flow that took the other backend's port. */
+	for (uint16_t p = 1001; p < 1100 && !fb.sport; p++) {
+		s = syn_from(p);
+		if (send_spec(dp, &s) == XDP_TX)
+			fb.sport = p;
+	}
+	assert_true(fb.sport != 0);
+	s = a;
+	s.tcp_flags = FIN | ACK;
+	assert_int_equal(send_spec(dp, &s), XDP_TX);
+	s = from_backend(dp, &fa, FIN | ACK);
+	assert_int_equal(send_spec(dp, &s), XDP_TX);
+	assert_int_equal(flow_entry(dp, &fa).state, LB_CT_CLOSED);
+	s = from_backend(dp, &fb, FIN | ACK);
+	assert_int_equal(send_spec(dp, &s), XDP_TX);
+	assert_int_equal(flow_entry(dp, &fb).state, LB_CT_CLOSING_REPLY);
+	/* Closed, but not a second ago: nothing is free yet. */
+	for (uint16_t p = 2000; p < 2010; p++) {
+		s = syn_from(p);
+		fresh += send_spec(dp, &s) == XDP_TX;
+	}
+	assert_int_equal(fresh, 0);
+
+	nanosleep(&pause, NULL);
+	for (uint16_t p = 2010; p < 2050; p++) {
+		s = syn_from(p);
+		if (send_spec(dp, &s) == XDP_TX) {
+			reused++;
+			probe = (struct lb_flow){CLIENT, VIP, p, 80,
+						 IPPROTO_TCP, {0}};
+		}
+	}
+	assert_int_equal(reused, 1);
+	dp_counters(dp, c);
+	assert_int_equal(c[LB_C_SNAT_REUSE], 1);
+	fk = (struct lb_flow){.saddr = htonl(CLIENT), .daddr = htonl(VIP),
+			      .sport = htons(1000), .dport = htons(80),
+			      .proto = IPPROTO_TCP};
+	assert_int_not_equal(
+		bpf_map_lookup_elem(dp_map_fd(dp, "lb_ct"), &fk, &(struct lb_ct){0}),
+		0);
+	assert_int_equal(flow_entry(dp, &probe).snat_port, htons(61000));
+
+	/* The client opens its closing flow again. */
+	s = syn_from(fb.sport);
+	assert_int_equal(send_spec(dp, &s), XDP_TX);
+	assert_int_equal(flow_entry(dp, &fb).state, LB_CT_NEW);
+
+	/* A sweep that comes upon a stale entry of the old flow (read
+	 * before the port went) removes it and leaves the binding, now the
+	 * new flow's. */
+	stale = flow_entry(dp, &probe);
+	stale.last_seen = 0;
+	stale.state = LB_CT_CLOSED;
+	assert_int_equal(bpf_map_update_elem(dp_map_fd(dp, "lb_ct"), &fk,
+					     &stale, BPF_NOEXIST),
+			 0);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	assert_int_equal(dp_gc(dp, now), 1);
+	sk = (struct lb_snat_key){.backend_ip = stale.backend_ip,
+				  .backend_port = stale.backend_port,
+				  .snat_port = stale.snat_port,
+				  .proto = IPPROTO_TCP};
+	assert_int_equal(bpf_map_lookup_elem(dp_map_fd(dp, "lb_snat"), &sk, &rev),
+			 0);
+	assert_int_equal(rev.client_port, htons(probe.sport));
 	dp_destroy(dp);
 }
 
@@ -755,6 +869,7 @@ int main(void)
 		cmocka_unit_test(test_table_sizes),
 		cmocka_unit_test(test_gc),
 		cmocka_unit_test(test_close_frees_the_flow),
+		cmocka_unit_test(test_closed_port_reused),
 		cmocka_unit_test(test_arp),
 	};
 
