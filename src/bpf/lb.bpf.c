@@ -180,6 +180,19 @@ static __always_inline bool ct_valid(const struct lb_ct *ct, __u8 proto,
 	       b->port == ct->backend_port;
 }
 
+/* The flow (client -> VIP:port) a SNAT binding belongs to. */
+static __always_inline struct lb_flow bound_flow(const struct lb_snat *rev,
+						 __u8 proto)
+{
+	return (struct lb_flow){
+		.saddr = rev->client_ip,
+		.daddr = rev->vip,
+		.sport = rev->client_port,
+		.dport = rev->vport,
+		.proto = proto,
+	};
+}
+
 /* Whether the binding at key may go to a new flow: its flow is over
  * (ct_over), or gone and the binding left behind.  The old flow's entry
  * is removed with it, so that a late packet of that flow cannot use the
@@ -193,13 +206,7 @@ static __always_inline bool snat_reclaim(const struct lb_snat_key *key,
 
 	if (!old)
 		return true;
-	f = (struct lb_flow){
-		.saddr = old->client_ip,
-		.daddr = old->vip,
-		.sport = old->client_port,
-		.dport = old->vport,
-		.proto = key->proto,
-	};
+	f = bound_flow(old, key->proto);
 	ct = bpf_map_lookup_elem(&lb_ct, &f);
 	if (!ct || ct->snat_port != key->snat_port ||
 	    ct->backend_ip != key->backend_ip ||
@@ -351,13 +358,7 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 		count(LB_C_PASS);
 		return V_PASS;
 	}
-	f = (struct lb_flow){
-		.saddr = rev->client_ip,
-		.daddr = rev->vip,
-		.sport = rev->client_port,
-		.dport = rev->vport,
-		.proto = key.proto,
-	};
+	f = bound_flow(rev, key.proto);
 	ct = bpf_map_lookup_elem(&lb_ct, &f);
 	if (ct)
 		ct_touch(ct, f.proto, flags, true, now);

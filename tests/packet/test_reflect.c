@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -58,43 +59,48 @@ static struct pspec udp(const uint8_t *dmac, const uint8_t *smac,
 	return s;
 }
 
+/* The node sent saddr:sport -> daddr:dport (TTL 63) of the client's
+ * datagram t: the reflector sends the client's own frame back to it. */
+static void comes_back(uint32_t saddr, uint32_t daddr, uint16_t sport,
+		       uint16_t dport, const struct loop_tag *t, bool no_csum,
+		       const char *what)
+{
+	struct pspec fwd = udp(W2_MAC, NODE_MAC, saddr, daddr, sport, dport,
+			       63, t);
+	struct pspec back = udp(NODE_MAC, W2_MAC, ntohl(t->saddr),
+				ntohl(t->daddr), ntohs(t->sport),
+				ntohs(t->dport), 64, t);
+
+	fwd.udp_csum_off = back.udp_csum_off = no_csum;
+	run_expect(fd, false, LO, &fwd, XDP_TX, &back, what);
+}
+
 /* NodePort SNAT: node:30001 -> pod:5353 becomes client:20000 ->
  * node:30053 again, addressed to the node. */
 static void test_translated_frame_comes_back(void **state)
 {
 	struct loop_tag t = tag_of(CLIENT, NODE, 20000, 30053);
-	struct pspec fwd = udp(W2_MAC, NODE_MAC, NODE, POD, 30001, 5353, 63, &t);
-	struct pspec back = udp(NODE_MAC, W2_MAC, CLIENT, NODE, 20000, 30053,
-				64, &t);
 
 	(void)state;
-	run_expect(fd, false, LO, &fwd, XDP_TX, &back, "SNAT'd frame");
+	comes_back(NODE, POD, 30001, 5353, &t, false, "SNAT'd frame");
 }
 
 /* Plain forwarding: only the TTL and the MACs changed. */
 static void test_forwarded_frame_comes_back(void **state)
 {
 	struct loop_tag t = tag_of(CLIENT, POD, 20001, 5353);
-	struct pspec fwd = udp(W2_MAC, NODE_MAC, CLIENT, POD, 20001, 5353, 63,
-			       &t);
-	struct pspec back = udp(NODE_MAC, W2_MAC, CLIENT, POD, 20001, 5353, 64,
-				&t);
 
 	(void)state;
-	run_expect(fd, false, LO, &fwd, XDP_TX, &back, "forwarded frame");
+	comes_back(CLIENT, POD, 20001, 5353, &t, false, "forwarded frame");
 }
 
 /* A datagram without a checksum keeps none. */
 static void test_no_udp_checksum_stays_none(void **state)
 {
 	struct loop_tag t = tag_of(CLIENT, NODE, 20002, 30053);
-	struct pspec fwd = udp(W2_MAC, NODE_MAC, NODE, POD, 30002, 5353, 63, &t);
-	struct pspec back = udp(NODE_MAC, W2_MAC, CLIENT, NODE, 20002, 30053,
-				64, &t);
 
 	(void)state;
-	fwd.udp_csum_off = back.udp_csum_off = 1;
-	run_expect(fd, false, LO, &fwd, XDP_TX, &back, "checksum 0");
+	comes_back(NODE, POD, 30002, 5353, &t, true, "checksum 0");
 }
 
 /* No tag, a tag cut short, another protocol: passed as they are. */
