@@ -32,7 +32,7 @@
 #include "netns.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
-#define NODE IP(198, 18, 0, 11)
+#define NODE NETNS_NODE_IP
 #define VIP IP(198, 18, 0, 100)
 
 static uint8_t node_mac[6];
@@ -79,14 +79,12 @@ static uint32_t median_ns(int prog, bool tc, struct frame *frames,
 
 static struct frame syn(uint32_t client, uint16_t sport, uint8_t flags)
 {
-	struct pspec s = {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_UDP,
-			  .saddr = client, .daddr = VIP, .sport = sport,
-			  .dport = 80, .tcp_flags = flags,
-			  .payload = "0123456789abcdef"};
+	struct pspec s = from_client(node_mac, IPPROTO_TCP, VIP, 80, flags);
 	struct frame f;
 
-	s.proto = IPPROTO_TCP;
-	memcpy(s.dmac, node_mac, 6);
+	s.saddr = client;
+	s.sport = sport;
+	s.payload = "0123456789abcdef";
 	build_frame(&f, &s);
 	return f;
 }
@@ -96,13 +94,13 @@ static struct dp *open_dp(const struct dp_service *svc, bool dsr,
 {
 	struct dp_config c;
 	struct dp *dp;
-	char err[256];
+	char err[512];
 
 	netns_dp_config(&c);
 	c.dsr = dsr;
 	c.worker = worker;
-	if (dp_open(&c, &dp, err, sizeof(err)) ||
-	    (!worker && dp_sync(dp, svc, 1, err, sizeof(err)))) {
+	dp = netns_dp_open(&c, svc, 1, err, sizeof(err));
+	if (!dp) {
 		fprintf(stderr, "data plane: %s\n", err);
 		exit(1);
 	}
@@ -224,9 +222,7 @@ int main(int argc, char **argv)
 	struct frame est, *fresh;
 	struct floor *fl;
 	struct pass *ps;
-	struct dp_config c;
 	struct dp *dp;
-	char err[256];
 	uint32_t v, empty, floor_x, floor_t, est_x, est_t, new_x, new_t;
 
 	make_netns(node_mac, &ifindex);
@@ -236,12 +232,7 @@ int main(int argc, char **argv)
 		perror("loading the floor programs");
 		return 1;
 	}
-	netns_dp_config(&c);
-	if (dp_open(&c, &dp, err, sizeof(err)) ||
-	    dp_sync(dp, &svc, 1, err, sizeof(err))) {
-		fprintf(stderr, "data plane: %s\n", err);
-		return 1;
-	}
+	dp = open_dp(&svc, false, false);
 	/* One established flow, and `runs` distinct new ones. */
 	est = syn(IP(203, 0, 113, 10), 40000, 0x02);
 	median_ns(dp_prog_fd(dp, false), false, &est, 1, 1, &v);

@@ -159,4 +159,11 @@ static inline void build_frame(struct frame *f, const struct pspec *s)
 	f->len -= s->cut;
 }
 
+/* The IPv4 destination of an untagged frame, host order. */
+static inline uint32_t daddr_of(const struct frame *f)
+{
+	return (uint32_t)f->b[14 + 16] << 24 | f->b[14 + 17] << 16 |
+	       f->b[14 + 18] << 8 | f->b[14 + 19];
+}
+
 #endif

@@ -1,10 +1,11 @@
 /* netns.h: the private network namespace the packet tests and the
  * per-packet benchmark run in, with the routes and neighbours that
- * bpf_fib_lookup needs.  Nothing is created outside it.
+ * bpf_fib_lookup needs, and the data planes and client packets they use
+ * on it.  Nothing is created outside it.
  *
  *   lbt0  198.18.0.11/24, the LB node's cluster interface: gateway .1
  *         (02:00:00:00:00:01), worker .21 (02:00:00:00:00:21) routing
- *         198.19.21.0/24
+ *         198.19.21.0/24; the client, 203.0.113.10, behind the gateway
  *   lbt2  198.51.100.1/24, the only way to 198.19.99.0/24 (via .2)
  */
 #ifndef BMLB_TESTS_NETNS_H
@@ -19,11 +20,17 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "dataplane/dp.h"
+#include "frames.h"
 
 #define NETNS_NODE_IP 0xc612000bu /* 198.18.0.11, lbt0's address */
+#define NETNS_CLIENT 0xcb00710au  /* 203.0.113.10, behind the gateway */
+#define NETNS_CLIENT_PORT 40000
 
 /* A data plane for lbt0, loaded but not attached; the caller sets the
  * rest before dp_open. */
@@ -35,6 +42,28 @@ static inline void netns_dp_config(struct dp_config *c)
 	c->attach = false;
 }
 
+/* Opens the data plane c describes (netns_dp_config's, then the caller's
+ * settings) and, unless it is a worker's, gives it the n services svcs.
+ * NULL on failure, with the step that failed and why in err. */
+static inline struct dp *netns_dp_open(const struct dp_config *c,
+				       const struct dp_service *svcs, size_t n,
+				       char *err, size_t errlen)
+{
+	struct dp *dp;
+	char why[256];
+
+	if (dp_open(c, &dp, why, sizeof(why))) {
+		snprintf(err, errlen, "dp_open: %s", why);
+		return NULL;
+	}
+	if (!c->worker && dp_sync(dp, svcs, n, why, sizeof(why))) {
+		snprintf(err, errlen, "dp_sync: %s", why);
+		dp_destroy(dp);
+		return NULL;
+	}
+	return dp;
+}
+
 /* The sum of one counter over the CPUs. */
 static inline uint64_t netns_counter(struct dp *dp, enum lb_counter c)
 {
@@ -44,8 +73,47 @@ static inline uint64_t netns_counter(struct dp *dp, enum lb_counter c)
 	return v[c];
 }
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
+/* What lb_dsr recorded for the client's flow to pod:pport (a DSR
+ * worker's or a Local delivery's, for the reply); false when nothing. */
+static inline bool client_flow(struct dp *dp, uint8_t proto, uint32_t pod,
+			       uint16_t pport, struct lb_dsr *v)
+{
+	struct lb_flow k = {.saddr = htonl(NETNS_CLIENT), .daddr = htonl(pod),
+			    .sport = htons(NETNS_CLIENT_PORT),
+			    .dport = htons(pport), .proto = proto};
+
+	return !bpf_map_lookup_elem(dp_map_fd(dp, "lb_dsr"), &k, v);
+}
+
+/* The clock dp_gc and dp_lease read, in ns. */
+static inline uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A packet from the client (NETNS_CLIENT:NETNS_CLIENT_PORT), through the
+ * gateway, to daddr:dport on the LB node whose MAC is node_mac; a UDP one
+ * carries "query". */
+static inline struct pspec from_client(const uint8_t node_mac[6],
+				       uint8_t proto, uint32_t daddr,
+				       uint16_t dport, uint8_t flags)
+{
+	struct pspec s = {.smac = {2, 0, 0, 0, 0, 1}, .proto = proto,
+			  .saddr = NETNS_CLIENT, .daddr = daddr,
+			  .sport = NETNS_CLIENT_PORT, .dport = dport,
+			  .tcp_flags = flags,
+			  .payload = proto == IPPROTO_UDP ? "query" : NULL};
+
+	memcpy(s.dmac, node_mac, 6);
+	return s;
+}
+
+static inline void sh(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline void sh(const char *fmt, ...)
 {
 	char cmd[512];
 	va_list ap;

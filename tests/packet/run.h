@@ -1,6 +1,8 @@
 /* run.h: runs a frame through a loaded BPF program (BPF_PROG_TEST_RUN, as
- * an XDP or a tc program) and shows where two frames differ.  For the
- * packet tests (cmocka). */
+ * an XDP or a tc program) and shows where two frames differ; opens the
+ * tests' data planes, checks a pod's reply through the egress program and
+ * the expiry of unanswered SYNs, and defines tests that run one body
+ * twice.  For the packet tests (cmocka). */
 #ifndef BMLB_TESTS_RUN_H
 #define BMLB_TESTS_RUN_H
 
@@ -14,9 +16,11 @@
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <cmocka.h>
 
 #include "frames.h"
+#include "netns.h"
 
 /* Runs frame `in` through program fd; returns its verdict and fills
  * `out`. */
@@ -90,6 +94,66 @@ static inline struct frame run_expect(int fd, bool tc, int ifindex,
 				 tc ? "tc" : "xdp", what);
 	}
 	return got;
+}
+
+/* Defines the tests test_<name>_<a> and test_<name>_<b>, running fn(false)
+ * and fn(true): one body through the XDP and the tc entry, or in SNAT and
+ * DSR mode. */
+#define TEST_BOTH(name, a, b, fn)                                            \
+	static void test_##name##_##a(void **state)                          \
+	{                                                                    \
+		(void)state;                                                 \
+		fn(false);                                                   \
+	}                                                                    \
+	static void test_##name##_##b(void **state)                          \
+	{                                                                    \
+		(void)state;                                                 \
+		fn(true);                                                    \
+	}
+
+/* Runs the pod's reply (to the client) through dp's egress program on
+ * ifindex: it must leave from vip:vport, and the recorded flow it answers
+ * be established. */
+static inline void reply_from_vip(struct dp *dp, int ifindex,
+				  const struct pspec *reply, uint32_t vip,
+				  uint16_t vport, const char *what)
+{
+	struct pspec want = *reply;
+	struct lb_dsr v;
+
+	want.saddr = vip;
+	want.sport = vport;
+	run_expect(dp_worker_prog_fd(dp, true), true, ifindex, reply,
+		   TC_ACT_OK, &want, what);
+	assert_true(client_flow(dp, reply->proto, reply->saddr, reply->sport,
+				&v));
+	assert_int_equal(v.state, LB_CT_ESTABLISHED);
+}
+
+/* dp holds `flows` flows, `unanswered` of them SYNs nothing answered: a
+ * sweep now removes none, one 61 s later (past the SYN timeout) those. */
+static inline void expect_syn_expiry(struct dp *dp, int flows, int unanswered)
+{
+	uint64_t now;
+
+	assert_int_equal(dp_flows(dp), flows);
+	now = mono_ns();
+	assert_int_equal(dp_gc(dp, now), 0);
+	assert_int_equal(dp_gc(dp, now + 61ull * 1000000000ull), unanswered);
+	assert_int_equal(dp_flows(dp), flows - unanswered);
+}
+
+/* Opens the data plane c describes with the n services (netns_dp_open);
+ * fails the test when it cannot. */
+static inline struct dp *open_or_fail(const struct dp_config *c,
+				      const struct dp_service *svcs, size_t n)
+{
+	char err[512];
+	struct dp *dp = netns_dp_open(c, svcs, n, err, sizeof(err));
+
+	if (!dp)
+		fail_msg("%s", err);
+	return dp;
 }
 
 #endif

@@ -15,7 +15,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <bpf/bpf.h>
 #include <cmocka.h>
@@ -26,13 +25,13 @@
 #include "run.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
-#define NODE IP(198, 18, 0, 11)
-#define CLIENT IP(203, 0, 113, 10)
+#define NODE NETNS_NODE_IP
+#define CLIENT NETNS_CLIENT
 #define VIP IP(10, 0, 0, 1) /* the test vector */
 #define VIP2 IP(198, 18, 0, 100)
 #define POD1 IP(198, 19, 21, 5)
 #define POD2 IP(198, 19, 21, 6)
-#define CPORT 40000
+#define CPORT NETNS_CLIENT_PORT
 #define SYN 0x02
 #define ACK 0x10
 
@@ -57,30 +56,11 @@ static struct dp *open_dp(bool worker, const struct dp_backend *b)
 		{VIP2, 80, IPPROTO_TCP, false, b, 2},
 	};
 	struct dp_config c;
-	struct dp *dp;
-	char err[256];
 
 	netns_dp_config(&c);
 	c.dsr = true;
 	c.worker = worker;
-	if (dp_open(&c, &dp, err, sizeof(err)))
-		fail_msg("dp_open: %s", err);
-	if (!worker && dp_sync(dp, svcs, 3, err, sizeof(err)))
-		fail_msg("dp_sync: %s", err);
-	return dp;
-}
-
-/* A packet from the client (through the gateway) to the LB node. */
-static struct pspec from_client(uint8_t proto, uint32_t vip, uint16_t port,
-				uint8_t flags)
-{
-	struct pspec s = {.proto = proto, .saddr = CLIENT, .daddr = vip,
-			  .sport = CPORT, .dport = port, .tcp_flags = flags,
-			  .payload = proto == IPPROTO_UDP ? "query" : NULL};
-
-	memcpy(s.dmac, node_mac, 6);
-	memcpy(s.smac, GW_MAC, 6);
-	return s;
+	return open_or_fail(&c, svcs, 3);
 }
 
 /* What the LB node sends the worker for s: destination pod:port, source
@@ -119,7 +99,7 @@ static int dropped(bool tc)
 static void lb_vector(bool tc)
 {
 	struct dp *dp = open_dp(false, two);
-	struct pspec syn = from_client(IPPROTO_TCP, VIP, 80, SYN);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
 	struct pspec out = to_pod(syn, POD1, 8080, VECTOR);
 	struct frame got = run_expect(lb_fd(dp, tc), tc, ifindex, &syn,
 				      sent(tc), &out, "a SYN to 10.0.0.1:80");
@@ -132,17 +112,7 @@ static void lb_vector(bool tc)
 	dp_destroy(dp);
 }
 
-static void test_lb_vector_xdp(void **state)
-{
-	(void)state;
-	lb_vector(false);
-}
-
-static void test_lb_vector_tc(void **state)
-{
-	(void)state;
-	lb_vector(true);
-}
+TEST_BOTH(lb_vector, xdp, tc, lb_vector)
 
 /* UDP: every datagram carries the option; TCP after the SYN only has
  * its destination rewritten; IP options and fragments by policy; no flow
@@ -153,8 +123,8 @@ static void lb_policies(bool tc)
 					   0x01, 0x00, 0x00, 0x0a};
 	struct dp *dp = open_dp(false, two);
 	int fd = lb_fd(dp, tc);
-	struct pspec udp = from_client(IPPROTO_UDP, VIP, 53, 0);
-	struct pspec ack = from_client(IPPROTO_TCP, VIP, 80, ACK);
+	struct pspec udp = from_client(node_mac, IPPROTO_UDP, VIP, 53, 0);
+	struct pspec ack = from_client(node_mac, IPPROTO_TCP, VIP, 80, ACK);
 	struct pspec out, syn_opts, ack_opts, frag;
 
 	ack.payload = "GET / HTTP/1.0\r\n\r\n";
@@ -169,7 +139,7 @@ static void lb_policies(bool tc)
 	assert_int_equal(netns_counter(dp, LB_C_DSR_OPT), 2);
 	assert_int_equal(netns_counter(dp, LB_C_DSR_FWD), 3);
 
-	syn_opts = from_client(IPPROTO_TCP, VIP, 80, SYN);
+	syn_opts = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
 	syn_opts.optlen = 8;
 	run_expect(fd, tc, ifindex, &syn_opts, dropped(tc), NULL,
 		   "a SYN that already has IP options is dropped");
@@ -194,17 +164,7 @@ static void lb_policies(bool tc)
 	dp_destroy(dp);
 }
 
-static void test_lb_policies_xdp(void **state)
-{
-	(void)state;
-	lb_policies(false);
-}
-
-static void test_lb_policies_tc(void **state)
-{
-	(void)state;
-	lb_policies(true);
-}
+TEST_BOTH(lb_policies, xdp, tc, lb_policies)
 
 /* A datagram with no room left for the option gets an ICMP
  * fragmentation-needed from the VIP (MTU - 8, quoting the client's packet
@@ -214,8 +174,8 @@ static void lb_too_big(bool tc)
 	static char big[1600], fits[1600];
 	struct dp *dp = open_dp(false, two);
 	int fd = lb_fd(dp, tc);
-	struct pspec udp = from_client(IPPROTO_UDP, VIP, 53, 0), icmp = {0};
-	struct pspec quoted, out;
+	struct pspec udp = from_client(node_mac, IPPROTO_UDP, VIP, 53, 0);
+	struct pspec icmp = {0}, quoted, out;
 
 	/* 20 + 8 + 1472 = 1500, the MTU: no room for 8 more bytes. */
 	memset(big, 'x', 1472);
@@ -239,17 +199,7 @@ static void lb_too_big(bool tc)
 	dp_destroy(dp);
 }
 
-static void test_lb_too_big_xdp(void **state)
-{
-	(void)state;
-	lb_too_big(false);
-}
-
-static void test_lb_too_big_tc(void **state)
-{
-	(void)state;
-	lb_too_big(true);
-}
+TEST_BOTH(lb_too_big, xdp, tc, lb_too_big)
 
 /* Two LB nodes, their backends listed in other orders, send every flow
  * to the same pod: after a failover an established flow keeps its pod. */
@@ -260,7 +210,8 @@ static void test_same_backend_on_every_lb_node(void **state)
 	(void)state;
 
 	for (uint16_t p = 0; p < 200; p++) {
-		struct pspec s = from_client(IPPROTO_TCP, VIP2, 80, ACK);
+		struct pspec s = from_client(node_mac, IPPROTO_TCP, VIP2, 80,
+					     ACK);
 		struct frame f, fa, fb;
 		uint32_t pod;
 
@@ -271,8 +222,7 @@ static void test_same_backend_on_every_lb_node(void **state)
 		assert_int_equal(prog_run(dp_prog_fd(b, false), false, ifindex,
 					  &f, &fb), XDP_TX);
 		assert_false(frame_diff(&fa, &fb));
-		pod = (uint32_t)fa.b[14 + 16] << 24 | fa.b[14 + 17] << 16 |
-		      fa.b[14 + 18] << 8 | fa.b[14 + 19];
+		pod = daddr_of(&fa);
 		assert_true(pod == POD1 || pod == POD2);
 		seen[pod == POD2]++;
 	}
@@ -293,16 +243,6 @@ static struct dp *open_worker(void)
 	return dp;
 }
 
-static bool dsr_flow(struct dp *dp, uint8_t proto, uint32_t pod,
-		     uint16_t pport, struct lb_dsr *v)
-{
-	struct lb_flow k = {.saddr = htonl(CLIENT), .daddr = htonl(pod),
-			    .sport = htons(CPORT), .dport = htons(pport),
-			    .proto = proto};
-
-	return !bpf_map_lookup_elem(dp_map_fd(dp, "lb_dsr"), &k, v);
-}
-
 /* A reply from the pod, as the worker's egress sees it. */
 static struct pspec from_pod(uint8_t proto, uint8_t flags)
 {
@@ -321,8 +261,8 @@ static void test_worker_parse_strip_reply(void **state)
 {
 	struct dp *lb = open_dp(false, two), *w = open_worker();
 	int in = dp_worker_prog_fd(w, false), out = dp_worker_prog_fd(w, true);
-	struct pspec syn = from_client(IPPROTO_TCP, VIP, 80, SYN);
-	struct pspec plain = to_pod(syn, POD1, 8080, NULL), reply, want;
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
+	struct pspec plain = to_pod(syn, POD1, 8080, NULL), reply;
 	struct frame wire, got, w_frame;
 	struct lb_dsr v;
 	(void)state;
@@ -335,20 +275,15 @@ static void test_worker_parse_strip_reply(void **state)
 	assert_int_equal(prog_run(in, true, ifindex, &wire, &got), TC_ACT_OK);
 	build_frame(&w_frame, &plain);
 	assert_false(frame_diff(&got, &w_frame));
-	assert_true(dsr_flow(w, IPPROTO_TCP, POD1, 8080, &v));
+	assert_true(client_flow(w, IPPROTO_TCP, POD1, 8080, &v));
 	assert_int_equal(v.vip, htonl(VIP));
 	assert_int_equal(v.vport, htons(80));
 	assert_int_equal(v.state, LB_CT_NEW);
 	assert_int_equal(netns_counter(w, LB_C_DSR_IN), 1);
 
 	reply = from_pod(IPPROTO_TCP, SYN | ACK);
-	want = reply;
-	want.saddr = VIP;
-	want.sport = 80;
-	run_expect(out, true, ifindex, &reply, TC_ACT_OK, &want,
-		   "the pod's SYN-ACK leaves from VIP:80");
-	assert_true(dsr_flow(w, IPPROTO_TCP, POD1, 8080, &v));
-	assert_int_equal(v.state, LB_CT_ESTABLISHED);
+	reply_from_vip(w, ifindex, &reply, VIP, 80,
+		       "the pod's SYN-ACK leaves from VIP:80");
 	assert_int_equal(netns_counter(w, LB_C_DSR_OUT), 1);
 
 	/* A later packet without the option passes as it is. */
@@ -372,8 +307,8 @@ static void test_worker_udp(void **state)
 					   0x01, 0x00, 0x00, 0x0a};
 	struct dp *w = open_worker();
 	int in = dp_worker_prog_fd(w, false), out = dp_worker_prog_fd(w, true);
-	struct pspec q = to_pod(from_client(IPPROTO_UDP, VIP, 53, 0), POD1,
-				5353, udp_vec);
+	struct pspec q = to_pod(from_client(node_mac, IPPROTO_UDP, VIP, 53, 0),
+				POD1, 5353, udp_vec);
 	struct pspec plain = q, reply = from_pod(IPPROTO_UDP, 0), want;
 	struct lb_dsr v;
 	(void)state;
@@ -382,7 +317,7 @@ static void test_worker_udp(void **state)
 	plain.optlen = 0;
 	run_expect(in, true, ifindex, &q, TC_ACT_OK, &plain,
 		   "a datagram with the option");
-	assert_true(dsr_flow(w, IPPROTO_UDP, POD1, 5353, &v));
+	assert_true(client_flow(w, IPPROTO_UDP, POD1, 5353, &v));
 	reply.sport = 5353;
 	want = reply;
 	want.saddr = VIP;
@@ -401,8 +336,8 @@ static void test_worker_forged_option(void **state)
 {
 	struct dp *w = open_worker();
 	int in = dp_worker_prog_fd(w, false);
-	struct pspec forged = to_pod(from_client(IPPROTO_TCP, VIP, 80, SYN),
-				     POD1, 8080, VECTOR);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
+	struct pspec forged = to_pod(syn, POD1, 8080, VECTOR);
 	struct lb_dsr v;
 	(void)state;
 
@@ -410,7 +345,7 @@ static void test_worker_forged_option(void **state)
 	run_expect(in, true, ifindex, &forged, TC_ACT_SHOT, NULL,
 		   "the option from another MAC");
 	assert_int_equal(netns_counter(w, LB_C_DSR_DROP_FORGED), 1);
-	assert_false(dsr_flow(w, IPPROTO_TCP, POD1, 8080, &v));
+	assert_false(client_flow(w, IPPROTO_TCP, POD1, 8080, &v));
 	/* The LB node that was a peer no longer is: its option goes too. */
 	assert_int_equal(dp_set_peers(w, NULL, 0), 0);
 	memcpy(forged.smac, node_mac, 6);
@@ -426,12 +361,10 @@ static void test_worker_expiry(void **state)
 {
 	struct dp *w = open_worker();
 	int in = dp_worker_prog_fd(w, false), out = dp_worker_prog_fd(w, true);
-	struct pspec a = to_pod(from_client(IPPROTO_TCP, VIP, 80, SYN), POD1,
-				8080, VECTOR);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
+	struct pspec a = to_pod(syn, POD1, 8080, VECTOR);
 	struct pspec b = a, reply = from_pod(IPPROTO_TCP, SYN | ACK);
 	struct frame f, got;
-	struct timespec ts;
-	uint64_t now;
 	(void)state;
 
 	b.sport = CPORT + 1;
@@ -441,12 +374,7 @@ static void test_worker_expiry(void **state)
 	assert_int_equal(prog_run(in, true, ifindex, &f, &got), TC_ACT_OK);
 	build_frame(&f, &reply); /* answers a only */
 	assert_int_equal(prog_run(out, true, ifindex, &f, &got), TC_ACT_OK);
-	assert_int_equal(dp_flows(w), 2);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	assert_int_equal(dp_gc(w, now), 0);
-	assert_int_equal(dp_gc(w, now + 61ull * 1000000000ull), 1);
-	assert_int_equal(dp_flows(w), 1);
+	expect_syn_expiry(w, 2, 1);
 	dp_destroy(w);
 }
 

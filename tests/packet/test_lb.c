@@ -30,8 +30,8 @@
 #include "run.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
-#define NODE IP(198, 18, 0, 11)
-#define CLIENT IP(203, 0, 113, 10)
+#define NODE NETNS_NODE_IP
+#define CLIENT NETNS_CLIENT
 #define ROUTER IP(203, 0, 113, 1)
 #define VIP IP(198, 18, 0, 100)
 #define VIP_EMPTY IP(198, 18, 0, 101)
@@ -40,7 +40,7 @@
 #define POD2 IP(198, 19, 21, 6)
 #define POD_UDP IP(198, 19, 21, 7)
 #define POD_FAR IP(198, 19, 99, 5)
-#define CPORT 40000
+#define CPORT NETNS_CLIENT_PORT
 
 /* Placeholders resolved from the flow's conntrack entry. */
 #define BACKEND 0xfffffffeu
@@ -65,19 +65,12 @@ static struct dp *open_dp(uint16_t snat_min, uint16_t snat_max,
 			  uint32_t ct_entries)
 {
 	struct dp_config c;
-	struct dp *dp;
-	char err[256];
 
 	netns_dp_config(&c);
 	c.snat_min = snat_min;
 	c.snat_max = snat_max;
 	c.ct_entries = ct_entries;
-	if (dp_open(&c, &dp, err, sizeof(err)))
-		fail_msg("dp_open: %s", err);
-	if (dp_sync(dp, services, sizeof(services) / sizeof(*services), err,
-		    sizeof(err)))
-		fail_msg("dp_sync: %s", err);
-	return dp;
+	return open_or_fail(&c, services, sizeof(services) / sizeof(*services));
 }
 
 /* Runs frame `in` through one entry; returns the program's verdict and
@@ -433,25 +426,13 @@ static void snat_table(bool tc)
 	dp_destroy(dp);
 }
 
-static void test_snat_xdp(void **state)
-{
-	(void)state;
-	snat_table(false);
-}
-
-static void test_snat_tc(void **state)
-{
-	(void)state;
-	snat_table(true);
-}
+TEST_BOTH(snat, xdp, tc, snat_table)
 
 static struct pspec syn_from(uint16_t sport)
 {
-	struct pspec s = {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP,
-			  .saddr = CLIENT, .daddr = VIP, .sport = sport,
-			  .dport = 80, .tcp_flags = SYN};
+	struct pspec s = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
 
-	memcpy(s.dmac, node_mac, 6);
+	s.sport = sport;
 	return s;
 }
 
@@ -588,7 +569,6 @@ static void test_table_sizes(void **state)
 static void test_gc(void **state)
 {
 	struct dp *dp = open_dp(61000, 65535, 0);
-	struct timespec ts;
 	uint64_t now;
 	(void)state;
 
@@ -597,8 +577,7 @@ static void test_gc(void **state)
 
 		assert_int_equal(send_spec(dp, &s), XDP_TX);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	now = mono_ns();
 	assert_int_equal(dp_gc(dp, now), 0);
 	assert_int_equal(dp_flows(dp), 10);
 	/* SYN-only flows expire after 60 s. */
@@ -632,7 +611,6 @@ static void test_close_frees_the_flow(void **state)
 	struct lb_flow r = {CLIENT, VIP, 5001, 80, IPPROTO_TCP, {0}};
 	struct pspec syn = syn_from(5000), fin, syn2 = syn_from(5001), rst;
 	struct pspec bfin;
-	struct timespec ts;
 	uint64_t now;
 	(void)state;
 
@@ -652,8 +630,7 @@ static void test_close_frees_the_flow(void **state)
 	rst.tcp_flags = 0x04; /* RST */
 	assert_int_equal(send_spec(dp, &rst), XDP_TX);
 	assert_int_equal(flow_entry(dp, &r).state, LB_CT_CLOSED);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	now = mono_ns();
 	/* Closed flows go after 10 s. */
 	assert_int_equal(dp_gc(dp, now + 9ull * 1000000000ull), 0);
 	assert_int_equal(dp_gc(dp, now + 11ull * 1000000000ull), 2);
@@ -676,7 +653,7 @@ static void test_closed_port_reused(void **state)
 	struct lb_snat_key sk;
 	struct lb_snat rev;
 	struct lb_ct stale;
-	struct timespec pause = {1, 200000000}, ts;
+	struct timespec pause = {1, 200000000};
 	uint64_t c[LB_C_MAX], now;
 	int fresh = 0, reused = 0;
 	(void)state;
@@ -739,8 +716,7 @@ static void test_closed_port_reused(void **state)
 	assert_int_equal(bpf_map_update_elem(dp_map_fd(dp, "lb_ct"), &fk,
 					     &stale, BPF_NOEXIST),
 			 0);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	now = mono_ns();
 	assert_int_equal(dp_gc(dp, now), 1);
 	sk = (struct lb_snat_key){.backend_ip = stale.backend_ip,
 				  .backend_port = stale.backend_port,
@@ -768,14 +744,6 @@ static struct frame arp(uint16_t op, const uint8_t *dst, const uint8_t *sha,
 	memcpy(f.tha, tha, 6);
 	arp_frame(fr.b, &f);
 	return fr;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};

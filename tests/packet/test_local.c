@@ -19,7 +19,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <bpf/bpf.h>
 #include <cmocka.h>
@@ -30,14 +29,14 @@
 #include "run.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
-#define NODE IP(198, 18, 0, 11)
-#define CLIENT IP(203, 0, 113, 10)
+#define NODE NETNS_NODE_IP
+#define CLIENT NETNS_CLIENT
 #define VIP IP(198, 18, 0, 100)
 #define VIP2 IP(198, 18, 0, 101)
 #define POD1 IP(198, 19, 99, 5) /* "on this node": behind lbt2 */
 #define POD2 IP(198, 19, 99, 6)
 #define WPOD IP(198, 19, 21, 5) /* on a worker: via 198.18.0.21 */
-#define CPORT 40000
+#define CPORT NETNS_CLIENT_PORT
 #define SYN 0x02
 #define ACK 0x10
 
@@ -63,31 +62,12 @@ static struct dp *open_dp(bool dsr)
 		{NODE, 30081, IPPROTO_TCP, true, one, 1},
 	};
 	struct dp_config c;
-	struct dp *dp;
-	char err[256];
 
 	netns_dp_config(&c);
 	c.pod_net = IP(198, 19, 99, 0); /* POD1, POD2: this node's pods */
 	c.pod_prefix = 24;
 	c.dsr = dsr;
-	if (dp_open(&c, &dp, err, sizeof(err)))
-		fail_msg("dp_open: %s", err);
-	if (dp_sync(dp, svcs, sizeof(svcs) / sizeof(svcs[0]), err,
-		    sizeof(err)))
-		fail_msg("dp_sync: %s", err);
-	return dp;
-}
-
-static struct pspec from_client(uint8_t proto, uint32_t vip, uint16_t port,
-				uint8_t flags)
-{
-	struct pspec s = {.proto = proto, .saddr = CLIENT, .daddr = vip,
-			  .sport = CPORT, .dport = port, .tcp_flags = flags,
-			  .payload = proto == IPPROTO_UDP ? "query" : NULL};
-
-	memcpy(s.dmac, node_mac, 6);
-	memcpy(s.smac, GW_MAC, 6);
-	return s;
+	return open_or_fail(&c, svcs, sizeof(svcs) / sizeof(svcs[0]));
 }
 
 /* What reaches the local pod: destination pod:port, source untouched.
@@ -110,46 +90,29 @@ static int delivered(bool tc)
 	return tc ? TC_ACT_REDIRECT : XDP_PASS;
 }
 
-static bool local_flow(struct dp *dp, uint8_t proto, uint32_t pod,
-		       uint16_t pport, struct lb_dsr *v)
-{
-	struct lb_flow k = {.saddr = htonl(CLIENT), .daddr = htonl(pod),
-			    .sport = htons(CPORT), .dport = htons(pport),
-			    .proto = proto};
-
-	return !bpf_map_lookup_elem(dp_map_fd(dp, "lb_dsr"), &k, v);
-}
-
-/* The pod a delivered frame goes to. */
-static uint32_t pod_of(const struct frame *f)
-{
-	return (uint32_t)f->b[14 + 16] << 24 | f->b[14 + 17] << 16 |
-	       f->b[14 + 18] << 8 | f->b[14 + 19];
-}
-
 /* SYN, then a later packet without SYN, then UDP: destination only,
  * flow recorded, nothing tracked, no option; the reply leaves from
  * VIP:port through the egress program. */
 static void local_path(bool dsr, bool tc)
 {
 	struct dp *dp = open_dp(dsr);
-	int fd = dp_prog_fd(dp, tc), out = dp_worker_prog_fd(dp, true);
-	struct pspec syn = from_client(IPPROTO_TCP, VIP, 80, SYN);
-	struct pspec ack = from_client(IPPROTO_TCP, VIP, 80, ACK);
-	struct pspec udp = from_client(IPPROTO_UDP, VIP, 53, 0);
-	struct pspec want, reply, rwant;
+	int fd = dp_prog_fd(dp, tc);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
+	struct pspec ack = from_client(node_mac, IPPROTO_TCP, VIP, 80, ACK);
+	struct pspec udp = from_client(node_mac, IPPROTO_UDP, VIP, 53, 0);
+	struct pspec want, reply;
 	struct frame got;
 	struct lb_dsr v;
 	uint32_t pod;
 
 	got = run_expect(fd, tc, ifindex, &syn, delivered(tc), NULL,
 			 "a SYN to VIP:80");
-	pod = pod_of(&got);
+	pod = daddr_of(&got); /* the pod it goes to */
 	assert_true(pod == POD1 || pod == POD2);
 	want = to_pod(syn, pod, 8080, tc);
 	run_expect(fd, tc, ifindex, &syn, delivered(tc), &want,
 		   "... rewritten to a local pod, source kept, no option");
-	assert_true(local_flow(dp, IPPROTO_TCP, pod, 8080, &v));
+	assert_true(client_flow(dp, IPPROTO_TCP, pod, 8080, &v));
 	assert_int_equal(v.vip, htonl(VIP));
 	assert_int_equal(v.vport, htons(80));
 	assert_int_equal(v.state, LB_CT_NEW);
@@ -164,19 +127,14 @@ static void local_path(bool dsr, bool tc)
 			       .tcp_flags = SYN | ACK, .payload = "ok"};
 	memcpy(reply.smac, node_mac, 6);
 	memcpy(reply.dmac, GW_MAC, 6);
-	rwant = reply;
-	rwant.saddr = VIP;
-	rwant.sport = 80;
-	run_expect(out, true, ifindex, &reply, TC_ACT_OK, &rwant,
-		   "the pod's reply leaves from VIP:80");
-	assert_true(local_flow(dp, IPPROTO_TCP, pod, 8080, &v));
-	assert_int_equal(v.state, LB_CT_ESTABLISHED);
+	reply_from_vip(dp, ifindex, &reply, VIP, 80,
+		       "the pod's reply leaves from VIP:80");
 	assert_int_equal(netns_counter(dp, LB_C_DSR_OUT), 1);
 
 	want = to_pod(udp, POD1, 8080, tc);
 	run_expect(fd, tc, ifindex, &udp, delivered(tc), &want,
 		   "a UDP datagram to a Local VIP:53");
-	assert_true(local_flow(dp, IPPROTO_UDP, POD1, 8080, &v));
+	assert_true(client_flow(dp, IPPROTO_UDP, POD1, 8080, &v));
 
 	assert_int_equal(netns_counter(dp, LB_C_LOCAL), 4);
 	assert_int_equal(netns_counter(dp, LB_C_FWD_NEW), 0);
@@ -193,29 +151,18 @@ static void local_path(bool dsr, bool tc)
 	dp_destroy(dp);
 }
 
-static void test_local_snat_xdp(void **state)
+static void local_snat(bool tc)
 {
-	(void)state;
-	local_path(false, false);
+	local_path(false, tc);
 }
 
-static void test_local_snat_tc(void **state)
+static void local_dsr(bool tc)
 {
-	(void)state;
-	local_path(false, true);
+	local_path(true, tc);
 }
 
-static void test_local_dsr_xdp(void **state)
-{
-	(void)state;
-	local_path(true, false);
-}
-
-static void test_local_dsr_tc(void **state)
-{
-	(void)state;
-	local_path(true, true);
-}
+TEST_BOTH(local_snat, xdp, tc, local_snat)
+TEST_BOTH(local_dsr, xdp, tc, local_dsr)
 
 /* A Local service with no endpoint on this node drops (nothing to send it
  * to, and no other node's pod may get it); a Cluster service beside it
@@ -224,8 +171,9 @@ static void local_beside_cluster(bool dsr)
 {
 	struct dp *dp = open_dp(dsr);
 	int fd = dp_prog_fd(dp, false);
-	struct pspec none = from_client(IPPROTO_TCP, VIP2, 81, SYN);
-	struct pspec cluster = from_client(IPPROTO_TCP, VIP2, 80, SYN);
+	struct pspec none = from_client(node_mac, IPPROTO_TCP, VIP2, 81, SYN);
+	struct pspec cluster = from_client(node_mac, IPPROTO_TCP, VIP2, 80,
+					   SYN);
 	struct frame f, got;
 
 	run_expect(fd, false, ifindex, &none, XDP_DROP, NULL,
@@ -239,17 +187,7 @@ static void local_beside_cluster(bool dsr)
 	dp_destroy(dp);
 }
 
-static void test_local_beside_cluster_snat(void **state)
-{
-	(void)state;
-	local_beside_cluster(false);
-}
-
-static void test_local_beside_cluster_dsr(void **state)
-{
-	(void)state;
-	local_beside_cluster(true);
-}
+TEST_BOTH(local_beside_cluster, snat, dsr, local_beside_cluster)
 
 /* A Cluster service's flow to a pod of this node is delivered the Local
  * way in either mode (translated, the pod's reply would reach the node's
@@ -259,14 +197,14 @@ static void cluster_pod_here(bool dsr)
 {
 	struct dp *dp = open_dp(dsr);
 	int fd = dp_prog_fd(dp, false);
-	struct pspec syn = from_client(IPPROTO_TCP, VIP2, 82, SYN);
-	struct pspec ack = from_client(IPPROTO_TCP, VIP2, 82, ACK);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP2, 82, SYN);
+	struct pspec ack = from_client(node_mac, IPPROTO_TCP, VIP2, 82, ACK);
 	struct pspec want = to_pod(syn, POD1, 8080, false);
 	struct lb_dsr v;
 
 	run_expect(fd, false, ifindex, &syn, XDP_PASS, &want,
 		   "a SYN to a Cluster service whose pod runs here");
-	assert_true(local_flow(dp, IPPROTO_TCP, POD1, 8080, &v));
+	assert_true(client_flow(dp, IPPROTO_TCP, POD1, 8080, &v));
 	assert_int_equal(v.vport, htons(82));
 	want = to_pod(ack, POD1, 8080, false);
 	run_expect(fd, false, ifindex, &ack, XDP_PASS, &want,
@@ -277,37 +215,20 @@ static void cluster_pod_here(bool dsr)
 	dp_destroy(dp);
 }
 
-static void test_cluster_pod_here_snat(void **state)
-{
-	(void)state;
-	cluster_pod_here(false);
-}
-
-static void test_cluster_pod_here_dsr(void **state)
-{
-	(void)state;
-	cluster_pod_here(true);
-}
+TEST_BOTH(cluster_pod_here, snat, dsr, cluster_pod_here)
 
 /* Recorded flows expire like the others (swept by the agent). */
 static void test_local_expiry(void **state)
 {
 	struct dp *dp = open_dp(false);
-	struct pspec syn = from_client(IPPROTO_TCP, VIP, 80, SYN);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
 	struct frame f, got;
-	struct timespec ts;
-	uint64_t now;
 	(void)state;
 
 	build_frame(&f, &syn);
 	assert_int_equal(prog_run(dp_prog_fd(dp, false), false, ifindex, &f,
 				  &got), XDP_PASS);
-	assert_int_equal(dp_flows(dp), 1);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	assert_int_equal(dp_gc(dp, now), 0);
-	assert_int_equal(dp_gc(dp, now + 61ull * 1000000000ull), 1);
-	assert_int_equal(dp_flows(dp), 0);
+	expect_syn_expiry(dp, 1, 1);
 	dp_destroy(dp);
 }
 
@@ -320,7 +241,7 @@ static void nodeport_cluster(bool dsr)
 {
 	struct dp *dp = open_dp(dsr);
 	int fd = dp_prog_fd(dp, false);
-	struct pspec syn = from_client(IPPROTO_TCP, NODE, 30080, SYN);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, NODE, 30080, SYN);
 	struct pspec want = syn, reply, rwant;
 	struct frame got;
 	uint16_t sport;
@@ -359,17 +280,7 @@ static void nodeport_cluster(bool dsr)
 	dp_destroy(dp);
 }
 
-static void test_nodeport_cluster_snat(void **state)
-{
-	(void)state;
-	nodeport_cluster(false);
-}
-
-static void test_nodeport_cluster_dsr(void **state)
-{
-	(void)state;
-	nodeport_cluster(true);
-}
+TEST_BOTH(nodeport_cluster, snat, dsr, nodeport_cluster)
 
 /* Local: to this node's pod, the client's address kept; the node's own
  * traffic (another port, a SNAT port with no binding), fragments and ICMP
@@ -378,20 +289,21 @@ static void nodeport_local_and_own(bool tc)
 {
 	struct dp *dp = open_dp(false);
 	int fd = dp_prog_fd(dp, tc);
-	struct pspec syn = from_client(IPPROTO_TCP, NODE, 30081, SYN);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, NODE, 30081, SYN);
 	struct pspec want = to_pod(syn, POD1, 8080, tc);
-	struct pspec ssh = from_client(IPPROTO_TCP, NODE, 22, SYN);
-	struct pspec snat = from_client(IPPROTO_TCP, NODE, 20000, ACK);
-	struct pspec frag = from_client(IPPROTO_UDP, NODE, 30080, 0);
+	struct pspec ssh = from_client(node_mac, IPPROTO_TCP, NODE, 22, SYN);
+	struct pspec snat = from_client(node_mac, IPPROTO_TCP, NODE, 20000,
+					ACK);
+	struct pspec frag = from_client(node_mac, IPPROTO_UDP, NODE, 30080, 0);
 	struct pspec quoted = {.proto = IPPROTO_UDP, .saddr = NODE,
 			       .daddr = CLIENT, .sport = 5000, .dport = 53};
-	struct pspec icmp = from_client(IPPROTO_ICMP, NODE, 0, 0);
+	struct pspec icmp = from_client(node_mac, IPPROTO_ICMP, NODE, 0, 0);
 	uint32_t n = 0, nip = htonl(NODE);
 	struct lb_dsr v;
 
 	run_expect(fd, tc, ifindex, &syn, delivered(tc), &want,
 		   "a SYN to NODE:30081 (Local) goes to this node's pod");
-	assert_true(local_flow(dp, IPPROTO_TCP, POD1, 8080, &v));
+	assert_true(client_flow(dp, IPPROTO_TCP, POD1, 8080, &v));
 	assert_int_equal(v.vip, htonl(NODE));
 	assert_int_equal(v.vport, htons(30081));
 
@@ -415,17 +327,7 @@ static void nodeport_local_and_own(bool tc)
 	dp_destroy(dp);
 }
 
-static void test_nodeport_local_xdp(void **state)
-{
-	(void)state;
-	nodeport_local_and_own(false);
-}
-
-static void test_nodeport_local_tc(void **state)
-{
-	(void)state;
-	nodeport_local_and_own(true);
-}
+TEST_BOTH(nodeport_local, xdp, tc, nodeport_local_and_own)
 
 int main(void)
 {
