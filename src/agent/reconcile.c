@@ -89,41 +89,55 @@ static void add_port(struct rec_set *out, size_t *b,
 	}
 }
 
+/* Service ports of the services s[0..n) at node: each port at the VIP
+ * (when vips and it has one) and at node_ip on its nodePort.  With out
+ * NULL, only counts them (*nports, *nbackends). */
+static void add_services(struct rec_set *out, size_t *b,
+			 const struct plan_service *s, size_t n,
+			 const char *node, uint32_t node_ip, bool vips,
+			 size_t *nports, size_t *nbackends)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < s[i].nports; j++) {
+			const struct plan_port *pp = &s[i].ports[j];
+			bool at_vip = vips && s[i].vip;
+
+			if (!out) {
+				size_t uses = at_vip + (pp->spec->node_port != 0);
+
+				*nports += uses;
+				*nbackends += uses * pp->nbackends;
+				continue;
+			}
+			if (at_vip)
+				add_port(out, b, &s[i], pp, s[i].vip,
+					 pp->spec->port, node);
+			if (pp->spec->node_port)
+				add_port(out, b, &s[i], pp, node_ip,
+					 pp->spec->node_port, node);
+		}
+}
+
 void rec_build(const struct plan *p, const char *node, uint32_t node_ip,
 	       bool vips, struct rec_set *out)
 {
 	size_t nports = 0, nbackends = 0, b = 0;
 
 	*out = (struct rec_set){0};
-	for (size_t i = 0; i < p->n; i++)
-		for (size_t j = 0; j < p->services[i].nports; j++) {
-			size_t uses = (vips && p->services[i].vip) +
-				      (p->services[i].ports[j].spec->node_port
-					       != 0);
-
-			nports += uses;
-			nbackends += uses * p->services[i].ports[j].nbackends;
-		}
+	add_services(NULL, NULL, p->services, p->n, node, node_ip, vips,
+		     &nports, &nbackends);
+	add_services(NULL, NULL, p->node_port_services, p->n_node_port, node,
+		     node_ip, false, &nports, &nbackends);
 	if (!nports)
 		return;
 	out->svcs = xcalloc(nports, sizeof(*out->svcs));
 	out->meta = xcalloc(nports, sizeof(*out->meta));
 	out->backends = xcalloc(nbackends ? nbackends : 1,
 				sizeof(*out->backends));
-	for (size_t i = 0; i < p->n; i++) {
-		const struct plan_service *ps = &p->services[i];
-
-		for (size_t j = 0; j < ps->nports; j++) {
-			const struct plan_port *pp = &ps->ports[j];
-
-			if (vips && ps->vip)
-				add_port(out, &b, ps, pp, ps->vip,
-					 pp->spec->port, node);
-			if (pp->spec->node_port)
-				add_port(out, &b, ps, pp, node_ip,
-					 pp->spec->node_port, node);
-		}
-	}
+	add_services(out, &b, p->services, p->n, node, node_ip, vips, NULL,
+		     NULL);
+	add_services(out, &b, p->node_port_services, p->n_node_port, node,
+		     node_ip, false, NULL, NULL);
 	sort_set(out);
 }
 

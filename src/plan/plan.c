@@ -242,6 +242,24 @@ static void assign_owners(struct plan *p, const char *const *alive,
 	free(order);
 }
 
+/* Fills the ports of ps from its EndpointSlices; returns the slices
+ * (*nslices of them). */
+static const struct k8s_slice *fill_ports(struct plan_service *ps,
+					  const struct k8s_objects *o,
+					  size_t *nslices)
+{
+	const struct k8s_service *svc = ps->svc;
+	const struct k8s_slice *slices =
+		k8s_slices_of(o, svc->namespace_, svc->name, nslices);
+
+	ps->nports = svc->nports;
+	ps->ports = xcalloc(svc->nports, sizeof(*ps->ports));
+	for (size_t k = 0; k < svc->nports; k++)
+		plan_port_fill(&ps->ports[k], &svc->ports[k], slices,
+			       *nslices);
+	return slices;
+}
+
 struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 {
 	const struct cfg_cluster *c = in->cluster;
@@ -250,7 +268,7 @@ struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 	struct ipam_svc *req;
 	struct ipam_result *res;
 	const char **lb_names;
-	size_t nlb, cap = 0;
+	size_t nlb, cap = 0, np_cap = 0;
 
 	p->mode = c->forward_mode;
 	check_lb_nodes(c, o, dl);
@@ -261,6 +279,16 @@ struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 			((struct plan_service *)xpush(&p->services, &p->n, &cap,
 						      sizeof(*p->services)))
 				->svc = svc;
+		else if (svc->type == K8S_SVC_NODEPORT)
+			((struct plan_service *)xpush(
+				 &p->node_port_services, &p->n_node_port,
+				 &np_cap, sizeof(*p->node_port_services)))
+				->svc = svc;
+	}
+	for (size_t i = 0; i < p->n_node_port; i++) {
+		size_t nslices;
+
+		fill_ports(&p->node_port_services[i], o, &nslices);
 	}
 	req = xcalloc(p->n, sizeof(*req));
 	res = xcalloc(p->n, sizeof(*res));
@@ -268,14 +296,8 @@ struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 		struct plan_service *ps = &p->services[i];
 		const struct k8s_service *svc = ps->svc;
 		size_t nslices;
-		const struct k8s_slice *slices =
-			k8s_slices_of(o, svc->namespace_, svc->name, &nslices);
+		const struct k8s_slice *slices = fill_ports(ps, o, &nslices);
 
-		ps->nports = svc->nports;
-		ps->ports = xcalloc(svc->nports, sizeof(*ps->ports));
-		for (size_t k = 0; k < svc->nports; k++)
-			plan_port_fill(&ps->ports[k], &svc->ports[k], slices,
-				       nslices);
 		req[i] = (struct ipam_svc){
 			.svc = svc,
 			.previous = in->previous
@@ -311,16 +333,22 @@ struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 	return p;
 }
 
+static void free_services(struct plan_service *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < s[i].nports; k++)
+			free(s[i].ports[k].backends);
+		free(s[i].ports);
+		free(s[i].reason);
+	}
+	free(s);
+}
+
 void plan_free(struct plan *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n; i++) {
-		for (size_t k = 0; k < p->services[i].nports; k++)
-			free(p->services[i].ports[k].backends);
-		free(p->services[i].ports);
-		free(p->services[i].reason);
-	}
-	free(p->services);
+	free_services(p->services, p->n);
+	free_services(p->node_port_services, p->n_node_port);
 	free(p);
 }

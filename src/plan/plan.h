@@ -56,6 +56,10 @@ struct plan {
 	enum cfg_forward_mode mode;
 	struct plan_service *services; /* sorted by (namespace, name) */
 	size_t n;
+	/* type NodePort Services, in the same order: no VIP, no owner; only
+	 * their nodePorts, served on every node. */
+	struct plan_service *node_port_services;
+	size_t n_node_port;
 };
 
 struct plan_input {

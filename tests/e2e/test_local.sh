@@ -11,11 +11,12 @@
 #     status say why;
 #   - two Local Services sharing a VIP (same endpoints) are announced by
 #     exactly one node;
-#   - NodePort, from the client to every node's address: Cluster answered
-#     by any pod (translated: a pod elsewhere sees the node's address, one
-#     on that node the client's), Local only on the nodes with an endpoint,
-#     by their own pod seeing the client; the nodes' own traffic (ping,
-#     the LB nodes' liveness messages) keeps flowing;
+#   - NodePort, from the client to every node's address: a NodePort
+#     Service (Cluster) answered by any pod (translated: a pod elsewhere
+#     sees the node's address, one on that node the client's), a
+#     LoadBalancer Service's Local nodePort only on the nodes with an
+#     endpoint, by their own pod seeing the client; the nodes' own traffic
+#     (ping, the LB nodes' liveness messages) keeps flowing;
 #   - SNAT mode, the ingress case of seed 001: HAProxy in HTTP mode with
 #     `option forwardfor` in a pod on an LB node, its Service Local, in
 #     front of an HTTP application on a worker whose log shows
@@ -148,7 +149,9 @@ local_checks() {
 # nodeport_checks MODE: Cluster and Local NodePorts on every node.
 nodeport_checks() {
 	local mode=$1 n addr i=0 sport
-	lab_service np tcp/80:8080@30080 worker-1-pod-1 lb-1-pod-1
+	# A NodePort Service (no VIP) and a LoadBalancer one's nodePort.
+	lab_service --type NodePort np tcp/80:8080@30080 worker-1-pod-1 \
+		lb-1-pod-1
 	lab_service --policy Local npl tcp/81:8080@30081 worker-1-pod-1 \
 		lb-2-pod-1
 	for n in $(lab_hosts cp lb worker); do
@@ -160,7 +163,7 @@ nodeport_checks() {
 		addr=${LAB_ADDR[$n]} i=$((i + 1)) sport=$((33000 + 20 * i))
 		lab_ask client tcp "$addr" 30080 --count 6 --timeout 2 \
 			--sport $sport >"$E2E_TMP/$mode-np-$n" 2>&1
-		check "[$mode] NodePort Cluster on $n ($addr:30080) answered 6 times" \
+		check "[$mode] NodePort Service, Cluster, on $n ($addr:30080) answered 6 times" \
 			test "$(wc -l <"$E2E_TMP/$mode-np-$n")" = 6
 		check "[$mode] ... a pod on another node sees $n's address, one on $n the client's" \
 			"$LAB_PYTHON" - "$E2E_TMP/$mode-np-$n" "$n" "$addr" \

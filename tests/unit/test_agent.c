@@ -208,6 +208,52 @@ static void test_build_local(void **state)
 	teardown(f);
 }
 
+/* A NodePort Service: its nodePort at every node's own address, LB node
+ * or worker, with every ready endpoint; never a VIP. */
+static void test_build_node_port_service(void **state)
+{
+	static const char objs[] =
+		NODE("lb-a", "198.18.0.11") NODE("w-1", "198.18.0.21")
+		"---\napiVersion: v1\nkind: Service\n"
+		"metadata: {name: np, namespace: default}\n"
+		"spec: {type: NodePort,"
+		" ports: [{protocol: UDP, port: 53, targetPort: 5353,"
+		" nodePort: 30053}]}\n"
+		"---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		"metadata: {name: np-1, namespace: default,"
+		" labels: {kubernetes.io/service-name: np}}\n"
+		"addressType: IPv4\nports: [{protocol: UDP, port: 5353}]\n"
+		"endpoints:\n"
+		"- {addresses: [198.19.21.2], nodeName: w-1}\n"
+		"- {addresses: [198.19.11.2], nodeName: lb-a}\n";
+	static const struct {
+		const char *node;
+		uint32_t ip;
+		bool vips;
+	} at[] = {{"lb-a", IP(198, 18, 0, 11), true},
+		  {"w-1", IP(198, 18, 0, 21), false}};
+	struct fixture *f = setup(objs, NULL);
+	(void)state;
+
+	assert_int_equal(f->p->n, 0);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		struct rec_set s;
+
+		rec_build(f->p, at[i].node, at[i].ip, at[i].vips, &s);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(s.svcs[0].vip, at[i].ip);
+		assert_int_equal(s.svcs[0].port, 30053);
+		assert_int_equal(s.svcs[0].proto, IPPROTO_UDP);
+		assert_false(s.svcs[0].local);
+		assert_int_equal(s.svcs[0].nbackends, 2);
+		assert_int_equal(s.svcs[0].backends[0].port, 5353);
+		assert_null(s.meta[0].owner);
+		assert_string_equal(s.meta[0].name, "np");
+		rec_free(&s);
+	}
+	teardown(f);
+}
+
 static void test_build_empty(void **state)
 {
 	struct plan p = {0};
@@ -745,6 +791,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_build_local),
+		cmocka_unit_test(test_build_node_port_service),
 		cmocka_unit_test(test_build_empty),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_previous),

@@ -67,7 +67,25 @@ static const char objects_yaml[] =
 	"addressType: IPv4\n"
 	"ports: [{port: 80}]\n"
 	"endpoints:\n"
-	"- {addresses: [198.19.2.1], nodeName: lb-b}\n";
+	"- {addresses: [198.19.2.1], nodeName: lb-b}\n"
+	/* A NodePort Service: no VIP, its nodePort on every node; and a
+	 * ClusterIP one, which bmlb leaves alone. */
+	"---\napiVersion: v1\nkind: Service\n"
+	"metadata: {name: np, namespace: default,"
+	" creationTimestamp: '2026-01-03T00:00:00Z'}\n"
+	"spec:\n  type: NodePort\n"
+	"  ports: [{port: 80, targetPort: 8080, nodePort: 30090}]\n"
+	"---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+	"metadata: {name: np-1, namespace: default,"
+	" labels: {kubernetes.io/service-name: np}}\n"
+	"addressType: IPv4\n"
+	"ports: [{port: 8080}]\n"
+	"endpoints:\n"
+	"- {addresses: [198.19.3.1], nodeName: w-1}\n"
+	"---\napiVersion: v1\nkind: Service\n"
+	"metadata: {name: internal, namespace: default,"
+	" creationTimestamp: '2026-01-04T00:00:00Z'}\n"
+	"spec:\n  ports: [{port: 80}]\n";
 
 struct fixture {
 	struct diag_list dl;
@@ -132,6 +150,28 @@ static void test_backends(void **state)
 	assert_int_equal(web->ports[0].backends[1].ip, 0xc6130109);
 	assert_int_equal(web->ports[1].target_port, 5353);
 	assert_int_equal(web->ports[1].nbackends, 2);
+	teardown(f);
+}
+
+/* A NodePort Service gets no VIP and no owner, only its ports and their
+ * backends; a ClusterIP Service is not in the plan. */
+static void test_node_port_services(void **state)
+{
+	struct fixture *f = setup(NULL, 0, NULL);
+	const struct plan_service *np;
+	(void)state;
+
+	assert_int_equal(f->p->n, 2);
+	assert_int_equal(f->p->n_node_port, 1);
+	np = &f->p->node_port_services[0];
+	assert_string_equal(np->svc->name, "np");
+	assert_int_equal(np->vip, 0);
+	assert_null(np->owner);
+	assert_int_equal(np->nports, 1);
+	assert_int_equal(np->ports[0].spec->node_port, 30090);
+	assert_int_equal(np->ports[0].target_port, 8080);
+	assert_int_equal(np->ports[0].nbackends, 1);
+	assert_int_equal(np->ports[0].backends[0].ip, 0xc6130301);
 	teardown(f);
 }
 
@@ -237,7 +277,11 @@ static void test_json_output(void **state)
 		"\"backends\":[\"198.19.1.5\",\"198.19.1.9\"]},"
 		"{\"protocol\":\"UDP\",\"port\":53,\"targetPort\":5353,"
 		"\"nodePort\":null,"
-		"\"backends\":[\"198.19.1.5\",\"198.19.1.9\"]}]}]}\n");
+		"\"backends\":[\"198.19.1.5\",\"198.19.1.9\"]}]}],"
+		"\"nodePortServices\":[{\"namespace\":\"default\","
+		"\"name\":\"np\",\"ports\":[{\"protocol\":\"TCP\","
+		"\"port\":80,\"targetPort\":8080,\"nodePort\":30090,"
+		"\"backends\":[\"198.19.3.1\"]}]}]}\n");
 	free(buf);
 	teardown(f);
 }
@@ -246,6 +290,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backends),
+		cmocka_unit_test(test_node_port_services),
 		cmocka_unit_test(test_lb_node_without_node_object),
 		cmocka_unit_test(test_owners),
 		cmocka_unit_test(test_previous),
