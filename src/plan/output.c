@@ -1,52 +1,10 @@
-/* output: the plan as the JSON object of SPEC.md §8 (plus
- * "nodePortServices": the type NodePort Services' ports) and as a table
- * for people.  Both print services in the plan's (namespace, name) order,
- * so equal plans print byte-identical output. */
+/* output: the plan as the JSON object of SPEC.md §8 (its LoadBalancer
+ * Services) and as a table for people (the NodePort Services too, whose
+ * ports every node serves).  Both print services in the plan's
+ * (namespace, name) order, so equal plans print byte-identical output. */
 #include "plan/plan.h"
 
 #include "lib/json_writer.h"
-
-static void write_ports_json(struct jw *w, const struct plan_service *s)
-{
-	char buf[IPV4_STRLEN];
-
-	jw_key(w, "ports");
-	jw_arr_begin(w);
-	for (size_t k = 0; k < s->nports; k++) {
-		const struct plan_port *pp = &s->ports[k];
-
-		jw_obj_begin(w);
-		jw_key(w, "protocol");
-		jw_str(w, k8s_protocol_name(pp->spec->protocol));
-		jw_key(w, "port");
-		jw_int(w, pp->spec->port);
-		jw_key(w, "targetPort");
-		if (pp->target_port)
-			jw_int(w, pp->target_port);
-		else
-			jw_null(w);
-		jw_key(w, "nodePort");
-		if (pp->spec->node_port)
-			jw_int(w, pp->spec->node_port);
-		else
-			jw_null(w);
-		jw_key(w, "backends");
-		jw_arr_begin(w);
-		for (size_t b = 0; b < pp->nbackends; b++)
-			jw_str(w, ipv4_format(pp->backends[b].ip, buf));
-		jw_arr_end(w);
-		jw_obj_end(w);
-	}
-	jw_arr_end(w);
-}
-
-static void write_name_json(struct jw *w, const struct plan_service *s)
-{
-	jw_key(w, "namespace");
-	jw_str(w, s->svc->namespace_);
-	jw_key(w, "name");
-	jw_str(w, s->svc->name);
-}
 
 void plan_write_json(const struct plan *p, FILE *out)
 {
@@ -63,7 +21,10 @@ void plan_write_json(const struct plan *p, FILE *out)
 		const struct plan_service *s = &p->services[i];
 
 		jw_obj_begin(&w);
-		write_name_json(&w, s);
+		jw_key(&w, "namespace");
+		jw_str(&w, s->svc->namespace_);
+		jw_key(&w, "name");
+		jw_str(&w, s->svc->name);
 		jw_key(&w, "vip");
 		jw_str(&w, s->vip ? ipv4_format(s->vip, buf) : NULL);
 		jw_key(&w, "pool");
@@ -72,16 +33,34 @@ void plan_write_json(const struct plan *p, FILE *out)
 		jw_str(&w, s->owner);
 		jw_key(&w, "reason");
 		jw_str(&w, s->reason);
-		write_ports_json(&w, s);
-		jw_obj_end(&w);
-	}
-	jw_arr_end(&w);
-	jw_key(&w, "nodePortServices");
-	jw_arr_begin(&w);
-	for (size_t i = 0; i < p->n_node_port; i++) {
-		jw_obj_begin(&w);
-		write_name_json(&w, &p->node_port_services[i]);
-		write_ports_json(&w, &p->node_port_services[i]);
+		jw_key(&w, "ports");
+		jw_arr_begin(&w);
+		for (size_t k = 0; k < s->nports; k++) {
+			const struct plan_port *pp = &s->ports[k];
+
+			jw_obj_begin(&w);
+			jw_key(&w, "protocol");
+			jw_str(&w, k8s_protocol_name(pp->spec->protocol));
+			jw_key(&w, "port");
+			jw_int(&w, pp->spec->port);
+			jw_key(&w, "targetPort");
+			if (pp->target_port)
+				jw_int(&w, pp->target_port);
+			else
+				jw_null(&w);
+			jw_key(&w, "nodePort");
+			if (pp->spec->node_port)
+				jw_int(&w, pp->spec->node_port);
+			else
+				jw_null(&w);
+			jw_key(&w, "backends");
+			jw_arr_begin(&w);
+			for (size_t b = 0; b < pp->nbackends; b++)
+				jw_str(&w, ipv4_format(pp->backends[b].ip, buf));
+			jw_arr_end(&w);
+			jw_obj_end(&w);
+		}
+		jw_arr_end(&w);
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);

@@ -160,10 +160,10 @@ if poll 10 status_has 's["role"] == "worker"'; then
 else
 	not_ok "a worker's agent starts and answers status" "$(cat "$TMP/worker.log")"
 fi
-if status_has 's["dataplane"] and s["counters"]["packets"] >= 0 and s["hook"] == "xdp" and s["interface"] == "w0" and s["mode"] == "snat" and [(p["vip"], p["port"]) for p in s["programmed"]] == [("198.18.0.21", 30080)]'; then
-	ok "a worker has a data plane in snat mode (NodePorts)"
+if status_has 's["dataplane"] and s["counters"]["packets"] >= 0 and s["hook"] == "xdp" and s["interface"] == "w0" and s["mode"] == "snat" and [(p["vip"], p["port"]) for p in s["programmed"]] == [("198.18.0.21", 30080), ("198.18.0.21", 30910)]'; then
+	ok "a worker has a data plane in snat mode (the nodePorts, a NodePort Service's too)"
 else
-	not_ok "a worker has a data plane in snat mode (NodePorts)" "$($BMLB status --state-dir "$STATE" --json)"
+	not_ok "a worker has a data plane in snat mode (the nodePorts, a NodePort Service's too)" "$($BMLB status --state-dir "$STATE" --json)"
 fi
 if ip -d link show w0 | grep -q 'prog/xdp' &&
 	tc filter show dev w0 egress | grep -q dsr_out; then
@@ -203,7 +203,7 @@ STATE=$TMP/dsr-state
 mkdir -p "$STATE"
 AG_CFG=$TMP/dsr.yaml start_agent "$TMP/dsr.log" --node worker-1 \
 	--bpf-dir "$TMP/bpffs/worker-1"
-if poll 10 status_has 's["mode"] == "dsr" and s["hook"] == "xdp" and s["dataplane"] and s["counters"]["dsr_in"] == 0 and [p["port"] for p in s["programmed"]] == [30080] and s["flows"] == 0'; then
+if poll 10 status_has 's["mode"] == "dsr" and s["hook"] == "xdp" and s["dataplane"] and s["counters"]["dsr_in"] == 0 and [p["port"] for p in s["programmed"]] == [30080, 30910] and s["flows"] == 0'; then
 	ok "a DSR worker's agent opens the worker's data plane"
 else
 	not_ok "a DSR worker's agent opens the worker's data plane" "$(cat "$TMP/dsr.log")"
@@ -242,10 +242,10 @@ cp $MAN/*.yaml "$TMP/man/"
 STATE=$TMP/lb
 export AG_MAN=$TMP/man
 start_agent "$TMP/lb.log" --node lb-1 --bpf-dir "$TMP/bpffs/lb-1"
-if poll 10 status_has 'len(s["programmed"]) == 6'; then
-	ok "an LB node's agent programs every VIP's service ports, and the nodePort"
+if poll 10 status_has 'len(s["programmed"]) == 7'; then
+	ok "an LB node's agent programs every VIP's service ports, and the nodePorts"
 else
-	not_ok "an LB node's agent programs every VIP's service ports, and the nodePort" "$(cat "$TMP/lb.log")"
+	not_ok "an LB node's agent programs every VIP's service ports, and the nodePorts" "$(cat "$TMP/lb.log")"
 fi
 # Alone (lb-2 and lb-3 run no agent here), lb-1 joins and owns every VIP
 # but the Local one, whose endpoints are on lb-2 and lb-3.
@@ -289,12 +289,12 @@ cp $CFG "$TMP/cluster.yaml"
 export AG_CFG=$TMP/cluster.yaml
 kill_agent
 start_agent "$TMP/lb.log" --node lb-1 --bpf-dir "$TMP/bpffs/lb-1"
-poll 10 status_has 'len(s["programmed"]) == 6'
+poll 10 status_has 'len(s["programmed"]) == 7'
 grep -q 'took over the pinned data plane' "$TMP/lb.log" &&
 	ok "a restarted agent takes the pinned data plane over" ||
 	not_ok "a restarted agent takes the pinned data plane over" "$(cat "$TMP/lb.log")"
 mv "$TMP/cfg.tmp" "$TMP/cluster.yaml"
-if poll 1 status_has 's["lastReload"] and not s["lastReload"]["ok"] and "controlPlaneLBPort" in s["lastReload"]["error"] and len(s["programmed"]) == 6'; then
+if poll 1 status_has 's["lastReload"] and not s["lastReload"]["ok"] and "controlPlaneLBPort" in s["lastReload"]["error"] and len(s["programmed"]) == 7'; then
 	ok "an invalid cluster file is refused, the last good state kept"
 else
 	not_ok "an invalid cluster file is refused, the last good state kept" "$(cat "$TMP/lb.log")"
@@ -326,7 +326,7 @@ p = sys.argv[1]
 docs = open(p).read().split("\n---\n")
 open(p, "w").write("\n---\n".join(d for d in docs if "name: dns-tcp" not in d))
 PY
-if poll 1 status_has 'len(s["programmed"]) == 5'; then
+if poll 1 status_has 'len(s["programmed"]) == 6'; then
 	ok "a removed Service's port is removed"
 else
 	not_ok "a removed Service's port is removed" "$(cat "$TMP/lb.log")"

@@ -15,6 +15,8 @@ py() {
 run $BMLB plan --config $CFG --manifests $MAN
 expect_rc "the example plans" 0
 expect_out "the table names the web service" "default/web"
+expect_out "and, apart, the NodePort Service every node serves" \
+	"1 NodePort service (on every node's address)"
 
 run $BMLB plan --config $CFG --manifests $MAN --json
 expect_rc "the example plans as JSON" 0

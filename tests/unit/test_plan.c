@@ -277,11 +277,7 @@ static void test_json_output(void **state)
 		"\"backends\":[\"198.19.1.5\",\"198.19.1.9\"]},"
 		"{\"protocol\":\"UDP\",\"port\":53,\"targetPort\":5353,"
 		"\"nodePort\":null,"
-		"\"backends\":[\"198.19.1.5\",\"198.19.1.9\"]}]}],"
-		"\"nodePortServices\":[{\"namespace\":\"default\","
-		"\"name\":\"np\",\"ports\":[{\"protocol\":\"TCP\","
-		"\"port\":80,\"targetPort\":8080,\"nodePort\":30090,"
-		"\"backends\":[\"198.19.3.1\"]}]}]}\n");
+		"\"backends\":[\"198.19.1.5\",\"198.19.1.9\"]}]}]}\n");
 	free(buf);
 	teardown(f);
 }
