@@ -103,7 +103,7 @@ static void add_services(struct rec_set *out, size_t *b,
 			bool at_vip = vips && s[i].vip;
 
 			if (!out) {
-				size_t uses = at_vip + (pp->spec->node_port != 0);
+				size_t uses = at_vip + (pp->node_port != 0);
 
 				*nports += uses;
 				*nbackends += uses * pp->nbackends;
@@ -112,9 +112,9 @@ static void add_services(struct rec_set *out, size_t *b,
 			if (at_vip)
 				add_port(out, b, &s[i], pp, s[i].vip,
 					 pp->spec->port, node);
-			if (pp->spec->node_port)
+			if (pp->node_port)
 				add_port(out, b, &s[i], pp, node_ip,
-					 pp->spec->node_port, node);
+					 pp->node_port, node);
 		}
 }
 

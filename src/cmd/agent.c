@@ -9,6 +9,7 @@
 #include "agent/peers.h"
 #include "cpvip/render.h"
 #include "dataplane/dp.h"
+#include "k8s/objects.h"
 #include "cmd/cmd.h"
 
 static const char help[] =
@@ -204,15 +205,15 @@ int cmd_agent(int argc, char **argv)
 					"agent", "--snat-ports '%s': give "
 					"MIN-MAX, 1024 <= MIN <= MAX <= 65535",
 					optarg);
-			if (o.snat_max >= DP_NODEPORT_MIN &&
-			    o.snat_min <= DP_NODEPORT_MAX)
+			if (o.snat_max >= K8S_NODE_PORT_MIN &&
+			    o.snat_min <= K8S_NODE_PORT_MAX)
 				return cmd_usage_error(
 					"agent", "--snat-ports '%s' overlaps "
 					"the NodePort range %u-%u, whose "
 					"ports must reach the services; "
 					"choose ports outside it, e.g. "
 					"16384-29999", optarg,
-					DP_NODEPORT_MIN, DP_NODEPORT_MAX);
+					K8S_NODE_PORT_MIN, K8S_NODE_PORT_MAX);
 			break;
 		case OPT_INTERVAL:
 		case OPT_TIMEOUT:

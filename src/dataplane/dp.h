@@ -40,14 +40,12 @@ struct dp_config {
 };
 
 /* SNAT ports by default: 13616 of them, below Kubernetes' NodePort range
- * (30000-32767, which must reach the services) and Linux's ephemeral range
- * (32768-60999, so that the node's own connections never take one).  Per
- * backend, held 10 s after a flow closes: about 1300 new flows/s per
- * backend. */
+ * (30000-32767, K8S_NODE_PORT_MIN/MAX, which must reach the services) and
+ * Linux's ephemeral range (32768-60999, so that the node's own connections
+ * never take one).  Per backend, a port comes free a second after its
+ * flow closed both ways (10 s after a flow closed one way, or expired). */
 #define DP_SNAT_MIN_DEFAULT 16384
 #define DP_SNAT_MAX_DEFAULT 29999
-#define DP_NODEPORT_MIN 30000
-#define DP_NODEPORT_MAX 32767
 
 /* Defaults: the SNAT ports above, Cilium-like timeouts. */
 void dp_config_defaults(struct dp_config *c);

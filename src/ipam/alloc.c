@@ -116,17 +116,9 @@ static int order_cmp(const void *x, const void *y, void *arg)
 {
 	const struct ipam_svc *svcs = arg;
 	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
-	const struct k8s_service *a = svcs[i].svc, *b = svcs[j].svc;
-	int d;
+	int d = k8s_service_age_cmp(svcs[i].svc, svcs[j].svc);
 
-	if (a->created != b->created)
-		return a->created < b->created ? -1 : 1;
-	d = strcmp(str(a->namespace_), str(b->namespace_));
-	if (!d)
-		d = strcmp(str(a->name), str(b->name));
-	if (!d)
-		d = (i > j) - (i < j);
-	return d;
+	return d ? d : (i > j) - (i < j);
 }
 
 /* Orders Services with a sharing key so that those who may share an

@@ -605,3 +605,19 @@ const char *k8s_protocol_name(enum k8s_protocol p)
 {
 	return p == K8S_UDP ? "UDP" : "TCP";
 }
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+int k8s_service_age_cmp(const struct k8s_service *a,
+			const struct k8s_service *b)
+{
+	int d;
+
+	if (a->created != b->created)
+		return a->created < b->created ? -1 : 1;
+	d = strcmp(or_empty(a->namespace_), or_empty(b->namespace_));
+	return d ? d : strcmp(or_empty(a->name), or_empty(b->name));
+}

@@ -52,6 +52,10 @@ enum k8s_protocol { K8S_TCP, K8S_UDP };
 
 enum k8s_svc_type { K8S_SVC_OTHER, K8S_SVC_LOADBALANCER, K8S_SVC_NODEPORT };
 
+/* The nodePort range (Kubernetes' default --service-node-port-range). */
+#define K8S_NODE_PORT_MIN 30000
+#define K8S_NODE_PORT_MAX 32767
+
 struct k8s_svc_port {
 	char *name; /* "" when unnamed */
 	enum k8s_protocol protocol;
@@ -137,5 +141,10 @@ const struct k8s_slice *k8s_slices_of(const struct k8s_objects *o,
 				      size_t *n);
 
 const char *k8s_protocol_name(enum k8s_protocol p);
+
+/* Services oldest first: by creationTimestamp, then namespace and name
+ * (the order in which addresses and nodePorts are given out). */
+int k8s_service_age_cmp(const struct k8s_service *a,
+			const struct k8s_service *b);
 
 #endif

@@ -200,6 +200,7 @@ static void service_port(struct ydec *d, struct k8s_ctx *c,
 			 const struct ynode *item, struct k8s_svc_port *p)
 {
 	const char *name = "";
+	long node_port;
 
 	ydec_str(d, item, "name", &name);
 	p->name = k8s_strdup(c, name);
@@ -209,7 +210,11 @@ static void service_port(struct ydec *d, struct k8s_ctx *c,
 		ydec_error(d, item, "port", "missing; write the Service's "
 			   "port, from 1 to 65535");
 	service_target_port(d, c, item, p);
-	k8s_decode_port(d, item, "nodePort", &p->node_port);
+	/* Kubernetes' NodePort range: bmlb keeps its SNAT ports out of it,
+	 * so a nodePort elsewhere could not be told from a reply. */
+	if (ydec_int(d, item, "nodePort", K8S_NODE_PORT_MIN, K8S_NODE_PORT_MAX,
+		     &node_port) == 1)
+		p->node_port = (uint16_t)node_port;
 }
 
 static int port_name_cmp(const void *x, const void *y)

@@ -83,8 +83,11 @@ static void write_ports_text(const struct plan_service *s, FILE *out)
 			fprintf(out, "%s", pp->spec->target_port_name
 						   ? pp->spec->target_port_name
 						   : "?");
-		if (pp->spec->node_port)
-			fprintf(out, " (nodePort %u)", pp->spec->node_port);
+		if (pp->node_port)
+			fprintf(out, " (nodePort %u)", pp->node_port);
+		else if (pp->spec->node_port)
+			fprintf(out, " (nodePort %u: an older Service's)",
+				pp->spec->node_port);
 		fprintf(out, ": ");
 		if (!pp->nbackends)
 			fprintf(out, "no ready backend");

@@ -12,6 +12,7 @@
  */
 #include "plan/plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,7 @@ static void plan_port_fill(struct plan_port *pp, const struct k8s_svc_port *sp,
 
 	pp->spec = sp;
 	pp->target_port = sp->target_port_name ? 0 : sp->target_port;
+	pp->node_port = sp->node_port;
 	for (size_t i = 0; i < nslices; i++) {
 		const struct k8s_slice_port *p = slice_port_for(&slices[i], sp);
 
@@ -260,6 +262,74 @@ static const struct k8s_slice *fill_ports(struct plan_service *ps,
 	return slices;
 }
 
+struct port_claim {
+	const struct k8s_service *svc;
+	struct plan_port *pp;
+	size_t index; /* in svc->ports */
+};
+
+static bool same_port(const struct port_claim *a, const struct port_claim *b)
+{
+	return a->pp->spec->node_port == b->pp->spec->node_port &&
+	       a->pp->spec->protocol == b->pp->spec->protocol;
+}
+
+static int claim_cmp(const void *x, const void *y)
+{
+	const struct port_claim *a = x, *b = y;
+
+	if (a->pp->spec->node_port != b->pp->spec->node_port)
+		return a->pp->spec->node_port < b->pp->spec->node_port ? -1 : 1;
+	if (a->pp->spec->protocol != b->pp->spec->protocol)
+		return a->pp->spec->protocol < b->pp->spec->protocol ? -1 : 1;
+	return k8s_service_age_cmp(a->svc, b->svc);
+}
+
+static void add_claims(struct port_claim **c, size_t *n, size_t *cap,
+		       struct plan_service *s, size_t ns)
+{
+	for (size_t i = 0; i < ns; i++)
+		for (size_t k = 0; k < s[i].nports; k++)
+			if (s[i].ports[k].node_port)
+				*(struct port_claim *)xpush(c, n, cap,
+							    sizeof(**c)) =
+					(struct port_claim){s[i].svc,
+							    &s[i].ports[k], k};
+}
+
+/* Kubernetes gives a nodePort (with its protocol) to one Service: when two
+ * claim the same one, the older Service (k8s_service_age_cmp) keeps it and
+ * the other's is reported and left out. */
+static void claim_node_ports(struct plan *p, struct diag_list *dl)
+{
+	struct port_claim *c = NULL;
+	size_t n = 0, cap = 0;
+
+	add_claims(&c, &n, &cap, p->services, p->n);
+	add_claims(&c, &n, &cap, p->node_port_services, p->n_node_port);
+	if (n)
+		qsort(c, n, sizeof(*c), claim_cmp);
+	for (size_t i = 0, j; i < n; i = j)
+		for (j = i + 1; j < n && same_port(&c[i], &c[j]); j++) {
+			char path[48];
+
+			snprintf(path, sizeof(path), "spec.ports[%zu].nodePort",
+				 c[j].index);
+			diag_add(dl, c[j].svc->origin.file,
+				 c[j].svc->origin.line, c[j].svc->origin.col,
+				 path,
+				 "%u/%s is already the nodePort of %s/%s, an "
+				 "older Service; %s/%s's is left out: give each "
+				 "Service its own nodePort",
+				 c[i].pp->node_port,
+				 k8s_protocol_name(c[i].pp->spec->protocol),
+				 c[i].svc->namespace_, c[i].svc->name,
+				 c[j].svc->namespace_, c[j].svc->name);
+			c[j].pp->node_port = 0;
+		}
+	free(c);
+}
+
 struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 {
 	const struct cfg_cluster *c = in->cluster;
@@ -308,6 +378,7 @@ struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 			.endpoints_id = endpoints_id(slices, nslices),
 		};
 	}
+	claim_node_ports(p, dl);
 	if (in->follow_reason)
 		ipam_keep(c, req, p->n, in->follow_reason, res);
 	else

@@ -38,6 +38,7 @@ struct plan_backend {
 struct plan_port {
 	const struct k8s_svc_port *spec;
 	uint16_t target_port; /* resolved; 0 when a named port has no match */
+	uint16_t node_port;   /* spec's; 0 when none, or an older Service's */
 	struct plan_backend *backends; /* sorted by (ip, port), unique */
 	size_t nbackends;
 };

@@ -527,7 +527,10 @@ static const struct bad_case bad_cases[] = {
 	 "from 1 to 65535"},
 	{SVC "spec:\n  ports:\n  - port: 80\n    nodePort: 65536\n",
 	 "t.yaml:7:15: spec.ports[0].nodePort: '65536' is not a whole number "
-	 "from 1 to 65535"},
+	 "from 30000 to 32767"},
+	{SVC "spec:\n  ports:\n  - port: 80\n    nodePort: 29999\n",
+	 "t.yaml:7:15: spec.ports[0].nodePort: '29999' is not a whole number "
+	 "from 30000 to 32767"},
 	{SVC "spec: {ports: [{port: 80, targetPort: 0}]}\n",
 	 "t.yaml:4:39: spec.ports[0].targetPort: '0' is not a whole number "
 	 "from 1 to 65535"},

@@ -175,6 +175,61 @@ static void test_node_port_services(void **state)
 	teardown(f);
 }
 
+/* Two Services claiming one nodePort (same protocol): the older keeps it,
+ * the other's is reported where it is written and left out (its VIP and
+ * its other ports stay); the same number over UDP is another port. */
+static void test_node_port_claimed_twice(void **state)
+{
+	static const char objs[] =
+		NODE("lb-a", "198.18.0.11")
+		"---\napiVersion: v1\nkind: Service\n"
+		"metadata: {name: old, namespace: default,"
+		" creationTimestamp: '2026-01-01T00:00:00Z'}\n"
+		"spec: {type: NodePort, ports: [{port: 80, nodePort: 30080}]}\n"
+		"---\napiVersion: v1\nkind: Service\n"
+		"metadata: {name: a-new, namespace: default,"
+		" creationTimestamp: '2026-01-02T00:00:00Z'}\n"
+		"spec: {type: LoadBalancer, ports: [{port: 81, nodePort: 30081},"
+		" {port: 80, nodePort: 30080},"
+		" {port: 53, protocol: UDP, nodePort: 30080}]}\n";
+	struct diag_list dl = {0};
+	struct cfg_cluster *c = cfg_parse("c.yaml", cluster_yaml,
+					  sizeof(cluster_yaml) - 1, &dl);
+	struct k8s_objects *o = k8s_parse("o.yaml", objs, sizeof(objs) - 1,
+					  &dl);
+	struct plan *p;
+	const struct plan_service *fresh;
+	const struct diag *clash = NULL;
+	(void)state;
+
+	assert_int_equal(dl.n, 0);
+	p = plan_compute(&(struct plan_input){.cluster = c, .objects = o},
+			 &dl);
+	fresh = find(p, "a-new");
+	assert_int_not_equal(fresh->vip, 0);
+	assert_int_equal(p->node_port_services[0].ports[0].node_port, 30080);
+	assert_int_equal(fresh->ports[0].node_port, 30081);
+	assert_int_equal(fresh->ports[1].node_port, 0);
+	assert_int_equal(fresh->ports[1].spec->node_port, 30080);
+	assert_int_equal(fresh->ports[2].node_port, 30080); /* UDP */
+	for (size_t i = 0; i < dl.n; i++) {
+		if (!strstr(dl.v[i].path, "nodePort"))
+			continue; /* the LB nodes without a Node object */
+		assert_null(clash);
+		clash = &dl.v[i];
+	}
+	assert_non_null(clash);
+	assert_string_equal(clash->path, "spec.ports[1].nodePort");
+	assert_non_null(strstr(clash->msg,
+			       "30080/TCP is already the nodePort of "
+			       "default/old, an older Service; default/a-new's "
+			       "is left out"));
+	plan_free(p);
+	k8s_objects_free(o);
+	cfg_free(c);
+	diag_free(&dl);
+}
+
 static void test_lb_node_without_node_object(void **state)
 {
 	struct fixture *f = setup(NULL, 0, NULL);
@@ -287,6 +342,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backends),
 		cmocka_unit_test(test_node_port_services),
+		cmocka_unit_test(test_node_port_claimed_twice),
 		cmocka_unit_test(test_lb_node_without_node_object),
 		cmocka_unit_test(test_owners),
 		cmocka_unit_test(test_previous),
