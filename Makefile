@@ -87,7 +87,8 @@ ASAN_LIBS := build/asan/libshell.a build/asan/libcore.a
 build/asan/bmlb: $(ASAN_CORE_OBJ) $(ASAN_SHELL_OBJ) $(ASAN_CMD_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LIBS) $(BPF_LIBS)
 
-build/asan/test_%: tests/unit/test_%.c tests/unit/helpers.h $(ASAN_LIBS)
+build/asan/test_%: tests/unit/test_%.c tests/unit/helpers.h \
+		tests/unit/plan_fixture.h $(ASAN_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE) -Itests/unit -O1 -g $(SAN) -o $@ $< $(ASAN_LIBS) \
 		$(LIBS) $(BPF_LIBS) -lcmocka

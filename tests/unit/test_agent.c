@@ -4,6 +4,7 @@
  * status object and the log time stamp; plus the state directory's atomic
  * files and lock (in a temporary directory). */
 #include "helpers.h"
+#include "plan_fixture.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -76,40 +77,10 @@ static const char objects_yaml[] =
 	"spec:\n  type: LoadBalancer\n  loadBalancerIP: 198.18.0.250\n"
 	"  ports: [{port: 80}]\n";
 
-struct fixture {
-	struct diag_list dl;
-	struct cfg_cluster *c;
-	struct k8s_objects *o;
-	struct plan *p;
-};
-
 static struct fixture *setup(const char *objects,
 			     const struct plan_previous *prev)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	f->c = cfg_parse("c.yaml", cluster_yaml, sizeof(cluster_yaml) - 1,
-			 &f->dl);
-	f->o = k8s_parse("o.yaml", objects, strlen(objects), &f->dl);
-	if (!f->c || !f->o || f->dl.n)
-		diag_dump(&f->dl);
-	assert_non_null(f->c);
-	assert_non_null(f->o);
-	assert_int_equal(f->dl.n, 0);
-	f->p = plan_compute(&(struct plan_input){.cluster = f->c,
-						 .objects = f->o,
-						 .previous = prev},
-			    &f->dl);
-	return f;
-}
-
-static void teardown(struct fixture *f)
-{
-	plan_free(f->p);
-	k8s_objects_free(f->o);
-	cfg_free(f->c);
-	diag_free(&f->dl);
-	free(f);
+	return plan_fixture(cluster_yaml, objects, NULL, 0, prev);
 }
 
 /* ---- reconcile */

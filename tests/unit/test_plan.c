@@ -1,6 +1,7 @@
 /* Unit tests of src/plan: backends per port, owners, the previous plan,
  * and the exact JSON output. */
 #include "helpers.h"
+#include "plan_fixture.h"
 
 #include <stdlib.h>
 
@@ -87,43 +88,10 @@ static const char objects_yaml[] =
 	" creationTimestamp: '2026-01-04T00:00:00Z'}\n"
 	"spec:\n  ports: [{port: 80}]\n";
 
-struct fixture {
-	struct diag_list dl;
-	struct cfg_cluster *c;
-	struct k8s_objects *o;
-	struct plan *p;
-};
-
 static struct fixture *setup(const char *const *alive, size_t nalive,
 			     const struct plan_previous *prev)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	f->c = cfg_parse("c.yaml", cluster_yaml, sizeof(cluster_yaml) - 1,
-			 &f->dl);
-	f->o = k8s_parse("o.yaml", objects_yaml, sizeof(objects_yaml) - 1,
-			 &f->dl);
-	if (!f->c || !f->o || f->dl.n)
-		diag_dump(&f->dl);
-	assert_non_null(f->c);
-	assert_non_null(f->o);
-	assert_int_equal(f->dl.n, 0);
-	f->p = plan_compute(&(struct plan_input){.cluster = f->c,
-						 .objects = f->o,
-						 .alive = alive,
-						 .nalive = nalive,
-						 .previous = prev},
-			    &f->dl);
-	return f;
-}
-
-static void teardown(struct fixture *f)
-{
-	plan_free(f->p);
-	k8s_objects_free(f->o);
-	cfg_free(f->c);
-	diag_free(&f->dl);
-	free(f);
+	return plan_fixture(cluster_yaml, objects_yaml, alive, nalive, prev);
 }
 
 static const struct plan_service *find(const struct plan *p, const char *name)
@@ -192,42 +160,25 @@ static void test_node_port_claimed_twice(void **state)
 		"spec: {type: LoadBalancer, ports: [{port: 81, nodePort: 30081},"
 		" {port: 80, nodePort: 30080},"
 		" {port: 53, protocol: UDP, nodePort: 30080}]}\n";
-	struct diag_list dl = {0};
-	struct cfg_cluster *c = cfg_parse("c.yaml", cluster_yaml,
-					  sizeof(cluster_yaml) - 1, &dl);
-	struct k8s_objects *o = k8s_parse("o.yaml", objs, sizeof(objs) - 1,
-					  &dl);
-	struct plan *p;
-	const struct plan_service *fresh;
-	const struct diag *clash = NULL;
+	struct fixture *f = plan_fixture(cluster_yaml, objs, NULL, 0, NULL);
+	const struct plan_service *fresh = find(f->p, "a-new");
+	int clash = diag_find(&f->dl, "spec.ports[1].nodePort",
+			      "30080/TCP is already the nodePort of "
+			      "default/old, an older Service; default/a-new's "
+			      "is left out",
+			      NULL);
 	(void)state;
 
-	assert_int_equal(dl.n, 0);
-	p = plan_compute(&(struct plan_input){.cluster = c, .objects = o},
-			 &dl);
-	fresh = find(p, "a-new");
 	assert_int_not_equal(fresh->vip, 0);
-	assert_int_equal(p->node_port_services[0].ports[0].node_port, 30080);
+	assert_int_equal(f->p->node_port_services[0].ports[0].node_port,
+			 30080);
 	assert_int_equal(fresh->ports[0].node_port, 30081);
 	assert_int_equal(fresh->ports[1].node_port, 0);
 	assert_int_equal(fresh->ports[1].spec->node_port, 30080);
 	assert_int_equal(fresh->ports[2].node_port, 30080); /* UDP */
-	for (size_t i = 0; i < dl.n; i++) {
-		if (!strstr(dl.v[i].path, "nodePort"))
-			continue; /* the LB nodes without a Node object */
-		assert_null(clash);
-		clash = &dl.v[i];
-	}
-	assert_non_null(clash);
-	assert_string_equal(clash->path, "spec.ports[1].nodePort");
-	assert_non_null(strstr(clash->msg,
-			       "30080/TCP is already the nodePort of "
-			       "default/old, an older Service; default/a-new's "
-			       "is left out"));
-	plan_free(p);
-	k8s_objects_free(o);
-	cfg_free(c);
-	diag_free(&dl);
+	assert_true(clash >= 0);
+	assert_int_equal(diag_find(&f->dl, "nodePort", NULL), clash);
+	teardown(f);
 }
 
 static void test_lb_node_without_node_object(void **state)
