@@ -9,16 +9,12 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <cmocka.h>
@@ -394,7 +390,8 @@ static struct step snat_steps[] = {
 	 REDIRECT_OTHER, false,
 	 {.dmac = {2, 0, 0, 0, 0, 2}, .proto = IPPROTO_TCP, .saddr = NODE,
 	  .daddr = POD_FAR, .sport = SNAT, .dport = 8080, .tcp_flags = SYN},
-	 .flow = {CLIENT, VIP_FAR, CPORT, 80, IPPROTO_TCP, {0}}, .counter = LB_C_FWD_NEW},
+	 .flow = {CLIENT, VIP_FAR, CPORT, 80, IPPROTO_TCP, {0}},
+	 .counter = LB_C_FWD_NEW},
 };
 
 /* The XDP entry cannot send out of lbt2: it hands the translated packet to
