@@ -63,6 +63,7 @@ struct k8s_svc_port {
 	uint16_t target_port; /* 0 when target_port_name is set */
 	char *target_port_name; /* NULL unless targetPort is a name */
 	uint16_t node_port; /* 0 when absent */
+	int node_port_line, node_port_col; /* where it is written */
 };
 
 struct k8s_service {

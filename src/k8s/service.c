@@ -200,6 +200,7 @@ static void service_port(struct ydec *d, struct k8s_ctx *c,
 			 const struct ynode *item, struct k8s_svc_port *p)
 {
 	const char *name = "";
+	const struct ynode *np = ydec_get(item, "nodePort");
 	long node_port;
 
 	ydec_str(d, item, "name", &name);
@@ -215,6 +216,10 @@ static void service_port(struct ydec *d, struct k8s_ctx *c,
 	if (ydec_int(d, item, "nodePort", K8S_NODE_PORT_MIN, K8S_NODE_PORT_MAX,
 		     &node_port) == 1)
 		p->node_port = (uint16_t)node_port;
+	if (np) {
+		p->node_port_line = np->line;
+		p->node_port_col = np->col;
+	}
 }
 
 static int port_name_cmp(const void *x, const void *y)

@@ -311,13 +311,14 @@ static void claim_node_ports(struct plan *p, struct diag_list *dl)
 		qsort(c, n, sizeof(*c), claim_cmp);
 	for (size_t i = 0, j; i < n; i = j)
 		for (j = i + 1; j < n && same_port(&c[i], &c[j]); j++) {
-			char path[48];
+			const struct k8s_origin *at = &c[j].svc->origin;
+			const struct k8s_svc_port *sp = c[j].pp->spec;
+			char path[96];
 
-			snprintf(path, sizeof(path), "spec.ports[%zu].nodePort",
-				 c[j].index);
-			diag_add(dl, c[j].svc->origin.file,
-				 c[j].svc->origin.line, c[j].svc->origin.col,
-				 path,
+			snprintf(path, sizeof(path), "%s%sspec.ports[%zu].nodePort",
+				 at->path, *at->path ? "." : "", c[j].index);
+			diag_add(dl, at->file, sp->node_port_line,
+				 sp->node_port_col, path,
 				 "%u/%s is already the nodePort of %s/%s, an "
 				 "older Service; %s/%s's is left out: give each "
 				 "Service its own nodePort",

@@ -145,6 +145,37 @@ run $BMLB plan --help
 expect_rc "--help" 0
 expect_out "--help gives an example" "Example:"
 
+# nodePorts: one Service each, in Kubernetes' range.
+mkdir -p "$TMP/np"
+cp $MAN/*.yaml "$TMP/np/"
+cat >"$TMP/np/clash.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: clash, namespace: default, creationTimestamp: "2027-01-01T00:00:00Z"}
+spec:
+  type: NodePort
+  ports: [{protocol: TCP, port: 81, nodePort: 30080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: low, namespace: default}
+spec:
+  type: NodePort
+  ports: [{protocol: TCP, port: 82, nodePort: 20080}]
+YAML
+run $BMLB plan --config $CFG --manifests "$TMP/np"
+expect_rc "nodePort problems do not stop the plan" 0
+expect_err "a nodePort another Service holds is reported on the younger" \
+	"clash.yaml:6:47: spec.ports[0].nodePort: 30080/TCP is already the nodePort of default/web"
+expect_out "and left out of it" "81 -> 81 (nodePort 30080: an older Service's)"
+expect_err "a nodePort outside 30000-32767 makes the Service invalid" \
+	"clash.yaml:13:47: spec.ports[0].nodePort: '20080' is not a whole number from 30000 to 32767"
+if grep -q "default/low" "$TMP/out"; then
+	not_ok "the invalid one is left out" "$(cat "$TMP/out")"
+else ok "the invalid one is left out"; fi
+run $BMLB validate $CFG --manifests "$TMP/np"
+expect_rc "validate refuses a nodePort outside the range" 1
+
 sed 's/mode: bundled/mode: nope/' $CFG >"$TMP/bad.yaml"
 run $BMLB plan --config "$TMP/bad.yaml" --manifests $MAN
 expect_rc "an invalid cluster file plans nothing" 1
