@@ -193,10 +193,12 @@ static __always_inline struct lb_flow bound_flow(const struct lb_snat *rev,
 	};
 }
 
-/* Whether the binding at key may go to a new flow: its flow is over
- * (ct_over), or gone and the binding left behind.  The old flow's entry
- * is removed with it, so that a late packet of that flow cannot use the
- * port again. */
+/* Whether the binding at key may go to a new flow: its flow's entry
+ * holds this very binding and the flow is over (ct_over).  The old flow's
+ * entry is removed with it, so that a late packet of that flow cannot use
+ * the port again.  A binding whose flow has no entry yet, or another one,
+ * is being set up or moved on another CPU (bind first, entry next): it is
+ * left alone. */
 static __always_inline bool snat_reclaim(const struct lb_snat_key *key,
 					 __u64 now)
 {
@@ -210,12 +212,11 @@ static __always_inline bool snat_reclaim(const struct lb_snat_key *key,
 	ct = bpf_map_lookup_elem(&lb_ct, &f);
 	if (!ct || ct->snat_port != key->snat_port ||
 	    ct->backend_ip != key->backend_ip ||
-	    ct->backend_port != key->backend_port)
-		return true;
-	if (!ct_over(ct, key->proto, now))
+	    ct->backend_port != key->backend_port ||
+	    !ct_over(ct, key->proto, now))
 		return false;
-	bpf_map_delete_elem(&lb_ct, &f);
-	return true;
+	/* Of two CPUs taking the port at once, one removes the entry. */
+	return !bpf_map_delete_elem(&lb_ct, &f);
 }
 
 /* Binds a SNAT port for a new flow to backend b: tries random ports of the
