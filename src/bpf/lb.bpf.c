@@ -258,16 +258,21 @@ static __always_inline __u16 snat_bind(const struct lb_flow *f,
 	return 0;
 }
 
-static __always_inline void snat_unbind(const struct lb_ct *ct, __u8 proto)
+/* Removes the binding of flow f (its entry ct), unless its port has gone
+ * to another flow meanwhile (snat_reclaim). */
+static __always_inline void snat_unbind(const struct lb_ct *ct,
+					const struct lb_flow *f)
 {
 	struct lb_snat_key key = {
 		.backend_ip = ct->backend_ip,
 		.backend_port = ct->backend_port,
 		.snat_port = ct->snat_port,
-		.proto = proto,
+		.proto = f->proto,
 	};
+	struct lb_snat *rev = bpf_map_lookup_elem(&lb_snat, &key);
 
-	bpf_map_delete_elem(&lb_snat, &key);
+	if (rev && lb_snat_is_of(rev, f))
+		bpf_map_delete_elem(&lb_snat, &key);
 }
 
 /* externalTrafficPolicy Local: uses pick_backend() and forward() above. */
@@ -314,7 +319,7 @@ static __always_inline enum verdict to_service(struct pkt *p,
 		return V_PASS;
 	}
 	if (ct)
-		snat_unbind(ct, f.proto); /* the old, dead binding */
+		snat_unbind(ct, &f); /* the old, dead binding */
 	fresh.backend_ip = b->ip;
 	fresh.backend_port = b->port;
 	fresh.snat_port = snat_bind(&f, b, now);
@@ -324,7 +329,7 @@ static __always_inline enum verdict to_service(struct pkt *p,
 	}
 	fresh.last_seen = now;
 	if (bpf_map_update_elem(&lb_ct, &f, &fresh, BPF_ANY)) {
-		snat_unbind(&fresh, f.proto);
+		snat_unbind(&fresh, &f);
 		count(LB_C_DROP_CT_FULL);
 		return V_DROP;
 	}

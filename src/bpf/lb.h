@@ -136,6 +136,16 @@ struct lb_snat {
 	__u32 pad;
 };
 
+/* Whether binding rev is flow f's: a port can go from a flow that is over
+ * to a new one, and whoever removes a binding checks it first (the
+ * programs, and the agent's sweep). */
+static inline int lb_snat_is_of(const struct lb_snat *rev,
+				const struct lb_flow *f)
+{
+	return rev->client_ip == f->saddr && rev->vip == f->daddr &&
+	       rev->client_port == f->sport && rev->vport == f->dport;
+}
+
 /* Counters, one per-CPU slot each; never renumbered (status and benches
  * read them by number). */
 enum lb_counter {

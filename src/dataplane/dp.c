@@ -923,8 +923,7 @@ long dp_gc(struct dp *dp, uint64_t now_ns)
 		 * already (a closed flow's port is reused): only this
 		 * flow's binding goes. */
 		if (!bpf_map_lookup_elem(snat, &sk, &rev) &&
-		    rev.client_ip == key.saddr && rev.vip == key.daddr &&
-		    rev.client_port == key.sport && rev.vport == key.dport)
+		    lb_snat_is_of(&rev, &key))
 			bpf_map_delete_elem(snat, &sk);
 		bpf_map_delete_elem(ct, &key);
 		n++;
