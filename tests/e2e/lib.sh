@@ -33,14 +33,15 @@ skip_all() {
 	exit 0
 }
 
-# e2e_require: skips when this machine cannot run labs.
+# e2e_require [TOOL...]: skips when this machine cannot run labs, or
+# lacks one of the test's own TOOLs.
 e2e_require() {
 	[[ $(id -u) == 0 ]] || skip_all "the lab needs root"
 	local t=e2echeck$$
 	ip netns add "$t" 2>/dev/null || skip_all "no network namespaces here"
 	ip netns del "$t"
 	local c
-	for c in ip bridge ping ss "$LAB_PYTHON"; do
+	for c in ip bridge ping ss "$LAB_PYTHON" "$@"; do
 		command -v "$c" >/dev/null ||
 			skip_all "$c is missing (scripts/setup installs it)"
 	done

@@ -18,11 +18,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/e2e/lib.sh
-e2e_require
-for c in keepalived haproxy openssl curl; do
-	command -v "$c" >/dev/null ||
-		skip_all "$c is missing (scripts/setup installs it)"
-done
+e2e_require keepalived haproxy openssl curl
 
 VIP=198.18.0.8
 URL=https://$VIP:443/

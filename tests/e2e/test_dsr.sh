@@ -17,9 +17,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/e2e/lib.sh
-e2e_require
-command -v tcpdump >/dev/null ||
-	skip_all "tcpdump is missing (scripts/setup installs it)"
+e2e_require tcpdump
 
 CLIENT=203.0.113.10
 

@@ -24,9 +24,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/e2e/lib.sh
-e2e_require
-command -v haproxy >/dev/null ||
-	skip_all "haproxy is missing (scripts/setup installs it)"
+e2e_require haproxy
 
 # status_of NODE EXPR: EXPR (Python, over the status object `st`) is true
 # in NODE's agent's status.

@@ -12,6 +12,11 @@
 #include "k8s/objects.h"
 #include "plan/plan.h"
 
+/* A Node manifest with this name and InternalIP. */
+#define NODE(name, ip)                                                    \
+	"---\napiVersion: v1\nkind: Node\nmetadata: {name: " name "}\n"   \
+	"status: {addresses: [{type: InternalIP, address: " ip "}]}\n"
+
 struct fixture {
 	struct diag_list dl; /* the plan's own diagnostics */
 	struct cfg_cluster *c;

@@ -44,10 +44,6 @@ static const char cluster_yaml[] =
 	"      nodes: [{address: 198.18.0.11}, {address: 198.18.0.12},\n"
 	"              {address: 198.18.0.13}]\n";               /* 16 */
 
-#define NODE(name, ip)                                                    \
-	"---\napiVersion: v1\nkind: Node\nmetadata: {name: " name "}\n"   \
-	"status: {addresses: [{type: InternalIP, address: " ip "}]}\n"
-
 static const char objects_yaml[] =
 	NODE("lb-a", "198.18.0.11") NODE("lb-b", "198.18.0.12")
 	NODE("lb-c", "198.18.0.13") NODE("w-1", "198.18.0.21")
