@@ -6,7 +6,8 @@
 #   - traffic spreads over the pods;
 #   - removing a pod from the EndpointSlice moves only the flows it had;
 #   - restarting the owner's agent (SIGUSR2) mid-transfer keeps a TCP
-#     transfer alive (its payload checked end to end) and the VIP in place.
+#     transfer alive (its payload checked end to end) and the VIP in place;
+#   - an agent turns forwarding on, on its interface, where it is off.
 # The agents announce the VIPs themselves (test_announce.sh tests that).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -37,6 +38,9 @@ snat() {
 	lab_service api tcp/443:8080 worker-1-pod-2 worker-2-pod-2
 
 	[[ $shape == tunnel ]] && extra=(--tunnel-if vxlan0)
+	# A node without forwarding on its interface (not what Kubernetes
+	# sets up): the agent turns it on there, and says so.
+	lab_exec worker-2 sh -c 'echo 0 >/proc/sys/net/ipv4/conf/eth0/forwarding'
 	for n in $(lab_hosts cp lb worker); do
 		if [[ ${LAB_ROLE[$n]} == lb ]]; then
 			lab_agent "$n" "${extra[@]}"
@@ -45,6 +49,11 @@ snat() {
 		fi
 	done
 
+	check "$shape: an agent turns forwarding on where it is off, and logs it" \
+		lab_poll 5 grep -q 'set net.ipv4.conf.eth0.forwarding=1' \
+		"$(lab_log agent-worker-2)"
+	check "$shape: ... on that interface" \
+		test "$(lab_exec worker-2 cat /proc/sys/net/ipv4/conf/eth0/forwarding)" = 1
 	vip=$(plan_field web vip) owner=$(plan_field web owner)
 	api_vip=$(plan_field api vip)
 	check "$shape: the plan gives web a VIP and an owner" \

@@ -811,6 +811,43 @@ static struct frame arp(uint16_t op, const uint8_t *dst, const uint8_t *sha,
 static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t ZERO[6];
 
+/* A client on the segment itself whose neighbour entry the node lacks:
+ * its flow goes out by XDP, the backend's reply through tc and neighbour
+ * resolution (handed off by XDP untouched). */
+static void test_reply_to_cold_client(void **state)
+{
+	struct dp *dp = open_dp(61000, 65535, 0);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
+	struct lb_flow f = {IP(198, 18, 0, 50), VIP, CPORT, 80, IPPROTO_TCP,
+			    {0}};
+	struct pspec reply, want;
+	struct frame in, got;
+	struct lb_ct ct;
+	(void)state;
+
+	syn.saddr = f.saddr;
+	build_frame(&in, &syn);
+	assert_int_equal(ingress_run(dp, false, ifindex, &in, &got), XDP_TX);
+	ct = flow_entry(dp, &f);
+	reply = (struct pspec){.smac = {2, 0, 0, 0, 0, 0x21},
+			       .proto = IPPROTO_TCP, .saddr = ntohl(ct.backend_ip),
+			       .daddr = NODE, .sport = ntohs(ct.backend_port),
+			       .dport = ntohs(ct.snat_port),
+			       .tcp_flags = SYN | ACK};
+	memcpy(reply.dmac, node_mac, 6);
+	want = reply;
+	want.saddr = VIP;
+	want.sport = 80;
+	want.daddr = f.saddr;
+	want.dport = CPORT;
+	got = ingress_expect(dp, false, ifindex, &reply, TC_ACT_REDIRECT, &want,
+			     "the reply to a client not resolved yet");
+	assert_int_equal(got.meta, LB_META_HANDOFF);
+	assert_int_equal(netns_counter(dp, LB_C_RESOLVE), 1);
+	assert_int_equal(netns_counter(dp, LB_C_REPLY), 1);
+	dp_destroy(dp);
+}
+
 /* A datagram bigger than the backend's route takes (MTU 1400) is answered
  * as a router answers it: ICMP fragmentation-needed from the VIP with that
  * MTU, quoting the client's packet; nothing is tracked.  One that fits
@@ -976,6 +1013,7 @@ int main(void)
 		cmocka_unit_test(test_closed_port_reused),
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_cold_neighbour),
+		cmocka_unit_test(test_reply_to_cold_client),
 		cmocka_unit_test(test_too_big_xdp),
 		cmocka_unit_test(test_too_big_tc),
 	};
