@@ -7,6 +7,7 @@
 #   - removing a pod from the EndpointSlice moves only the flows it had;
 #   - restarting the owner's agent (SIGUSR2) mid-transfer keeps a TCP
 #     transfer alive (its payload checked end to end) and the VIP in place;
+#   - a transfer survives the owner flushing its neighbour table twice;
 #   - an agent turns forwarding on, on its interface, where it is off.
 # The agents announce the VIPs themselves (test_announce.sh tests that).
 set -u
@@ -144,6 +145,18 @@ PY
 	check_fails "$shape: no other LB node took the VIP meanwhile" \
 		grep -q "VIP $vip: this node takes it over" \
 		<(tail -n +"$((seen + 1))" "$other_log")
+
+	# The owner forgets every neighbour twice in a transfer: its packets
+	# wait for one resolution (tc, bpf_redirect_neigh), none is lost.
+	lab_spawn flushed client "$LAB_PYTHON" "$LAB_DIR/echo.py" ask tcp \
+		"$vip" 80 --bytes 3000000 --seconds 4 --timeout 20
+	sleep 1
+	lab_exec "$owner" ip neigh flush all
+	sleep 1.5
+	lab_exec "$owner" ip neigh flush all
+	lab_poll 20 bash -c "! kill -0 $(cat "$LAB_WORK/pids/flushed") 2>/dev/null"
+	check "$shape: a transfer across two neighbour flushes on the owner arrived intact" \
+		grep -q "sha256 ok" "$(lab_log flushed)"
 	lab_down
 }
 
