@@ -327,7 +327,15 @@ translate:
 	return hop_emit(p);
 }
 
-/* Backend -> LB_NODE_IP:P, translated back to VIP:port -> client. */
+static __always_inline bool is_snat_port(__u16 port)
+{
+	return bpf_ntohs(port) >= cfg_snat_min && bpf_ntohs(port) <= cfg_snat_max;
+}
+
+/* Backend -> LB_NODE_IP:P, translated back to VIP:port -> client.  The
+ * binding is keyed by the backend's address and port: a packet to P from
+ * anyone else finds none, and is dropped (the node's SNAT ports are
+ * bmlb's, none of its own connections uses one). */
 static __always_inline enum verdict from_backend(struct pkt *p,
 						 struct l4_ports *l4,
 						 struct l4_csum *c, __u8 flags)
@@ -345,8 +353,8 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 	enum hop_rc rc;
 
 	if (!rev) {
-		count(LB_C_PASS);
-		return V_PASS;
+		count(LB_C_DROP_NO_BINDING);
+		return V_DROP;
 	}
 	f = bound_flow(rev, key.proto);
 	ct = bpf_map_lookup_elem(&lb_ct, &f);
@@ -411,6 +419,8 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 		};
 		struct lb_snat *rev = bpf_map_lookup_elem(&lb_snat, &key);
 
+		if (!rev && is_snat_port(q->source))
+			goto unbound;
 		if (!rev)
 			goto pass;
 		rc = hop_forward(p, NULL, rev->vip, rev->client_ip, len, 0);
@@ -434,7 +444,7 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 		struct lb_ct *ct = bpf_map_lookup_elem(&lb_ct, &f);
 
 		if (!ct)
-			goto pass;
+			goto unbound;
 		rc = hop_forward(p, NULL, cfg_node_ip, ct->backend_ip, len, 0);
 		if (rc != HOP_OK)
 			return hop_fail(p, rc);
@@ -447,6 +457,10 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 pass:
 	count(LB_C_PASS);
 	return V_PASS;
+unbound:
+	/* About a flow bmlb does not have: nobody here can use it. */
+	count(LB_C_DROP_NO_BINDING);
+	return V_DROP;
 }
 
 /* DSR mode: uses pick_backend() above. */
@@ -523,9 +537,7 @@ static __always_inline enum verdict process(struct pkt *p, bool for_us)
 	 * (Cluster ones are translated in both modes, as kube-proxy does),
 	 * or the node's own traffic, which to_service passes. */
 	if (ip->daddr == cfg_node_ip) {
-		__u16 port = bpf_ntohs(ports->dest);
-
-		if (port >= cfg_snat_min && port <= cfg_snat_max)
+		if (is_snat_port(ports->dest))
 			return from_backend(p, ports, &c, flags);
 		return to_service(p, ports, &c, flags);
 	}

@@ -270,6 +270,12 @@ static const struct pspec quoted_original = {
 static const struct pspec quoted_reply = {
 	.proto = IPPROTO_UDP, .saddr = VIP, .daddr = CLIENT, .sport = 53,
 	.dport = CPORT, .payload = "answer"};
+static const struct pspec quoted_unbound = {
+	.proto = IPPROTO_UDP, .saddr = NODE, .daddr = POD_UDP, .sport = 61002,
+	.dport = 5353, .payload = "query"};
+static const struct pspec quoted_unknown_reply = {
+	.proto = IPPROTO_UDP, .saddr = VIP, .daddr = CLIENT, .sport = 53,
+	.dport = CPORT + 7, .payload = "answer"};
 static const struct pspec ttl_one = {
 	.proto = IPPROTO_TCP, .saddr = CLIENT, .daddr = VIP, .sport = CPORT,
 	.dport = 80, .tcp_flags = ACK, .ttl = 1};
@@ -388,11 +394,32 @@ static struct step snat_steps[] = {
 	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
 	  .daddr = NODE, .sport = CPORT, .dport = 22, .tcp_flags = SYN},
 	 PASS, true, .counter = LB_C_PASS},
-	{"a SNAT-range port with no binding passes",
+	{"a SNAT-range port with no binding: dropped, counted",
 	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_TCP,
 	  .saddr = POD1, .daddr = NODE, .sport = 8080, .dport = 61001,
 	  .tcp_flags = ACK},
-	 PASS, true, .counter = LB_C_PASS},
+	 DROP, true, .counter = LB_C_DROP_NO_BINDING},
+	{"a \"reply\" to a bound SNAT port from another address than its "
+	 "backend's: dropped, counted",
+	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_UDP,
+	  .saddr = IP(198, 19, 21, 66), .daddr = NODE, .sport = 5353,
+	  .dport = SNAT, .payload = "forged"},
+	 DROP, true, .flow = UDP_FLOW, .counter = LB_C_DROP_NO_BINDING},
+	{"... or from the backend's address but another port: dropped",
+	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_UDP,
+	  .saddr = POD_UDP, .daddr = NODE, .sport = 5354, .dport = SNAT,
+	  .payload = "forged"},
+	 DROP, true, .flow = UDP_FLOW, .counter = LB_C_DROP_NO_BINDING},
+	{"an ICMP error quoting a SNAT port of no flow: dropped, counted",
+	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_ICMP,
+	  .saddr = IP(198, 18, 0, 21), .daddr = NODE, .icmp_type = 3,
+	  .icmp_code = 4, .mtu = 68, .inner = &quoted_unbound},
+	 DROP, true, .counter = LB_C_DROP_NO_BINDING},
+	{"an ICMP error to a VIP quoting no flow of it: dropped, counted",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_ICMP, .saddr = CLIENT,
+	  .daddr = VIP, .icmp_type = 3, .icmp_code = 3,
+	  .inner = &quoted_unknown_reply},
+	 DROP, true, .counter = LB_C_DROP_NO_BINDING},
 	{"another port of the VIP is not a service: passes",
 	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
 	  .daddr = VIP, .sport = CPORT, .dport = 443, .tcp_flags = SYN},

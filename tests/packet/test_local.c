@@ -301,8 +301,8 @@ static void nodeport_local_and_own(bool tc)
 
 	ingress_expect(dp, tc, ifindex, &ssh, tc ? TC_ACT_OK : XDP_PASS, &ssh,
 		   "the node's own traffic to another port passes untouched");
-	ingress_expect(dp, tc, ifindex, &snat, tc ? TC_ACT_OK : XDP_PASS, &snat,
-		   "... to a SNAT port with no binding too");
+	ingress_expect(dp, tc, ifindex, &snat, tc ? TC_ACT_SHOT : XDP_DROP, NULL,
+		   "... but to a SNAT port with no binding: dropped (bmlb's)");
 	frag.frag = 0x2000;
 	ingress_expect(dp, tc, ifindex, &frag, tc ? TC_ACT_OK : XDP_PASS, &frag,
 		   "a fragment to the node passes (it is no VIP)");
