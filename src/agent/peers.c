@@ -106,6 +106,14 @@ static void send_tables(struct peers *p, uint64_t now)
 	}
 }
 
+static bool all_heard(const struct memb *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->peers[i].alive)
+			return false;
+	return true;
+}
+
 static void join(struct peers *p, uint64_t now)
 {
 	const char *leader = memb_leader(&p->memb, false);
@@ -127,8 +135,12 @@ static void join(struct peers *p, uint64_t now)
 	}
 	if (leader && memb_find(&p->memb, leader)->digest == p->table.digest)
 		p->have_leader_table = true; /* ours is the same */
+	/* With a leader, wait for its table; without (a cold start, or
+	 * the only node left), for every LB node to be heard, so that the
+	 * nodes starting together join together (memb_joined). */
 	if (p->ready || waited < p->cfg.timeout_ms ||
-	    (leader && !p->have_leader_table && waited < PEERS_JOIN_MAX_MS))
+	    (waited < PEERS_JOIN_MAX_MS &&
+	     (leader ? !p->have_leader_table : !all_heard(&p->memb))))
 		return;
 	p->ready = p->settled = true;
 	/* A peer joins PEERS_JOIN_MAX_MS after its start at the latest, and

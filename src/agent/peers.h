@@ -6,9 +6,9 @@
  * that announces another digest (table.h).  Datagrams are sealed and
  * checked with the cluster key (peer_msg.h).  This node joins (becomes
  * ready, so that it may own VIPs) once it has listened for the timeout and
- * holds the leader's table, or after PEERS_JOIN_MAX_MS at the latest; the
- * peers still joining then join with it (members.h): it leaves their VIPs
- * to them.
+ * holds the leader's table (with no leader: has heard every LB node), or
+ * after PEERS_JOIN_MAX_MS at the latest; the peers still joining then join
+ * with it (members.h): it leaves their VIPs to them.
  *
  * What happens is reported through callbacks; nothing here touches the
  * plan or the data plane.

@@ -90,6 +90,8 @@ static void peer_accept(struct memb_peer *p, const struct peer_msg *msg,
 				      ? now_ms + PEER_RESTART_GRACE_MS
 				      : 0;
 	}
+	if (p->ready && !was_ready)
+		p->ready_ms = was_alive ? now_ms : 0;
 	if (p->ready || !p->alive)
 		p->joins_by_ms = 0;
 	if (was_alive == p->alive && was_ready == p->ready)
@@ -143,9 +145,19 @@ struct memb_event memb_receive(struct memb *mb, enum peer_verdict v,
 
 void memb_joined(struct memb *m, uint64_t now_ms, uint64_t join_ms)
 {
+	uint64_t first = UINT64_MAX; /* the first ready peer joined then */
+
 	for (size_t i = 0; i < m->n; i++)
-		if (m->peers[i].alive && !m->peers[i].ready)
-			m->peers[i].joins_by_ms = now_ms + join_ms;
+		if (m->peers[i].ready && m->peers[i].ready_ms < first)
+			first = m->peers[i].ready_ms;
+	/* A peer that started after a node had joined is not counted by
+	 * that node, which serves its VIPs meanwhile. */
+	for (size_t i = 0; i < m->n; i++) {
+		struct memb_peer *p = &m->peers[i];
+
+		if (p->alive && !p->ready && p->changed_ms <= first)
+			p->joins_by_ms = now_ms + join_ms;
+	}
 }
 
 bool memb_expire(struct memb *m, uint64_t now_ms)

@@ -7,12 +7,13 @@
  * link down, frozen).  Only peers that have joined (PEER_F_READY) count for
  * the leader, the alive node with the smallest name, which decides new
  * address allocations for everyone (table.h).  They count for ownership,
- * and so do the peers that were still joining when this node joined
- * (memb_joined): at a cold start, the first node to join leaves the others'
- * VIPs to them for the moment they take to join, instead of claiming every
- * VIP and handing most of them over again.  A peer that starts later, once
- * this node has joined, counts only once it has joined (until then this
- * node keeps serving its VIPs).
+ * and so do the peers that were still joining when this node joined, if
+ * they had started before every ready peer joined (memb_joined): at a cold
+ * start, the first node to join leaves the others' VIPs to them for the
+ * moment they take to join, instead of claiming every VIP and handing most
+ * of them over again.  A peer that starts once a node has joined counts
+ * only once it has joined itself: until then the running nodes, which do
+ * not count it either, keep serving its VIPs.
  *
  * Pure: the caller passes every datagram (already through peer_open) and
  * the time; nothing here reads a clock or a socket.
@@ -35,6 +36,8 @@ struct memb_peer {
 			    * 0: never */
 	uint64_t last_ts;  /* timestamp of the last accepted message */
 	uint64_t digest;   /* table digest it last announced */
+	uint64_t ready_ms; /* when it joined, heard here; 0: ready already
+			    * when heard (first, or after silence) */
 	uint64_t joins_by_ms; /* nonzero: it was joining when this node
 			       * joined, and counts as an owner until it
 			       * joins, stops or this time passes */
@@ -82,8 +85,9 @@ struct memb_event memb_receive(struct memb *mb, enum peer_verdict v,
 			       const struct peer_msg *m, uint32_t src_ip,
 			       uint64_t now_ms, uint64_t now_ns);
 
-/* This node joins at now_ms: the peers alive and not ready join with it;
- * they count as owners until they join, stop, or join_ms pass. */
+/* This node joins at now_ms: the peers alive and not ready that started
+ * (changed_ms) before every ready peer joined (ready_ms) join with it; they
+ * count as owners until they join, stop, or join_ms pass. */
 void memb_joined(struct memb *m, uint64_t now_ms, uint64_t join_ms);
 
 /* Marks peers silent for longer than the timeout dead, and stops counting

@@ -506,8 +506,8 @@ static void test_ready_and_leader(void **state)
 
 /* Table helpers. */
 /* A cold start: the peers still joining when this node joins count as
- * owners (so it does not claim their VIPs), not as leaders; one that starts
- * later does not count until it joins. */
+ * owners (so it does not claim their VIPs), not as leaders, if they started
+ * before every ready peer joined. */
 static void test_joining_with(void **state)
 {
 	struct memb_event ev;
@@ -515,22 +515,37 @@ static void test_joining_with(void **state)
 	(void)state;
 
 	memb_setup(&mb);
+	hello(&mb, "lb-3", NOW_NS, 0, 50);
 	hello(&mb, "lb-1", NOW_NS, 0, 100);
-	hello(&mb, "lb-3", NOW_NS, PEER_F_READY, 100);
+	hello(&mb, "lb-3", NOW_NS + 1, PEER_F_READY, 150);
+	hello(&mb, "lb-4", NOW_NS, 0, 160); /* after lb-3 joined */
 	assert_ready(&mb, true, "lb-2 lb-3");
 	memb_joined(&mb, 200, 2000);
 	assert_ready(&mb, true, "lb-1 lb-2 lb-3");
 	assert_ready(&mb, false, "lb-1 lb-3");
 	assert_string_equal(memb_leader(&mb, true), "lb-2");
-	ev = hello(&mb, "lb-4", NOW_NS, 0, 250);
-	assert_false(ev.changed);
-	assert_ready(&mb, true, "lb-1 lb-2 lb-3");
 	ev = hello(&mb, "lb-1", NOW_NS + 1, PEER_F_READY, 300);
 	assert_true(ev.changed);
 	assert_ready(&mb, true, "lb-1 lb-2 lb-3");
 	assert_string_equal(memb_leader(&mb, true), "lb-1");
 	/* Joined: it counts as any ready peer, not ready again it does not. */
 	assert_true(hello(&mb, "lb-1", NOW_NS + 2, 0, 350).changed);
+	assert_ready(&mb, true, "lb-2 lb-3");
+	memb_free(&mb);
+}
+
+/* A running cluster (a peer ready when first heard): the nodes restarting
+ * with this one are not counted before they join, as the running nodes do
+ * not count them. */
+static void test_joining_warm(void **state)
+{
+	struct memb mb;
+	(void)state;
+
+	memb_setup(&mb);
+	hello(&mb, "lb-1", NOW_NS, 0, 100);
+	hello(&mb, "lb-3", NOW_NS, PEER_F_READY, 110);
+	memb_joined(&mb, 300, 2000);
 	assert_ready(&mb, true, "lb-2 lb-3");
 	memb_free(&mb);
 }
@@ -986,6 +1001,7 @@ int main(void)
 		cmocka_unit_test(test_expire),
 		cmocka_unit_test(test_ready_and_leader),
 		cmocka_unit_test(test_joining_with),
+		cmocka_unit_test(test_joining_warm),
 		cmocka_unit_test(test_joining_with_ends),
 		cmocka_unit_test(test_table_seal),
 		cmocka_unit_test(test_table_chunks),
