@@ -977,13 +977,29 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
+/* Turns on IPv4 forwarding on ifname if it is off, and says so. */
+static int enable_forwarding(const char *ifname)
+{
+	int ret = pf_enable_forwarding(ifname);
+
+	if (ret < 0)
+		return fail("couldn't read or set net.ipv4.conf.%s.forwarding: "
+			    "%s", ifname, strerror(-ret));
+	if (ret)
+		log_msg("set net.ipv4.conf.%s.forwarding=1: the data plane "
+			"forwards packets that arrive on %s", ifname, ifname);
+	return 0;
+}
+
 static int open_dp(struct agent *a, bool dsr, const struct k8s_node *node)
 {
 	const struct agent_opts *o = a->opt;
 	struct dp_config c;
 	char err[512];
 
-	if (check_snat_ports(o) || check_bpffs(o->bpf_dir))
+	if (check_snat_ports(o) || check_bpffs(o->bpf_dir) ||
+	    enable_forwarding(a->ifc.name) ||
+	    (o->tunnel_if && enable_forwarding(o->tunnel_if)))
 		return -1;
 	dp_config_defaults(&c);
 	c.ifname = a->ifc.name;

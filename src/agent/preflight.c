@@ -3,9 +3,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int pf_find_iface(uint32_t addr, struct pf_iface *out)
 {
@@ -32,6 +34,24 @@ int pf_find_iface(uint32_t addr, struct pf_iface *out)
 	}
 	freeifaddrs(ifa);
 	return found ? 0 : -ENOENT;
+}
+
+int pf_enable_forwarding(const char *ifname)
+{
+	char path[128], v = 0;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding",
+		 ifname);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (read(fd, &v, 1) != 1)
+		ret = -EIO;
+	else if (v == '0')
+		ret = pwrite(fd, "1\n", 2, 0) == 2 ? 1 : -errno;
+	close(fd);
+	return ret;
 }
 
 /* A Node's field path: "status.addresses", under items[i] in a List. */

@@ -25,6 +25,13 @@ struct pf_iface {
  * Returns 0, -ENOENT when none does, or -errno. */
 int pf_find_iface(uint32_t addr, struct pf_iface *out);
 
+/* The one host setting bmlb needs: IPv4 forwarding on an interface the
+ * data plane forwards from (bpf_fib_lookup refuses to route a packet that
+ * came in on an interface without it).  Kubernetes nodes have it; where
+ * it is off, this turns it on for that interface only.  Returns 1 when it
+ * did, 0 when it was on, -errno. */
+int pf_enable_forwarding(const char *ifname);
+
 /* Checks node (whose InternalIP the caller looked up as ifc, NULL when no
  * interface holds it).  Returns true when every check passed. */
 bool pf_check(const struct cfg_cluster *c, const struct k8s_node *node,

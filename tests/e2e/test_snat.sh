@@ -6,7 +6,9 @@
 #   - traffic spreads over the pods;
 #   - removing a pod from the EndpointSlice moves only the flows it had;
 #   - restarting the owner's agent (SIGUSR2) mid-transfer keeps a TCP
-#     transfer alive (its payload checked end to end) and the VIP in place.
+#     transfer alive (its payload checked end to end) and the VIP in place;
+#   - a transfer survives the owner flushing its neighbour table twice;
+#   - an agent turns forwarding on, on its interface, where it is off.
 # The agents announce the VIPs themselves (test_announce.sh tests that).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -37,6 +39,9 @@ snat() {
 	lab_service api tcp/443:8080 worker-1-pod-2 worker-2-pod-2
 
 	[[ $shape == tunnel ]] && extra=(--tunnel-if vxlan0)
+	# A node without forwarding on its interface (not what Kubernetes
+	# sets up): the agent turns it on there, and says so.
+	lab_exec worker-2 sh -c 'echo 0 >/proc/sys/net/ipv4/conf/eth0/forwarding'
 	for n in $(lab_hosts cp lb worker); do
 		if [[ ${LAB_ROLE[$n]} == lb ]]; then
 			lab_agent "$n" "${extra[@]}"
@@ -45,6 +50,11 @@ snat() {
 		fi
 	done
 
+	check "$shape: an agent turns forwarding on where it is off, and logs it" \
+		lab_poll 5 grep -q 'set net.ipv4.conf.eth0.forwarding=1' \
+		"$(lab_log agent-worker-2)"
+	check "$shape: ... on that interface" \
+		test "$(lab_exec worker-2 cat /proc/sys/net/ipv4/conf/eth0/forwarding)" = 1
 	vip=$(plan_field web vip) owner=$(plan_field web owner)
 	api_vip=$(plan_field api vip)
 	check "$shape: the plan gives web a VIP and an owner" \
@@ -73,8 +83,8 @@ snat() {
 		counter_min "$owner" fwd_new 60
 	check "$shape: ... and the replies" counter_min "$owner" reply 60
 	if [[ $shape == tunnel ]]; then
-		check "$shape: into the tunnel the kernel forwards the translated packets (XDP cannot send into VXLAN)" \
-			counter_min "$owner" to_stack 40
+		check "$shape: into the tunnel XDP hands the packets to tc untouched, which sends them (XDP cannot send into VXLAN)" \
+			counter_min "$owner" to_tc 40
 	else
 		check "$shape: packets leave straight from XDP (XDP_TX)" \
 			counter_min "$owner" tx 160
@@ -135,6 +145,18 @@ PY
 	check_fails "$shape: no other LB node took the VIP meanwhile" \
 		grep -q "VIP $vip: this node takes it over" \
 		<(tail -n +"$((seen + 1))" "$other_log")
+
+	# The owner forgets every neighbour twice in a transfer: its packets
+	# wait for one resolution (tc, bpf_redirect_neigh), none is lost.
+	lab_spawn flushed client "$LAB_PYTHON" "$LAB_DIR/echo.py" ask tcp \
+		"$vip" 80 --bytes 3000000 --seconds 4 --timeout 20
+	sleep 1
+	lab_exec "$owner" ip neigh flush all
+	sleep 1.5
+	lab_exec "$owner" ip neigh flush all
+	lab_poll 20 bash -c "! kill -0 $(cat "$LAB_WORK/pids/flushed") 2>/dev/null"
+	check "$shape: a transfer across two neighbour flushes on the owner arrived intact" \
+		grep -q "sha256 ok" "$(lab_log flushed)"
 	lab_down
 }
 

@@ -29,6 +29,8 @@
 #define CLIENT NETNS_CLIENT
 #define VIP IP(10, 0, 0, 1) /* the test vector */
 #define VIP2 IP(198, 18, 0, 100)
+#define VIP_COLD IP(198, 18, 0, 103)
+#define POD_COLD IP(198, 19, 22, 5) /* its next hop: no neighbour entry */
 #define POD1 IP(198, 19, 21, 5)
 #define POD2 IP(198, 19, 21, 6)
 #define CPORT NETNS_CLIENT_PORT
@@ -47,6 +49,7 @@ static int ifindex;
 static const struct dp_backend one[] = {{POD1, 8080}};
 static const struct dp_backend two[] = {{POD1, 8080}, {POD2, 8080}};
 static const struct dp_backend two_rev[] = {{POD2, 8080}, {POD1, 8080}};
+static const struct dp_backend cold[] = {{POD_COLD, 8080}};
 
 static struct dp *open_dp(bool worker, const struct dp_backend *b)
 {
@@ -54,13 +57,14 @@ static struct dp *open_dp(bool worker, const struct dp_backend *b)
 		{VIP, 80, IPPROTO_TCP, false, one, 1},
 		{VIP, 53, IPPROTO_UDP, false, one, 1},
 		{VIP2, 80, IPPROTO_TCP, false, b, 2},
+		{VIP_COLD, 80, IPPROTO_TCP, false, cold, 1},
 	};
 	struct dp_config c;
 
 	netns_dp_config(&c);
 	c.dsr = true;
 	c.worker = worker;
-	return open_or_fail(&c, svcs, 3);
+	return open_or_fail(&c, svcs, 4);
 }
 
 /* What the LB node sends the worker for s: destination pod:port, source
@@ -165,6 +169,31 @@ static void lb_policies(bool tc)
 }
 
 TEST_BOTH(lb_policies, xdp, tc, lb_policies)
+
+/* A backend whose next hop has no neighbour entry: XDP hands the SYN to
+ * tc untouched; tc adds the option and sends it through neighbour
+ * resolution, its MACs left for the kernel to fill. */
+static void lb_cold_neighbour(bool tc)
+{
+	struct dp *dp = open_dp(false, two);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP_COLD, 80,
+				       SYN);
+	static const uint8_t opt[8] = {0x9a, 0x08, 0x50, 0x00,
+				       0x67, 0, 0x12, 0xc6};
+	struct pspec out = to_pod(syn, POD_COLD, 8080, opt);
+	struct frame got;
+
+	memcpy(out.smac, syn.smac, 6);
+	memcpy(out.dmac, syn.dmac, 6);
+	got = ingress_expect(dp, tc, ifindex, &syn, TC_ACT_REDIRECT, &out,
+			     "a SYN to a VIP whose pod's node is not resolved");
+	assert_int_equal(got.meta, tc ? 0 : LB_META_HANDOFF);
+	assert_int_equal(netns_counter(dp, LB_C_RESOLVE), 1);
+	assert_int_equal(netns_counter(dp, LB_C_TO_TC), tc ? 0 : 1);
+	dp_destroy(dp);
+}
+
+TEST_BOTH(lb_cold_neighbour, xdp, tc, lb_cold_neighbour)
 
 /* A datagram with no room left for the option gets an ICMP
  * fragmentation-needed from the VIP (MTU - 8, quoting the client's packet
@@ -387,6 +416,8 @@ int main(void)
 		cmocka_unit_test(test_lb_policies_tc),
 		cmocka_unit_test(test_lb_too_big_xdp),
 		cmocka_unit_test(test_lb_too_big_tc),
+		cmocka_unit_test(test_lb_cold_neighbour_xdp),
+		cmocka_unit_test(test_lb_cold_neighbour_tc),
 		cmocka_unit_test(test_same_backend_on_every_lb_node),
 		cmocka_unit_test(test_worker_parse_strip_reply),
 		cmocka_unit_test(test_worker_udp),
