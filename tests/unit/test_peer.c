@@ -504,7 +504,6 @@ static void test_ready_and_leader(void **state)
 	memb_free(&mb);
 }
 
-/* Table helpers. */
 /* A cold start: the peers still joining when this node joins count as
  * owners (so it does not claim their VIPs), not as leaders, if they started
  * before every ready peer joined. */
@@ -593,6 +592,7 @@ static void test_joining_with_ends(void **state)
 	memb_free(&mb);
 }
 
+/* Table helpers. */
 static void add(struct table *t, size_t *cap, const char *ns,
 		const char *name, uint32_t vip)
 {
