@@ -262,10 +262,10 @@ static void test_diff(void **state)
 		{IP(198, 18, 0, 100), 443, IPPROTO_TCP, false, b1, 2},
 		{IP(198, 18, 0, 101), 80, IPPROTO_TCP, false, b1, 2},
 	};
-	struct rec_meta old_meta[] = {{"d", "dns", NULL, NULL, false},
-				      {"d", "web", NULL, NULL, false},
-				      {"d", "web", NULL, NULL, false},
-				      {"d", "old", NULL, NULL, false}};
+	struct rec_meta old_meta[] = {{"d", "dns", NULL, NULL, false, 0},
+				      {"d", "web", NULL, NULL, false, 0},
+				      {"d", "web", NULL, NULL, false, 0},
+				      {"d", "old", NULL, NULL, false, 0}};
 	struct dp_service new_svcs[] = {
 		{IP(198, 18, 0, 100), 53, IPPROTO_TCP, false, NULL, 0},
 		{IP(198, 18, 0, 100), 53, IPPROTO_UDP, false, NULL, 0},
@@ -273,11 +273,11 @@ static void test_diff(void **state)
 		{IP(198, 18, 0, 100), 443, IPPROTO_TCP, false, b1, 1},
 		{IP(198, 18, 0, 102), 80, IPPROTO_TCP, false, b1, 2},
 	};
-	struct rec_meta new_meta[] = {{"d", "dns-tcp", NULL, NULL, false},
-				      {"d", "dns", "lb-b", NULL, false},
-				      {"d", "web", NULL, NULL, false},
-				      {"d", "web", NULL, NULL, false},
-				      {"d", "new", NULL, NULL, false}};
+	struct rec_meta new_meta[] = {{"d", "dns-tcp", NULL, NULL, false, 0},
+				      {"d", "dns", "lb-b", NULL, false, 0},
+				      {"d", "web", NULL, NULL, false, 0},
+				      {"d", "web", NULL, NULL, false, 0},
+				      {"d", "new", NULL, NULL, false, 0}};
 	struct rec_set old = {old_svcs, old_meta, 4, NULL};
 	struct rec_set next = {new_svcs, new_meta, 5, NULL};
 	struct seen s = {0};
