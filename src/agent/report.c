@@ -19,7 +19,7 @@ const char *const report_counter_names[LB_C_MAX] = {
 	[LB_C_ICMP_REPLY] = "icmp_reply",
 	[LB_C_TX] = "tx",
 	[LB_C_REDIRECT] = "redirect",
-	[LB_C_TO_STACK] = "to_stack",
+	[LB_C_TO_TC] = "to_tc",
 	[LB_C_DROP_NO_BACKEND] = "drop_no_backend",
 	[LB_C_DROP_CT_FULL] = "drop_ct_full",
 	[LB_C_DROP_NO_PORT] = "drop_no_port",
@@ -41,6 +41,9 @@ const char *const report_counter_names[LB_C_MAX] = {
 	[LB_C_LOCAL] = "local",
 	[LB_C_LOCAL_DROP_FULL] = "local_drop_full",
 	[LB_C_SNAT_REUSE] = "snat_reuse",
+	[LB_C_RESOLVE] = "resolve",
+	[LB_C_DROP_NO_ROUTE] = "drop_no_route",
+	[LB_C_TOO_BIG] = "too_big",
 };
 
 static void key_str(struct jw *w, const char *key, const char *v)

@@ -18,8 +18,8 @@
  *                        backend is cached by backend id (lb_dsr_hops).
  * Policies (each has a packet test):
  *   too big for the option   an ICMP fragmentation-needed goes back to the
- *                            client with MTU - 8, quoting its VIP:port
- *                            packet, so path MTU discovery works
+ *                            client with the next hop's MTU - 8, quoting
+ *                            its VIP:port packet (too_big.h)
  *   IP options already there dropped and counted when the packet needs
  *                            the option (it must sit right after the base
  *                            header, where the worker looks); passed on
@@ -40,24 +40,19 @@
 #define BMLB_BPF_DSR_H
 
 #include "bpf/conntrack.h"
+#include "bpf/hop.h"
 #include "bpf/local.h"
 #include "bpf/maps.h"
 #include "bpf/nat.h"
 #include "bpf/parse.h"
+#include "bpf/too_big.h"
 
 #define DSR_OPT_TYPE 0x9a
 #define DSR_OPT_LEN 8
-#define ETH_HLEN 14
-#define ICMP_FRAG_NEEDED 4
-/* A "fragmentation needed": IP header, ICMP header, then the quote (the
- * packet's 20-byte header and the first 8 bytes of its L4 header). */
-#define DSR_ICMP_PUSH (sizeof(struct iphdr) + sizeof(struct icmphdr))
-#define DSR_ICMP_LEN (ETH_HLEN + DSR_ICMP_PUSH + sizeof(struct iphdr) + 8)
 
 /* Set by the agent before load. */
 const volatile bool cfg_dsr = false;   /* forwardMode dsr */
 const volatile bool cfg_dsr_in = false; /* a worker: lb_tc reads the option */
-const volatile __u16 cfg_mtu = 1500;   /* the cluster interface's MTU */
 
 struct dsr_opt {
 	__u8 type;
@@ -70,7 +65,7 @@ struct dsr_opt {
 
 /* Client -> VIP:port in DSR mode.  Returns V_DSR_ROOM when the packet
  * needs the option (rewritten already; the entry makes room, then
- * dsr_add_option), V_DSR_TOO_BIG when it cannot take it. */
+ * dsr_add_option), V_TOO_BIG when the next hop cannot take it then. */
 static __always_inline enum verdict dsr_to_service(struct pkt *p,
 						   struct l4_ports *l4,
 						   struct l4_csum *c,
@@ -80,7 +75,9 @@ static __always_inline enum verdict dsr_to_service(struct pkt *p,
 	struct lb_svc_key key = {.vip = f.daddr, .port = f.dport,
 				 .proto = f.proto};
 	struct lb_svc *svc = bpf_map_lookup_elem(&lb_services, &key);
+	struct lb_dsr_hop *h;
 	struct lb_backend *b;
+	enum hop_rc rc;
 	bool opt;
 	__u32 id;
 
@@ -101,35 +98,27 @@ static __always_inline enum verdict dsr_to_service(struct pkt *p,
 		count(LB_C_DSR_DROP_IP_OPTIONS);
 		return V_DROP;
 	}
-	if (opt && bpf_ntohs(p->ip->tot_len) + DSR_OPT_LEN > cfg_mtu)
-		return V_DSR_TOO_BIG;
+	h = bpf_map_lookup_elem(&lb_dsr_hops, &id);
+	if (h && h->backend_ip != b->ip) {
+		h->hop.ifindex = 0; /* looked up for another one */
+		h->backend_ip = b->ip;
+	}
+	rc = hop_find(p, h ? &h->hop : NULL, f.saddr, b->ip,
+		      bpf_ntohs(p->ip->tot_len) + (opt ? DSR_OPT_LEN : 0),
+		      bpf_ktime_get_coarse_ns());
+	if (rc == HOP_TOO_BIG && opt) {
+		count(LB_C_DSR_TOO_BIG);
+		p->mtu -= DSR_OPT_LEN;
+	}
+	if (rc != HOP_OK)
+		return hop_fail(p, rc);
 	nat_dnat(p->ip, l4, c, b->ip, b->port);
 	count(LB_C_DSR_FWD);
-	if (!opt) {
-		struct lb_dsr_hop *h = bpf_map_lookup_elem(&lb_dsr_hops, &id);
-
-		if (!h)
-			return forward(p, NULL, 0);
-		if (h->backend_ip != b->ip) {
-			h->hop.ifindex = 0; /* looked up for another one */
-			h->backend_ip = b->ip;
-		}
-		return forward(p, &h->hop, bpf_ktime_get_coarse_ns());
-	}
+	if (!opt)
+		return hop_emit(p);
 	p->dsr_vip = f.daddr;
 	p->dsr_vport = f.dport;
 	return V_DSR_ROOM;
-}
-
-/* Re-finds the headers after the entry moved the packet (XDP and tc). */
-static __always_inline bool dsr_reparse(struct pkt *p, void *data, void *end)
-{
-	p->eth = parse_eth(data, end);
-	if (!p->eth)
-		return false;
-	p->end = end;
-	p->ip = (void *)(p->eth + 1);
-	return (void *)(p->ip + 1) <= end;
 }
 
 /* The entry has opened DSR_OPT_LEN bytes right after the 20-byte IP
@@ -141,7 +130,7 @@ static __always_inline enum verdict dsr_add_option(struct pkt *p, void *data,
 	struct iphdr *ip;
 	__s64 sum;
 
-	if (!dsr_reparse(p, data, end))
+	if (!pkt_reparse(p, data, end))
 		return V_DROP;
 	ip = p->ip;
 	o = (void *)(ip + 1);
@@ -159,57 +148,12 @@ static __always_inline enum verdict dsr_add_option(struct pkt *p, void *data,
 		return V_DROP;
 	ip->check = csum_end(csum_fold32((__u32)sum));
 	count(LB_C_DSR_OPT);
-	return forward(p, NULL, 0);
-}
-
-/* The entry has opened DSR_ICMP_PUSH bytes after the Ethernet header and
- * cut the frame to DSR_ICMP_LEN: the client's packet, now quoted, gets an
- * IP and an ICMP header in front (fragmentation needed, MTU - 8), from the
- * VIP to the client. */
-static __always_inline enum verdict dsr_too_big(struct pkt *p, void *data,
-						void *end)
-{
-	struct icmphdr *icmp;
-	struct iphdr *ip, *q;
-	__s64 sum;
-
-	if (!dsr_reparse(p, data, end))
-		return V_DROP;
-	ip = p->ip;
-	icmp = (void *)(ip + 1);
-	q = (void *)(icmp + 1);
-	if ((void *)(q + 1) + 8 > end)
-		return V_DROP;
-	__builtin_memset(ip, 0, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = bpf_htons(DSR_ICMP_LEN - ETH_HLEN);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_ICMP;
-	ip->saddr = q->daddr;
-	ip->daddr = q->saddr;
-	sum = bpf_csum_diff(NULL, 0, (void *)ip, sizeof(*ip), 0);
-	if (sum < 0)
-		return V_DROP;
-	ip->check = csum_end(csum_fold32((__u32)sum));
-	__builtin_memset(icmp, 0, sizeof(*icmp));
-	icmp->type = ICMP_DEST_UNREACH;
-	icmp->code = ICMP_FRAG_NEEDED;
-	icmp->un.frag.mtu = bpf_htons(cfg_mtu - DSR_OPT_LEN);
-	sum = bpf_csum_diff(NULL, 0, (void *)icmp,
-			    sizeof(*icmp) + sizeof(*q) + 8, 0);
-	if (sum < 0)
-		return V_DROP;
-	icmp->checksum = csum_end(csum_fold32((__u32)sum));
-	count(LB_C_DSR_TOO_BIG);
-	return forward(p, NULL, 0);
+	return hop_emit(p);
 }
 
 /* XDP: moves the Ethernet and IP headers (rewritten already) down into
- * the headroom, opening the option's room after the 20-byte IP header;
- * for an ICMP, moves the Ethernet header down and cuts the frame. */
-static __always_inline enum verdict dsr_xdp(struct xdp_md *ctx, struct pkt *p,
-					    enum verdict v)
+ * the headroom, opening the option's room after the 20-byte IP header. */
+static __always_inline enum verdict dsr_xdp(struct xdp_md *ctx, struct pkt *p)
 {
 	struct {
 		struct ethhdr eth;
@@ -217,44 +161,28 @@ static __always_inline enum verdict dsr_xdp(struct xdp_md *ctx, struct pkt *p,
 	} __attribute__((packed)) h;
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	int push = v == V_DSR_ROOM ? DSR_OPT_LEN : (int)DSR_ICMP_PUSH;
 
 	if (data + sizeof(h) > end)
 		return V_DROP;
 	__builtin_memcpy(&h, data, sizeof(h));
-	if (bpf_xdp_adjust_head(ctx, -push))
+	if (bpf_xdp_adjust_head(ctx, -DSR_OPT_LEN))
 		return V_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	if (data + sizeof(h) > end)
 		return V_DROP;
-	if (v == V_DSR_ROOM) {
-		__builtin_memcpy(data, &h, sizeof(h));
-		return dsr_add_option(p, data, end);
-	}
-	__builtin_memcpy(data, &h.eth, sizeof(h.eth));
-	if (bpf_xdp_adjust_tail(ctx, (int)DSR_ICMP_LEN - (int)(end - data)))
-		return V_DROP;
-	return dsr_too_big(p, (void *)(long)ctx->data,
-			   (void *)(long)ctx->data_end);
+	__builtin_memcpy(data, &h, sizeof(h));
+	return dsr_add_option(p, data, end);
 }
 
-/* tc: the kernel opens the room (after the IP header, or after the
- * Ethernet header for an ICMP) and cuts the frame. */
+/* tc: the kernel opens the room after the IP header. */
 static __always_inline enum verdict dsr_tc(struct __sk_buff *skb,
-					   struct pkt *p, enum verdict v)
+					   struct pkt *p)
 {
-	if (v == V_DSR_ROOM) {
-		if (bpf_skb_adjust_room(skb, DSR_OPT_LEN, BPF_ADJ_ROOM_NET, 0))
-			return V_DROP;
-		return dsr_add_option(p, (void *)(long)skb->data,
-				      (void *)(long)skb->data_end);
-	}
-	if (bpf_skb_adjust_room(skb, DSR_ICMP_PUSH, BPF_ADJ_ROOM_MAC, 0) ||
-	    bpf_skb_change_tail(skb, DSR_ICMP_LEN, 0))
+	if (bpf_skb_adjust_room(skb, DSR_OPT_LEN, BPF_ADJ_ROOM_NET, 0))
 		return V_DROP;
-	return dsr_too_big(p, (void *)(long)skb->data,
-			   (void *)(long)skb->data_end);
+	return dsr_add_option(p, (void *)(long)skb->data,
+			      (void *)(long)skb->data_end);
 }
 
 /* ---- worker node */
@@ -355,7 +283,6 @@ static __always_inline int dsr_worker_in(struct __sk_buff *skb)
 	struct dsr_pkt d;
 	struct dsr_opt *o;
 
-	count(LB_C_PACKETS);
 	if (!dsr_parse(skb, &d))
 		return TC_ACT_OK;
 	o = dsr_find(skb, d.ip);

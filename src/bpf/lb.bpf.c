@@ -41,7 +41,6 @@
 #include "bpf/nat.h"
 #include "bpf/parse.h"
 
-#define AF_INET 2
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 #define SNAT_TRIES 8
@@ -55,7 +54,9 @@ const volatile __u16 cfg_snat_max = 29999;
 /* What to do with the packet; the entries map it to their return codes. */
 enum verdict {
 	V_PASS, V_DROP, V_TX, V_REDIRECT,
-	V_DSR_ROOM, V_DSR_TOO_BIG, /* DSR: the entry resizes (dsr.h) */
+	V_REDIRECT_NEIGH, /* tc: bpf_redirect_neigh to p->nexthop (hop.h) */
+	V_DSR_ROOM,       /* DSR: the entry makes room for the option */
+	V_TOO_BIG,        /* the entry turns it into an ICMP (too_big.h) */
 };
 
 struct pkt {
@@ -66,9 +67,30 @@ struct pkt {
 	__u32 ifindex;
 	__u32 redirect_to;
 	bool xdp;
+	bool counted;    /* tc: the XDP entry counted it, and handed it off */
+	bool handoff;    /* XDP: passed up for the tc entry to forward */
+	bool resolve;    /* tc: the next hop's neighbour is not resolved */
+	__u32 nexthop;   /* ... its address, network order */
+	__u16 mtu;       /* V_TOO_BIG: the MTU to announce */
+	struct lb_hop *hop;    /* where it goes (hop.h) */
+	struct lb_hop hop_buf; /* ... when no flow caches it */
 	__u32 dsr_vip;   /* DSR: the option's service, network order */
 	__u16 dsr_vport;
 };
+
+/* Re-finds the headers after the entry moved the packet. */
+static __always_inline bool pkt_reparse(struct pkt *p, void *data, void *end)
+{
+	p->eth = parse_eth(data, end);
+	if (!p->eth)
+		return false;
+	p->end = end;
+	p->ip = (void *)(p->eth + 1);
+	return (void *)(p->ip + 1) <= end;
+}
+
+#include "bpf/hop.h"
+#include "bpf/too_big.h"
 
 static __always_inline __u32 flow_hash(const struct lb_flow *f)
 {
@@ -84,60 +106,6 @@ static __always_inline __u32 flow_hash(const struct lb_flow *f)
 	h *= 0x94d049bb133111ebull;
 	h ^= h >> 31;
 	return (__u32)h;
-}
-
-/* Sends the translated packet on: straight out when a route and neighbour
- * are known and the entry can reach the interface, else to the kernel.
- * `hop` (a flow's cached lookup, or NULL) spares the route lookup for all
- * but about one packet a second. */
-static __always_inline enum verdict forward(struct pkt *p, struct lb_hop *hop,
-					    __u64 now)
-{
-	struct lb_hop local;
-	__u32 tick = (__u32)(now >> 30);
-
-	if (!hop)
-		hop = &local;
-	if (hop == &local || !hop->ifindex || hop->checked != tick) {
-		struct bpf_fib_lookup fib;
-		long rc;
-
-		/* Field by field: clang 14 leaves members of a designated
-		 * initializer of this struct (anonymous unions) unset. */
-		__builtin_memset(&fib, 0, sizeof(fib));
-		fib.family = AF_INET;
-		fib.tos = p->ip->tos;
-		fib.l4_protocol = p->ip->protocol;
-		fib.tot_len = bpf_ntohs(p->ip->tot_len);
-		fib.ipv4_src = p->ip->saddr;
-		fib.ipv4_dst = p->ip->daddr;
-		fib.ifindex = p->ifindex;
-		rc = bpf_fib_lookup(p->ctx, &fib, sizeof(fib), 0);
-		if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
-			count(LB_C_FIB_MISS);
-			count(LB_C_TO_STACK);
-			return V_PASS;
-		}
-		__builtin_memcpy(hop->dmac, fib.dmac, 6);
-		__builtin_memcpy(hop->smac, fib.smac, 6);
-		hop->ifindex = fib.ifindex;
-		hop->checked = tick;
-	}
-	/* XDP can only send out of its own interface here: the VXLAN device
-	 * of a tunnel has no XDP transmit, so the kernel takes it there. */
-	if (p->xdp && hop->ifindex != p->ifindex) {
-		count(LB_C_TO_STACK);
-		return V_PASS;
-	}
-	__builtin_memcpy(p->eth->h_dest, hop->dmac, 6);
-	__builtin_memcpy(p->eth->h_source, hop->smac, 6);
-	if (hop->ifindex == p->ifindex && p->xdp) {
-		count(LB_C_TX);
-		return V_TX;
-	}
-	count(LB_C_REDIRECT);
-	p->redirect_to = hop->ifindex;
-	return V_REDIRECT;
 }
 
 static __always_inline bool is_vip(__u32 addr)
@@ -275,7 +243,7 @@ static __always_inline void snat_unbind(const struct lb_ct *ct,
 		bpf_map_delete_elem(&lb_snat, &key);
 }
 
-/* externalTrafficPolicy Local: uses pick_backend() and forward() above. */
+/* externalTrafficPolicy Local: uses pick_backend() above. */
 #include "bpf/local.h"
 
 /* Client -> VIP:port.  A tracked flow is looked up first: an established
@@ -288,12 +256,18 @@ static __always_inline enum verdict to_service(struct pkt *p,
 	struct lb_flow f = flow_of(p->ip, l4);
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_ct *ct = bpf_map_lookup_elem(&lb_ct, &f);
+	__u16 len = bpf_ntohs(p->ip->tot_len);
 	struct lb_ct fresh = {};
 	struct lb_svc_key key;
 	struct lb_svc *svc;
 	struct lb_backend *b;
+	enum hop_rc rc;
 
 	if (ct && ct_valid(ct, f.proto, now)) {
+		rc = hop_find(p, &ct->fwd, cfg_node_ip, ct->backend_ip, len,
+			      now);
+		if (rc != HOP_OK)
+			return hop_fail(p, rc);
 		count(LB_C_FWD_ESTABLISHED);
 		goto translate;
 	}
@@ -318,6 +292,10 @@ static __always_inline enum verdict to_service(struct pkt *p,
 		count(LB_C_PASS_NOT_SYN);
 		return V_PASS;
 	}
+	/* Before any state: a packet XDP hands to tc is decided anew. */
+	rc = hop_find(p, &fresh.fwd, cfg_node_ip, b->ip, len, now);
+	if (rc != HOP_OK)
+		return hop_fail(p, rc);
 	if (ct)
 		snat_unbind(ct, &f); /* the old, dead binding */
 	fresh.backend_ip = b->ip;
@@ -341,7 +319,7 @@ translate:
 	ct_touch(ct, f.proto, flags, false, now);
 	nat_rewrite(p->ip, l4, c, cfg_node_ip, ct->snat_port, ct->backend_ip,
 		    ct->backend_port);
-	return forward(p, &ct->fwd, now);
+	return hop_emit(p);
 }
 
 /* Backend -> LB_NODE_IP:P, translated back to VIP:port -> client. */
@@ -359,6 +337,7 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_flow f;
 	struct lb_ct *ct;
+	enum hop_rc rc;
 
 	if (!rev) {
 		count(LB_C_PASS);
@@ -366,11 +345,21 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 	}
 	f = bound_flow(rev, key.proto);
 	ct = bpf_map_lookup_elem(&lb_ct, &f);
+	/* Not `ct ? &ct->rev : NULL`: clang offsets the pointer before the
+	 * null check, which the verifier refuses. */
+	if (ct)
+		rc = hop_find(p, &ct->rev, f.daddr, f.saddr,
+			      bpf_ntohs(p->ip->tot_len), now);
+	else
+		rc = hop_find(p, NULL, f.daddr, f.saddr,
+			      bpf_ntohs(p->ip->tot_len), now);
+	if (rc != HOP_OK)
+		return hop_fail(p, rc);
 	if (ct)
 		ct_touch(ct, f.proto, flags, true, now);
 	nat_rewrite(p->ip, l4, c, f.daddr, f.dport, f.saddr, f.sport);
 	count(LB_C_REPLY);
-	return forward(p, ct ? &ct->rev : NULL, now);
+	return hop_emit(p);
 }
 
 /* An ICMP error quoting a packet of a translated flow, in either
@@ -378,9 +367,11 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 {
 	struct icmphdr *icmp = parse_icmp(l4, p->end);
+	__u16 len = bpf_ntohs(p->ip->tot_len);
 	struct l4_csum c = {};
 	struct iphdr *in;
 	struct l4_ports *q;
+	enum hop_rc rc;
 
 	if (!icmp || (icmp->type != ICMP_DEST_UNREACH &&
 		      icmp->type != ICMP_TIME_EXCEEDED &&
@@ -417,11 +408,14 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 
 		if (!rev)
 			goto pass;
+		rc = hop_find(p, NULL, rev->vip, rev->client_ip, len, 0);
+		if (rc != HOP_OK)
+			return hop_fail(p, rc);
 		nat_quoted(icmp, in, q, &c, rev->client_ip, rev->client_port,
 			   rev->vip, rev->vport);
 		nat_outer(p->ip, rev->vip, rev->client_ip);
 		count(LB_C_ICMP_REPLY);
-		return forward(p, NULL, 0);
+		return hop_emit(p);
 	}
 	if (is_vip(p->ip->daddr) && in->saddr == p->ip->daddr) {
 		/* About a reply we sent as the VIP: tell the backend. */
@@ -436,18 +430,21 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 
 		if (!ct)
 			goto pass;
+		rc = hop_find(p, NULL, cfg_node_ip, ct->backend_ip, len, 0);
+		if (rc != HOP_OK)
+			return hop_fail(p, rc);
 		nat_quoted(icmp, in, q, &c, ct->backend_ip, ct->backend_port,
 			   cfg_node_ip, ct->snat_port);
 		nat_outer(p->ip, cfg_node_ip, ct->backend_ip);
 		count(LB_C_ICMP_FWD);
-		return forward(p, NULL, 0);
+		return hop_emit(p);
 	}
 pass:
 	count(LB_C_PASS);
 	return V_PASS;
 }
 
-/* DSR mode: uses pick_backend() and forward() above. */
+/* DSR mode: uses pick_backend() above. */
 #include "bpf/dsr.h"
 
 static __always_inline enum verdict process(struct pkt *p, bool for_us)
@@ -459,7 +456,8 @@ static __always_inline enum verdict process(struct pkt *p, bool for_us)
 	__u8 flags = 0;
 	__u32 l4_min;
 
-	count(LB_C_PACKETS);
+	if (!p->counted)
+		count(LB_C_PACKETS);
 	p->eth = parse_eth(p->eth, p->end);
 	if (!p->eth)
 		goto pass;
@@ -538,6 +536,20 @@ pass:
 	return V_PASS;
 }
 
+/* XDP: writes the 4-byte metadata the tc entry reads (hop.h); a driver
+ * without XDP metadata just goes without. */
+static __always_inline void xdp_mark(struct xdp_md *ctx, __u32 mark)
+{
+	__u32 *meta;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		return;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > (void *)(long)ctx->data)
+		return;
+	*meta = mark;
+}
+
 SEC("xdp")
 int lb_xdp(struct xdp_md *ctx)
 {
@@ -551,58 +563,80 @@ int lb_xdp(struct xdp_md *ctx)
 	struct ethhdr *eth = parse_eth(p.eth, p.end);
 	enum verdict v = process(&p, eth && mac_eq(eth->h_dest, cfg_node_mac));
 
-	if (v == V_DSR_ROOM || v == V_DSR_TOO_BIG)
-		v = dsr_xdp(ctx, &p, v);
+	if (v == V_DSR_ROOM)
+		v = dsr_xdp(ctx, &p);
+	else if (v == V_TOO_BIG)
+		v = too_big_xdp(ctx, &p);
 	switch (v) {
-	case V_DROP:
-	case V_DSR_ROOM:
-	case V_DSR_TOO_BIG:
-		return XDP_DROP;
 	case V_TX:
 		return XDP_TX;
 	case V_REDIRECT:
 		return bpf_redirect(p.redirect_to, 0);
 	case V_PASS:
+		xdp_mark(ctx, p.handoff ? LB_META_HANDOFF : LB_META_DONE);
+		return XDP_PASS;
+	case V_DROP:
+	case V_REDIRECT_NEIGH: /* tc only */
+	case V_DSR_ROOM:
+	case V_TOO_BIG:
 		break;
 	}
-	return XDP_PASS;
+	return XDP_DROP;
 }
 
+/* tc: the mark the XDP entry left in the packet's metadata, or 0. */
+static __always_inline __u32 tc_mark(struct __sk_buff *skb)
+{
+	__u32 *meta = (void *)(long)skb->data_meta;
+
+	if ((void *)(meta + 1) > (void *)(long)skb->data)
+		return 0;
+	return *meta;
+}
+
+/* tc ingress: on its own (--hook tc), or behind the XDP entry, where it
+ * forwards what XDP handed off (hop.h). */
 SEC("tc")
 int lb_tc(struct __sk_buff *skb)
 {
+	__u32 mark = tc_mark(skb);
 	struct pkt p = {
 		.ctx = skb,
 		.eth = (void *)(long)skb->data,
 		.end = (void *)(long)skb->data_end,
 		.ifindex = skb->ifindex,
+		.counted = mark == LB_META_HANDOFF,
 	};
-	enum verdict v = process(&p, skb->pkt_type == 0 /* PACKET_HOST */);
+	enum verdict v = V_PASS;
 
-	if (v == V_DSR_ROOM || v == V_DSR_TOO_BIG)
-		v = dsr_tc(skb, &p, v);
+	if (mark != LB_META_DONE)
+		v = process(&p, skb->pkt_type == 0 /* PACKET_HOST */);
+	if (v == V_DSR_ROOM)
+		v = dsr_tc(skb, &p);
+	else if (v == V_TOO_BIG)
+		v = too_big_tc(skb, &p);
 	switch (v) {
-	case V_DROP:
-	case V_DSR_ROOM:
-	case V_DSR_TOO_BIG:
-		return TC_ACT_SHOT;
 	case V_TX:
 	case V_REDIRECT:
 		return bpf_redirect(p.redirect_to, 0);
+	case V_REDIRECT_NEIGH: {
+		struct bpf_redir_neigh nh = {.nh_family = AF_INET,
+					     .ipv4_nh = p.nexthop};
+
+		return bpf_redirect_neigh(p.redirect_to, &nh, sizeof(nh), 0);
+	}
 	case V_PASS:
 		break;
+	case V_DROP:
+	case V_DSR_ROOM:
+	case V_TOO_BIG:
+		return TC_ACT_SHOT;
 	}
-	/* A DSR worker with --hook tc: one ingress program does both. */
+	/* A DSR worker: the same ingress program reads the option. */
 	return cfg_dsr_in ? dsr_worker_in(skb) : TC_ACT_OK;
 }
 
 /* DSR mode, a worker's cluster interface (dsr.h). */
-SEC("tc")
-int dsr_in(struct __sk_buff *skb)
-{
-	return dsr_worker_in(skb);
-}
-
 SEC("tc")
 int dsr_out(struct __sk_buff *skb)
 {

@@ -146,6 +146,11 @@ static inline int lb_snat_is_of(const struct lb_snat *rev,
 	       rev->client_port == f->sport && rev->vport == f->dport;
 }
 
+/* The XDP entry's 4-byte metadata on a packet it passes, read by the tc
+ * entry behind it (src/bpf/hop.h). */
+#define LB_META_DONE 0x626d6c70u    /* "bmlp": passed on purpose, done */
+#define LB_META_HANDOFF 0x626d6c68u /* "bmlh": handed to tc, counted */
+
 /* Counters, one per-CPU slot each; never renumbered (status and benches
  * read them by number). */
 enum lb_counter {
@@ -158,7 +163,7 @@ enum lb_counter {
 	LB_C_ICMP_REPLY,        /* ICMP error from the backend side */
 	LB_C_TX,                /* sent back out of the same interface */
 	LB_C_REDIRECT,          /* sent out of another interface */
-	LB_C_TO_STACK,          /* translated, handed to the kernel */
+	LB_C_TO_TC,             /* XDP: untouched, handed to tc (hop.h) */
 	LB_C_DROP_NO_BACKEND,   /* service has no ready backend */
 	LB_C_DROP_CT_FULL,      /* conntrack table full: new flow refused */
 	LB_C_DROP_NO_PORT,      /* SNAT ports exhausted: new flow refused */
@@ -166,7 +171,7 @@ enum lb_counter {
 	LB_C_DROP_TRUNCATED,    /* L4 header cut short */
 	LB_C_PASS_NOT_SYN,      /* TCP to a VIP, untracked and not a SYN */
 	LB_C_PASS_VLAN,         /* VLAN-tagged frame: not handled */
-	LB_C_FIB_MISS,          /* no route or neighbour: kernel resolves */
+	LB_C_FIB_MISS,          /* route lookup without a neighbour */
 	LB_C_ARP_REPLY,         /* ARP request for an owned VIP answered */
 	LB_C_ARP_CONFLICT,      /* another MAC claims a VIP this node owns */
 	/* DSR mode (src/bpf/dsr.h): LB node */
@@ -183,6 +188,10 @@ enum lb_counter {
 	LB_C_LOCAL,             /* to a pod on this node, destination rewritten */
 	LB_C_LOCAL_DROP_FULL,   /* flow table full: new flow refused */
 	LB_C_SNAT_REUSE,        /* a closed flow's SNAT port given to a new one */
+	/* Where a rewritten packet goes (src/bpf/hop.h) */
+	LB_C_RESOLVE,           /* tc: sent on through neighbour resolution */
+	LB_C_DROP_NO_ROUTE,     /* no route to the next hop: dropped */
+	LB_C_TOO_BIG,           /* too big for the next hop: ICMP sent */
 	LB_C_MAX,
 };
 

@@ -6,8 +6,8 @@
  *                        agent programs a Local service with those only);
  *                        destination -> pod:targetPort; the flow (client
  *                        -> pod:port) -> VIP:port is recorded in lb_dsr
- *                        (refreshed when known); the kernel (XDP) or a
- *                        redirect (tc) takes it to the pod's bridge.
+ *                        (refreshed when known); tc redirects it to the
+ *                        pod's bridge (XDP hands it to tc: hop.h).
  *   pod -> client        dsr_out on the cluster interface's tc egress finds
  *                        the flow and rewrites the source to VIP:port.
  * Stateless like DSR: every packet of a flow picks the same pod (Maglev is
@@ -23,6 +23,7 @@
 #define BMLB_BPF_LOCAL_H
 
 #include "bpf/conntrack.h"
+#include "bpf/hop.h"
 #include "bpf/maps.h"
 #include "bpf/nat.h"
 
@@ -69,7 +70,11 @@ static __always_inline enum verdict local_deliver(struct pkt *p,
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_flow k = *f;
+	enum hop_rc rc = hop_find(p, NULL, f->saddr, b->ip,
+				  bpf_ntohs(p->ip->tot_len), now);
 
+	if (rc != HOP_OK && rc != HOP_LOCAL)
+		return hop_fail(p, rc);
 	k.daddr = b->ip;
 	k.dport = b->port;
 	if (!flow_record(&k, f->daddr, f->dport, flags, now)) {
@@ -78,7 +83,9 @@ static __always_inline enum verdict local_deliver(struct pkt *p,
 	}
 	nat_dnat(p->ip, l4, c, b->ip, b->port);
 	count(LB_C_LOCAL);
-	return forward(p, NULL, now);
+	/* A host-network endpoint: the kernel delivers it, the source the
+	 * client's (hop.h). */
+	return rc == HOP_LOCAL ? V_PASS : hop_emit(p);
 }
 
 /* Client -> VIP:port of a Local service (svc, found for flow f). */

@@ -98,7 +98,7 @@ void dp_config_defaults(struct dp_config *c)
 	};
 }
 
-/* Asks the kernel about interface ifname (SIOCGIFHWADDR, SIOCGIFMTU). */
+/* Asks the kernel about interface ifname (SIOCGIFHWADDR). */
 static int iface_ioctl(const char *ifname, unsigned long req,
 		       struct ifreq *ifr)
 {
@@ -121,16 +121,6 @@ static int iface_mac(const char *ifname, uint8_t mac[6])
 
 	if (!ret)
 		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	return ret;
-}
-
-static int iface_mtu(const char *ifname, uint16_t *mtu)
-{
-	struct ifreq ifr = {0};
-	int ret = iface_ioctl(ifname, SIOCGIFMTU, &ifr);
-
-	if (!ret)
-		*mtu = (uint16_t)(ifr.ifr_mtu > 65535 ? 65535 : ifr.ifr_mtu);
 	return ret;
 }
 
@@ -370,17 +360,12 @@ static int xdp_take_over(struct dp *dp, const char *old, const char *path,
 }
 
 /* Attaches XDP: takes over a pinned link (of any maps version) or makes
- * and pins a new one; bmlb's tc ingress filter, from a run with --hook tc,
- * goes. */
+ * and pins a new one. */
 static int xdp_attach(struct dp *dp, char *err, size_t errlen)
 {
 	char path[300], old[300];
-	/* A DSR worker's dsr_in replaces that filter in place instead. */
-	int ret = dp->cfg.worker ? 0 : tc_detach(dp->ifindex);
+	int ret;
 
-	if (ret && ret != -ENOENT && ret != -EINVAL)
-		return fail(err, errlen, ret, "couldn't remove the tc program "
-			    "from '%s'", dp->cfg.ifname);
 	snprintf(path, sizeof(path), "%s/xdp_%s", dp->pin_path,
 		 dp->cfg.ifname);
 	if (xdp_pin_find(dp, old, sizeof(old)) &&
@@ -399,24 +384,20 @@ static int xdp_attach(struct dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
-/* Every node: the fast path on ingress (XDP, or tc; also tc on the
- * tunnel), the reply rewriter on egress; a DSR worker with XDP also reads
- * the option on tc ingress (with tc, lb_tc does). */
+/* Every node: lb_tc on ingress (behind XDP it forwards what XDP hands
+ * it: src/bpf/hop.h; a DSR worker's also reads the option), XDP in front
+ * of it unless --hook tc, lb_tc on the tunnel's ingress too, the reply
+ * rewriter on egress. */
 static int attach(struct dp *dp, char *err, size_t errlen)
 {
-	int ret;
+	int ret = tc_attach(dp, dp->ifindex, dp->cfg.ifname, err, errlen);
 
-	if (!dp->cfg.use_tc)
-		ret = xdp_attach(dp, err, errlen);
-	else if (!(ret = xdp_remove(dp, err, errlen)))
-		ret = tc_attach(dp, dp->ifindex, dp->cfg.ifname, err, errlen);
+	if (!ret)
+		ret = dp->cfg.use_tc ? xdp_remove(dp, err, errlen)
+				     : xdp_attach(dp, err, errlen);
 	if (!ret && dp->tunnel_ifindex)
 		ret = tc_attach(dp, dp->tunnel_ifindex, dp->cfg.tunnel_ifname,
 				err, errlen);
-	if (!ret && dp->cfg.worker && !dp->cfg.use_tc)
-		ret = tc_attach_prog(dp->ifindex, dp->cfg.ifname,
-				     BPF_TC_INGRESS, dp->skel->progs.dsr_in,
-				     err, errlen);
 	return ret ? ret : egress_attach(dp, err, errlen);
 }
 
@@ -510,18 +491,13 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
 		dp->skel->rodata->cfg_pod_net = htonl(c->pod_net & mask);
 	}
 	if (c->ifname) {
-		uint16_t mtu = 1500;
-
 		ret = iface_mac(c->ifname, dp->mac);
-		if (!ret)
-			ret = iface_mtu(c->ifname, &mtu);
 		if (ret) {
-			fail(err, errlen, ret, "couldn't read the MAC and MTU "
-			     "of '%s'", c->ifname);
+			fail(err, errlen, ret, "couldn't read the MAC of '%s'",
+			     c->ifname);
 			goto fail;
 		}
 		memcpy((void *)dp->skel->rodata->cfg_node_mac, dp->mac, 6);
-		dp->skel->rodata->cfg_mtu = mtu;
 	}
 	ret = lb__load(dp->skel);
 	if (ret) {
@@ -1074,7 +1050,7 @@ int dp_prog_fd(struct dp *dp, bool tc)
 int dp_worker_prog_fd(struct dp *dp, bool egress)
 {
 	return bpf_program__fd(egress ? dp->skel->progs.dsr_out
-				      : dp->skel->progs.dsr_in);
+				      : dp->skel->progs.lb_tc);
 }
 
 int dp_set_peers(struct dp *dp, const struct dp_peer *peers, size_t n)

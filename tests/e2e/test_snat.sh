@@ -73,8 +73,8 @@ snat() {
 		counter_min "$owner" fwd_new 60
 	check "$shape: ... and the replies" counter_min "$owner" reply 60
 	if [[ $shape == tunnel ]]; then
-		check "$shape: into the tunnel the kernel forwards the translated packets (XDP cannot send into VXLAN)" \
-			counter_min "$owner" to_stack 40
+		check "$shape: into the tunnel XDP hands the packets to tc untouched, which sends them (XDP cannot send into VXLAN)" \
+			counter_min "$owner" to_tc 40
 	else
 		check "$shape: packets leave straight from XDP (XDP_TX)" \
 			counter_min "$owner" tx 160

@@ -14,6 +14,7 @@
 struct frame {
 	uint8_t b[FRAME_MAX];
 	size_t len;
+	uint32_t meta; /* XDP: the metadata it left for tc (0: none) */
 };
 
 /* What a test says about a packet; addresses and ports in host order. */

@@ -6,6 +6,10 @@
  *   lbt0  198.18.0.11/24, the LB node's cluster interface: gateway .1
  *         (02:00:00:00:00:01), worker .21 (02:00:00:00:00:21) routing
  *         198.19.21.0/24; the client, 203.0.113.10, behind the gateway
+ *         and the routes of each bpf_fib_lookup result: 198.19.22.0/24
+ *         via .22, a next hop with no neighbour entry; 198.19.23.0/24 a
+ *         blackhole; 198.19.24.0/24 unreachable; 198.19.25.0/24 via .21
+ *         with MTU 1400 (locked: forwarding honours it only then)
  *   lbt2  198.51.100.1/24, the only way to 198.19.99.0/24 (via .2)
  */
 #ifndef BMLB_TESTS_NETNS_H
@@ -167,6 +171,10 @@ static inline void make_netns(uint8_t lbt0_mac[6], int *lbt0_ifindex)
 	sh("ip route add default via 198.18.0.1");
 	sh("ip route add 198.19.21.0/24 via 198.18.0.21");
 	sh("ip route add 198.19.99.0/24 via 198.51.100.2");
+	sh("ip route add 198.19.22.0/24 via 198.18.0.22");
+	sh("ip route add blackhole 198.19.23.0/24");
+	sh("ip route add unreachable 198.19.24.0/24");
+	sh("ip route add 198.19.25.0/24 via 198.18.0.21 mtu lock 1400");
 	f = fopen("/proc/sys/net/ipv4/ip_forward", "w");
 	if (!f || fputs("1", f) < 0 || fclose(f)) {
 		perror("ip_forward");

@@ -23,13 +23,13 @@
 #include "netns.h"
 
 /* Runs frame `in` through program fd; returns its verdict and fills
- * `out`. */
+ * `out` (an XDP program's metadata apart, in out->meta). */
 static inline int prog_run(int fd, bool tc, int ifindex,
 			   const struct frame *in, struct frame *out)
 {
 	/* XDP's context describes the data: it must end where the data does. */
 	struct xdp_md xctx = {.data_end = (uint32_t)in->len,
-			      .ingress_ifindex = (uint32_t)ifindex};
+			      .ingress_ifindex = (uint32_t)ifindex}, xout;
 	struct __sk_buff sctx = {.ifindex = (uint32_t)ifindex,
 				 .ingress_ifindex = (uint32_t)ifindex};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in->b,
@@ -43,12 +43,23 @@ static inline int prog_run(int fd, bool tc, int ifindex,
 	} else {
 		o.ctx_in = &xctx;
 		o.ctx_size_in = sizeof(xctx);
+		o.ctx_out = &xout;
+		o.ctx_size_out = sizeof(xout);
 	}
 	ret = bpf_prog_test_run_opts(fd, &o);
 	if (ret)
 		fail_msg("BPF_PROG_TEST_RUN on a %zu-byte frame: %s", in->len,
 			 strerror(errno));
 	out->len = o.data_size_out;
+	out->meta = 0;
+	/* The output starts with the metadata; the context says where the
+	 * frame begins. */
+	if (!tc && xout.data) {
+		if (xout.data == sizeof(out->meta))
+			memcpy(&out->meta, out->b, sizeof(out->meta));
+		out->len -= xout.data;
+		memmove(out->b, out->b + xout.data, out->len);
+	}
 	return (int)o.retval;
 }
 
@@ -71,6 +82,58 @@ static inline bool frame_diff(const struct frame *got,
 	return true;
 }
 
+/* Runs frame `in` through dp's ingress as the node runs it: with --hook
+ * tc the tc entry alone; else XDP, then the tc entry on what XDP hands off
+ * (untouched: src/bpf/hop.h), whose verdict and output are returned then,
+ * out->meta still saying LB_META_HANDOFF. */
+static inline int ingress_run(struct dp *dp, bool tc, int ifindex,
+			      const struct frame *in, struct frame *out)
+{
+	int v = prog_run(dp_prog_fd(dp, tc), tc, ifindex, in, out);
+
+	if (tc || v != XDP_PASS || out->meta != LB_META_HANDOFF)
+		return v;
+	if (out->len != in->len || memcmp(out->b, in->b, in->len))
+		fail_msg("XDP handed a changed frame to tc");
+	v = prog_run(dp_prog_fd(dp, true), true, ifindex, in, out);
+	out->meta = LB_META_HANDOFF;
+	return v;
+}
+
+/* Fails the test unless verdict v is `verdict` and, when want is not
+ * NULL, frame got is want's byte for byte. */
+static inline void expect_frame(int v, const struct frame *got, bool tc,
+				int verdict, const struct pspec *want,
+				const char *what)
+{
+	struct frame w;
+
+	if (v != verdict)
+		fail_msg("[%s] %s: verdict %d, want %d", tc ? "tc" : "xdp",
+			 what, v, verdict);
+	if (want) {
+		build_frame(&w, want);
+		if (frame_diff(got, &w))
+			fail_msg("[%s] %s: output frame differs",
+				 tc ? "tc" : "xdp", what);
+	}
+}
+
+/* Builds in, runs it through dp's ingress (ingress_run) and checks the
+ * result (expect_frame).  Returns the output. */
+static inline struct frame ingress_expect(struct dp *dp, bool tc, int ifindex,
+					  const struct pspec *in, int verdict,
+					  const struct pspec *want,
+					  const char *what)
+{
+	struct frame f, got;
+
+	build_frame(&f, in);
+	expect_frame(ingress_run(dp, tc, ifindex, &f, &got), &got, tc,
+		     verdict, want, what);
+	return got;
+}
+
 /* Builds in, runs it through program fd on ifindex, and fails the test
  * unless the verdict is `verdict` and, when want is not NULL, the output
  * is want's frame byte for byte.  Returns the output. */
@@ -79,20 +142,11 @@ static inline struct frame run_expect(int fd, bool tc, int ifindex,
 				      const struct pspec *want,
 				      const char *what)
 {
-	struct frame f, got, w;
-	int v;
+	struct frame f, got;
 
 	build_frame(&f, in);
-	v = prog_run(fd, tc, ifindex, &f, &got);
-	if (v != verdict)
-		fail_msg("[%s] %s: verdict %d, want %d", tc ? "tc" : "xdp",
-			 what, v, verdict);
-	if (want) {
-		build_frame(&w, want);
-		if (frame_diff(&got, &w))
-			fail_msg("[%s] %s: output frame differs",
-				 tc ? "tc" : "xdp", what);
-	}
+	expect_frame(prog_run(fd, tc, ifindex, &f, &got), &got, tc, verdict,
+		     want, what);
 	return got;
 }
 

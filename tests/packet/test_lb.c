@@ -32,10 +32,18 @@
 #define VIP IP(198, 18, 0, 100)
 #define VIP_EMPTY IP(198, 18, 0, 101)
 #define VIP_FAR IP(198, 18, 0, 102)
+#define VIP_COLD IP(198, 18, 0, 103)
+#define VIP_HOLE IP(198, 18, 0, 104)
+#define VIP_UNREACH IP(198, 18, 0, 105)
+#define VIP_SMALL IP(198, 18, 0, 106)
 #define POD1 IP(198, 19, 21, 5)
 #define POD2 IP(198, 19, 21, 6)
 #define POD_UDP IP(198, 19, 21, 7)
 #define POD_FAR IP(198, 19, 99, 5)
+#define POD_COLD IP(198, 19, 22, 5) /* its next hop: no neighbour entry */
+#define POD_HOLE IP(198, 19, 23, 5)
+#define POD_UNREACH IP(198, 19, 24, 5)
+#define POD_SMALL IP(198, 19, 25, 5) /* behind a 1400-byte MTU */
 #define CPORT NETNS_CLIENT_PORT
 
 /* Placeholders resolved from the flow's conntrack entry. */
@@ -50,11 +58,19 @@ static int ifindex;
 static const struct dp_backend web[] = {{POD1, 8080}, {POD2, 8080}};
 static const struct dp_backend dns[] = {{POD_UDP, 5353}};
 static const struct dp_backend far[] = {{POD_FAR, 8080}};
+static const struct dp_backend cold[] = {{POD_COLD, 8080}};
+static const struct dp_backend hole[] = {{POD_HOLE, 8080}};
+static const struct dp_backend unreach[] = {{POD_UNREACH, 8080}};
+static const struct dp_backend small[] = {{POD_SMALL, 5353}};
 static const struct dp_service services[] = {
 	{VIP, 80, IPPROTO_TCP, false, web, 2},
 	{VIP, 53, IPPROTO_UDP, false, dns, 1},
 	{VIP_EMPTY, 80, IPPROTO_TCP, false, NULL, 0},
 	{VIP_FAR, 80, IPPROTO_TCP, false, far, 1},
+	{VIP_COLD, 80, IPPROTO_TCP, false, cold, 1},
+	{VIP_HOLE, 80, IPPROTO_TCP, false, hole, 1},
+	{VIP_UNREACH, 80, IPPROTO_TCP, false, unreach, 1},
+	{VIP_SMALL, 53, IPPROTO_UDP, false, small, 1},
 };
 
 static struct dp *open_dp(uint16_t snat_min, uint16_t snat_max,
@@ -77,23 +93,32 @@ static int run(struct dp *dp, bool tc, const struct frame *in,
 	return prog_run(dp_prog_fd(dp, tc), tc, ifindex, in, out);
 }
 
-enum expect { PASS, DROP, TX, TO_STACK, REDIRECT_OTHER };
+/* HANDOFF: XDP passes the frame up untouched, marked for tc, which
+ * rewrites and redirects it (src/bpf/hop.h). */
+enum expect { PASS, DROP, TX, HANDOFF };
 
 /* The verdict each entry gives for an expectation. */
 static int verdict(enum expect e, bool tc)
 {
 	switch (e) {
 	case PASS:
-	case TO_STACK:
 		return tc ? TC_ACT_OK : XDP_PASS;
 	case DROP:
 		return tc ? TC_ACT_SHOT : XDP_DROP;
 	case TX:
 		return tc ? TC_ACT_REDIRECT : XDP_TX;
-	case REDIRECT_OTHER:
+	case HANDOFF:
 		return tc ? TC_ACT_REDIRECT : XDP_PASS;
 	}
 	return -1;
+}
+
+/* The metadata XDP must leave for tc (none from the tc entry). */
+static uint32_t meta_of(enum expect e, bool tc)
+{
+	if (tc)
+		return 0;
+	return e == PASS ? LB_META_DONE : e == HANDOFF ? LB_META_HANDOFF : 0;
 }
 
 struct step {
@@ -106,6 +131,7 @@ struct step {
 	struct pspec out;
 	struct lb_flow flow; /* host order here; converted on lookup */
 	enum lb_counter counter; /* must have moved (0: not checked) */
+	enum lb_counter tc_counter; /* for the tc entry, when not counter */
 	/* The kernel's test runner refuses to build an skb this short: the
 	 * step runs through XDP only. */
 	bool xdp_only;
@@ -167,6 +193,7 @@ static void run_steps(struct dp *dp, bool tc, const struct step *steps,
 		struct frame in, got, want;
 		struct pspec i_spec = s->in, o = s->out, i_inner, o_inner;
 		uint64_t before[LB_C_MAX], after[LB_C_MAX];
+		enum lb_counter moved;
 		int v;
 
 		if (tc && s->xdp_only)
@@ -186,7 +213,11 @@ static void run_steps(struct dp *dp, bool tc, const struct step *steps,
 		if (v != verdict(s->expect, tc))
 			fail_msg("[%s] %s: verdict %d, want %d", tc ? "tc" : "xdp",
 				 s->what, v, verdict(s->expect, tc));
-		if (s->same) {
+		if (got.meta != meta_of(s->expect, tc))
+			fail_msg("[%s] %s: metadata %#x, want %#x",
+				 tc ? "tc" : "xdp", s->what, got.meta,
+				 meta_of(s->expect, tc));
+		if (s->same || (!tc && s->expect == HANDOFF)) {
 			want = in;
 		} else {
 			resolve_all(dp, s, &o, &o_inner);
@@ -196,9 +227,10 @@ static void run_steps(struct dp *dp, bool tc, const struct step *steps,
 			fail_msg("[%s] %s: output frame differs", tc ? "tc" : "xdp",
 				 s->what);
 		}
-		if (s->counter && after[s->counter] == before[s->counter])
+		moved = tc && s->tc_counter ? s->tc_counter : s->counter;
+		if (moved && after[moved] == before[moved])
 			fail_msg("[%s] %s: counter %d did not move",
-				 tc ? "tc" : "xdp", s->what, s->counter);
+				 tc ? "tc" : "xdp", s->what, moved);
 	}
 }
 
@@ -206,7 +238,9 @@ static void run_steps(struct dp *dp, bool tc, const struct step *steps,
 #define ACK 0x10
 #define FIN 0x01
 
-/* Fills the MACs a table cannot write as constants. */
+/* Fills the MACs a table cannot write as constants: the node's, where a
+ * frame gives none (an output with no destination MAC keeps the input's:
+ * the kernel fills both in after neighbour resolution). */
 static void fix_macs(struct step *steps, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -214,6 +248,8 @@ static void fix_macs(struct step *steps, size_t n)
 
 		if (!memcmp(in->dmac, "\0\0\0\0\0\0", 6))
 			memcpy(in->dmac, node_mac, 6);
+		if (!memcmp(out->dmac, "\0\0\0\0\0\0", 6))
+			memcpy(out->dmac, node_mac, 6);
 		if (!memcmp(out->smac, "\0\0\0\0\0\0", 6))
 			memcpy(out->smac, node_mac, 6);
 	}
@@ -383,32 +419,59 @@ static struct step snat_steps[] = {
 	  .proto = IPPROTO_TCP, .saddr = CLIENT, .daddr = VIP,
 	  .sport = CPORT + 2, .dport = 80, .tcp_flags = SYN},
 	 PASS, true, .counter = LB_C_PASS},
-	{"a backend behind another interface: XDP leaves it to the kernel, "
-	 "tc redirects",
+	/* Each result of bpf_fib_lookup for the translated packet. */
+	{"a next hop with no neighbour entry yet: XDP hands the SYN to tc "
+	 "untouched, tc sends it through neighbour resolution (MACs left "
+	 "to the kernel)",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP_COLD, .sport = CPORT, .dport = 80, .tcp_flags = SYN},
+	 HANDOFF, false,
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = NODE,
+	  .daddr = POD_COLD, .sport = SNAT, .dport = 8080, .tcp_flags = SYN},
+	 .flow = {CLIENT, VIP_COLD, CPORT, 80, IPPROTO_TCP, {0}},
+	 .counter = LB_C_TO_TC, .tc_counter = LB_C_RESOLVE},
+	{"a blackhole route to the backend: dropped, counted",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP_HOLE, .sport = CPORT, .dport = 80, .tcp_flags = SYN},
+	 DROP, true, .counter = LB_C_DROP_NO_ROUTE},
+	{"an unreachable route to the backend: dropped, counted",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP_UNREACH, .sport = CPORT, .dport = 80, .tcp_flags = SYN},
+	 DROP, true, .counter = LB_C_DROP_NO_ROUTE},
+	{"a backend behind another interface: XDP hands it to tc untouched, "
+	 "tc redirects it there",
 	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
 	  .daddr = VIP_FAR, .sport = CPORT, .dport = 80, .tcp_flags = SYN},
-	 REDIRECT_OTHER, false,
+	 HANDOFF, false,
 	 {.dmac = {2, 0, 0, 0, 0, 2}, .proto = IPPROTO_TCP, .saddr = NODE,
 	  .daddr = POD_FAR, .sport = SNAT, .dport = 8080, .tcp_flags = SYN},
 	 .flow = {CLIENT, VIP_FAR, CPORT, 80, IPPROTO_TCP, {0}},
-	 .counter = LB_C_FWD_NEW},
+	 .counter = LB_C_TO_TC, .tc_counter = LB_C_REDIRECT},
 };
 
-/* The XDP entry cannot send out of lbt2: it hands the translated packet to
- * the kernel with its MACs as they came; tc rewrites them and redirects. */
-static void patch_far_step(struct step *steps, size_t n, bool tc)
+/* tc sends the last step's packet out of lbt2, with lbt2's MAC. */
+static void patch_far_step(struct step *steps, size_t n)
 {
-	struct step *s = &steps[n - 1];
+	mac_of("lbt2", steps[n - 1].out.smac);
+}
 
-	if (tc) {
-		uint8_t lbt2[6];
+/* What XDP handed off it created no state for: tc decides anew. */
+static void no_flow_after_handoff(struct dp *dp, const struct step *steps,
+				  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct lb_flow *f = &steps[i].flow;
+		struct lb_flow k = {
+			.saddr = htonl(f->saddr), .daddr = htonl(f->daddr),
+			.sport = htons(f->sport), .dport = htons(f->dport),
+			.proto = f->proto,
+		};
+		struct lb_ct ct;
 
-		mac_of("lbt2", lbt2);
-		memcpy(s->out.dmac, (uint8_t[]){2, 0, 0, 0, 0, 2}, 6);
-		memcpy(s->out.smac, lbt2, 6);
-	} else {
-		memcpy(s->out.dmac, node_mac, 6);
-		memcpy(s->out.smac, GW_MAC, 6);
+		if (steps[i].expect == HANDOFF &&
+		    !bpf_map_lookup_elem(dp_map_fd(dp, "lb_ct"), &k, &ct))
+			fail_msg("[xdp] %s: a flow was tracked",
+				 steps[i].what);
 	}
 }
 
@@ -418,8 +481,10 @@ static void snat_table(bool tc)
 	struct dp *dp = open_dp(61000, 65535, 0);
 
 	fix_macs(snat_steps, n);
-	patch_far_step(snat_steps, n, tc);
+	patch_far_step(snat_steps, n);
 	run_steps(dp, tc, snat_steps, n);
+	if (!tc)
+		no_flow_after_handoff(dp, snat_steps, n);
 	dp_destroy(dp);
 }
 
@@ -746,6 +811,80 @@ static struct frame arp(uint16_t op, const uint8_t *dst, const uint8_t *sha,
 static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t ZERO[6];
 
+/* A datagram bigger than the backend's route takes (MTU 1400) is answered
+ * as a router answers it: ICMP fragmentation-needed from the VIP with that
+ * MTU, quoting the client's packet; nothing is tracked.  One that fits
+ * goes on. */
+static void too_big(bool tc)
+{
+	static char big[1600];
+	struct dp *dp = open_dp(61000, 65535, 0);
+	struct pspec udp = from_client(node_mac, IPPROTO_UDP, VIP_SMALL, 53, 0);
+	struct pspec quoted, icmp;
+	struct frame in, got;
+
+	memset(big, 'x', 1400 - 28 + 1); /* one byte too many */
+	udp.payload = big;
+	quoted = udp;
+	icmp = (struct pspec){.proto = IPPROTO_ICMP, .saddr = VIP_SMALL,
+			      .daddr = CLIENT, .icmp_type = 3,
+			      .icmp_code = 4, .mtu = 1400, .inner = &quoted};
+	memcpy(icmp.dmac, GW_MAC, 6);
+	memcpy(icmp.smac, node_mac, 6);
+	build_frame(&in, &udp);
+	expect_frame(run(dp, tc, &in, &got), &got, tc, verdict(TX, tc), &icmp,
+		     "a 1401-byte datagram: ICMP fragmentation needed, 1400");
+	assert_int_equal(netns_counter(dp, LB_C_TOO_BIG), 1);
+	assert_int_equal(dp_flows(dp), 0);
+
+	big[1400 - 28] = 0;
+	build_frame(&in, &udp);
+	assert_int_equal(run(dp, tc, &in, &got), verdict(TX, tc));
+	assert_int_equal(daddr_of(&got), POD_SMALL);
+	dp_destroy(dp);
+}
+
+TEST_BOTH(too_big, xdp, tc, too_big)
+
+/* A flow to a backend whose next hop the node has never talked to: every
+ * packet goes through XDP to tc (no state from XDP), tc tracks the flow
+ * and sends each through neighbour resolution; once the neighbour is
+ * known, XDP sends the flow's packets itself. */
+static void test_cold_neighbour(void **state)
+{
+	struct dp *dp = open_dp(61000, 65535, 0);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP_COLD, 80, SYN);
+	struct pspec ack = syn;
+	struct lb_flow f = {CLIENT, VIP_COLD, CPORT, 80, IPPROTO_TCP, {0}};
+	static const uint8_t worker22[6] = {2, 0, 0, 0, 0, 0x22};
+	struct frame in, got;
+	struct lb_ct ct;
+	(void)state;
+
+	ack.tcp_flags = ACK;
+	build_frame(&in, &syn);
+	assert_int_equal(run(dp, false, &in, &got), XDP_PASS);
+	assert_int_equal(got.meta, LB_META_HANDOFF);
+	assert_int_equal(dp_flows(dp), 0);
+	assert_int_equal(run(dp, true, &in, &got), TC_ACT_REDIRECT);
+	assert_int_equal(dp_flows(dp), 1);
+	build_frame(&in, &ack);
+	assert_int_equal(run(dp, false, &in, &got), XDP_PASS);
+	assert_int_equal(got.meta, LB_META_HANDOFF);
+	assert_int_equal(run(dp, true, &in, &got), TC_ACT_REDIRECT);
+	assert_int_equal(netns_counter(dp, LB_C_RESOLVE), 2);
+	assert_int_equal(netns_counter(dp, LB_C_TO_TC), 2);
+
+	sh("ip neigh replace 198.18.0.22 lladdr 02:00:00:00:00:22 dev lbt0");
+	assert_int_equal(run(dp, false, &in, &got), XDP_TX);
+	ct = flow_entry(dp, &f);
+	assert_int_equal(ct.fwd.ifindex, ifindex);
+	assert_memory_equal(got.b, worker22, 6);
+	assert_int_equal(daddr_of(&got), POD_COLD);
+	sh("ip neigh del 198.18.0.22 dev lbt0");
+	dp_destroy(dp);
+}
+
 /* Sends in through both entries; each must give e and, for TX, want. */
 static void arp_case(struct dp *dp, const char *what, const struct frame *in,
 		     enum expect e, const struct frame *want)
@@ -836,6 +975,9 @@ int main(void)
 		cmocka_unit_test(test_close_frees_the_flow),
 		cmocka_unit_test(test_closed_port_reused),
 		cmocka_unit_test(test_arp),
+		cmocka_unit_test(test_cold_neighbour),
+		cmocka_unit_test(test_too_big_xdp),
+		cmocka_unit_test(test_too_big_tc),
 	};
 
 	make_netns(node_mac, &ifindex);

@@ -9,8 +9,9 @@
  * own traffic, fragments and ICMP to it passing untouched.
  *
  * The "local pod" sits behind lbt2 in the namespace (netns.h), as a pod
- * sits behind the node's bridge: XDP hands the packet to the kernel, tc
- * redirects it there.
+ * sits behind the node's bridge: XDP hands the packet, untouched, to the
+ * tc entry, which rewrites it and redirects it there (ingress_run runs
+ * both, as the node does).
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -70,24 +71,15 @@ static struct dp *open_dp(bool dsr)
 	return open_or_fail(&c, svcs, sizeof(svcs) / sizeof(svcs[0]));
 }
 
-/* What reaches the local pod: destination pod:port, source untouched.
- * XDP hands the frame to the kernel unchanged but for that; tc sends it
- * to the pod's side with the route's MACs. */
-static struct pspec to_pod(struct pspec s, uint32_t pod, uint16_t port,
-			   bool tc)
+/* What reaches the local pod: destination pod:port, source untouched,
+ * sent to the pod's side with the route's MACs. */
+static struct pspec to_pod(struct pspec s, uint32_t pod, uint16_t port)
 {
 	s.daddr = pod;
 	s.dport = port;
-	if (tc) {
-		memcpy(s.smac, lbt2_mac, 6);
-		memcpy(s.dmac, LBT2_NEXT, 6);
-	}
+	memcpy(s.smac, lbt2_mac, 6);
+	memcpy(s.dmac, LBT2_NEXT, 6);
 	return s;
-}
-
-static int delivered(bool tc)
-{
-	return tc ? TC_ACT_REDIRECT : XDP_PASS;
 }
 
 /* SYN, then a later packet without SYN, then UDP: destination only,
@@ -96,7 +88,6 @@ static int delivered(bool tc)
 static void local_path(bool dsr, bool tc)
 {
 	struct dp *dp = open_dp(dsr);
-	int fd = dp_prog_fd(dp, tc);
 	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
 	struct pspec ack = from_client(node_mac, IPPROTO_TCP, VIP, 80, ACK);
 	struct pspec udp = from_client(node_mac, IPPROTO_UDP, VIP, 53, 0);
@@ -105,12 +96,12 @@ static void local_path(bool dsr, bool tc)
 	struct lb_dsr v;
 	uint32_t pod;
 
-	got = run_expect(fd, tc, ifindex, &syn, delivered(tc), NULL,
+	got = ingress_expect(dp, tc, ifindex, &syn, TC_ACT_REDIRECT, NULL,
 			 "a SYN to VIP:80");
 	pod = daddr_of(&got); /* the pod it goes to */
 	assert_true(pod == POD1 || pod == POD2);
-	want = to_pod(syn, pod, 8080, tc);
-	run_expect(fd, tc, ifindex, &syn, delivered(tc), &want,
+	want = to_pod(syn, pod, 8080);
+	ingress_expect(dp, tc, ifindex, &syn, TC_ACT_REDIRECT, &want,
 		   "... rewritten to a local pod, source kept, no option");
 	assert_true(client_flow(dp, IPPROTO_TCP, pod, 8080, &v));
 	assert_int_equal(v.vip, htonl(VIP));
@@ -118,8 +109,8 @@ static void local_path(bool dsr, bool tc)
 	assert_int_equal(v.state, LB_CT_NEW);
 
 	ack.payload = "GET / HTTP/1.0\r\n\r\n";
-	want = to_pod(ack, pod, 8080, tc);
-	run_expect(fd, tc, ifindex, &ack, delivered(tc), &want,
+	want = to_pod(ack, pod, 8080);
+	ingress_expect(dp, tc, ifindex, &ack, TC_ACT_REDIRECT, &want,
 		   "a packet without SYN goes to the same pod");
 
 	reply = (struct pspec){.proto = IPPROTO_TCP, .saddr = pod,
@@ -131,8 +122,8 @@ static void local_path(bool dsr, bool tc)
 		       "the pod's reply leaves from VIP:80");
 	assert_int_equal(netns_counter(dp, LB_C_DSR_OUT), 1);
 
-	want = to_pod(udp, POD1, 8080, tc);
-	run_expect(fd, tc, ifindex, &udp, delivered(tc), &want,
+	want = to_pod(udp, POD1, 8080);
+	ingress_expect(dp, tc, ifindex, &udp, TC_ACT_REDIRECT, &want,
 		   "a UDP datagram to a Local VIP:53");
 	assert_true(client_flow(dp, IPPROTO_UDP, POD1, 8080, &v));
 
@@ -145,7 +136,7 @@ static void local_path(bool dsr, bool tc)
 			 -ENOENT);
 	assert_int_equal(dp_flows(dp), 2); /* the two recorded, no ct */
 
-	run_expect(fd, tc, ifindex, &syn, delivered(tc), NULL,
+	ingress_expect(dp, tc, ifindex, &syn, TC_ACT_REDIRECT, NULL,
 		   "the same SYN again");
 	assert_int_equal(dp_flows(dp), 2);
 	dp_destroy(dp);
@@ -196,19 +187,18 @@ TEST_BOTH(local_beside_cluster, snat, dsr, local_beside_cluster)
 static void cluster_pod_here(bool dsr)
 {
 	struct dp *dp = open_dp(dsr);
-	int fd = dp_prog_fd(dp, false);
 	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP2, 82, SYN);
 	struct pspec ack = from_client(node_mac, IPPROTO_TCP, VIP2, 82, ACK);
-	struct pspec want = to_pod(syn, POD1, 8080, false);
+	struct pspec want = to_pod(syn, POD1, 8080);
 	struct lb_dsr v;
 
-	run_expect(fd, false, ifindex, &syn, XDP_PASS, &want,
-		   "a SYN to a Cluster service whose pod runs here");
+	ingress_expect(dp, false, ifindex, &syn, TC_ACT_REDIRECT, &want,
+		       "a SYN to a Cluster service whose pod runs here");
 	assert_true(client_flow(dp, IPPROTO_TCP, POD1, 8080, &v));
 	assert_int_equal(v.vport, htons(82));
-	want = to_pod(ack, POD1, 8080, false);
-	run_expect(fd, false, ifindex, &ack, XDP_PASS, &want,
-		   "... its next packet, without SYN, too");
+	want = to_pod(ack, POD1, 8080);
+	ingress_expect(dp, false, ifindex, &ack, TC_ACT_REDIRECT, &want,
+		       "... its next packet, without SYN, too");
 	assert_int_equal(netns_counter(dp, LB_C_LOCAL), 2);
 	assert_int_equal(netns_counter(dp, LB_C_FWD_NEW), 0);
 	assert_int_equal(netns_counter(dp, LB_C_DSR_OPT), 0);
@@ -226,8 +216,8 @@ static void test_local_expiry(void **state)
 	(void)state;
 
 	build_frame(&f, &syn);
-	assert_int_equal(prog_run(dp_prog_fd(dp, false), false, ifindex, &f,
-				  &got), XDP_PASS);
+	assert_int_equal(ingress_run(dp, false, ifindex, &f, &got),
+			 TC_ACT_REDIRECT);
 	expect_syn_expiry(dp, 1, 1);
 	dp_destroy(dp);
 }
@@ -288,9 +278,8 @@ TEST_BOTH(nodeport_cluster, snat, dsr, nodeport_cluster)
 static void nodeport_local_and_own(bool tc)
 {
 	struct dp *dp = open_dp(false);
-	int fd = dp_prog_fd(dp, tc);
 	struct pspec syn = from_client(node_mac, IPPROTO_TCP, NODE, 30081, SYN);
-	struct pspec want = to_pod(syn, POD1, 8080, tc);
+	struct pspec want = to_pod(syn, POD1, 8080);
 	struct pspec ssh = from_client(node_mac, IPPROTO_TCP, NODE, 22, SYN);
 	struct pspec snat = from_client(node_mac, IPPROTO_TCP, NODE, 20000,
 					ACK);
@@ -301,23 +290,23 @@ static void nodeport_local_and_own(bool tc)
 	uint32_t n = 0, nip = htonl(NODE);
 	struct lb_dsr v;
 
-	run_expect(fd, tc, ifindex, &syn, delivered(tc), &want,
+	ingress_expect(dp, tc, ifindex, &syn, TC_ACT_REDIRECT, &want,
 		   "a SYN to NODE:30081 (Local) goes to this node's pod");
 	assert_true(client_flow(dp, IPPROTO_TCP, POD1, 8080, &v));
 	assert_int_equal(v.vip, htonl(NODE));
 	assert_int_equal(v.vport, htons(30081));
 
-	run_expect(fd, tc, ifindex, &ssh, tc ? TC_ACT_OK : XDP_PASS, &ssh,
+	ingress_expect(dp, tc, ifindex, &ssh, tc ? TC_ACT_OK : XDP_PASS, &ssh,
 		   "the node's own traffic to another port passes untouched");
-	run_expect(fd, tc, ifindex, &snat, tc ? TC_ACT_OK : XDP_PASS, &snat,
+	ingress_expect(dp, tc, ifindex, &snat, tc ? TC_ACT_OK : XDP_PASS, &snat,
 		   "... to a SNAT port with no binding too");
 	frag.frag = 0x2000;
-	run_expect(fd, tc, ifindex, &frag, tc ? TC_ACT_OK : XDP_PASS, &frag,
+	ingress_expect(dp, tc, ifindex, &frag, tc ? TC_ACT_OK : XDP_PASS, &frag,
 		   "a fragment to the node passes (it is no VIP)");
 	icmp.icmp_type = 3;
 	icmp.icmp_code = 3;
 	icmp.inner = &quoted;
-	run_expect(fd, tc, ifindex, &icmp, tc ? TC_ACT_OK : XDP_PASS, &icmp,
+	ingress_expect(dp, tc, ifindex, &icmp, tc ? TC_ACT_OK : XDP_PASS, &icmp,
 		   "an ICMP error to the node about its own packet passes");
 	assert_int_equal(netns_counter(dp, LB_C_DROP_FRAGMENT), 0);
 	assert_int_equal(netns_counter(dp, LB_C_FWD_NEW), 0);
