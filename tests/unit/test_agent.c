@@ -693,7 +693,9 @@ static void test_report(void **state)
 	assert_non_null(strstr(json, "\"fib_miss\":2,\"arp_reply\":0,"
 				    "\"arp_conflict\":0,\"dsr_fwd\":0,"));
 	assert_non_null(strstr(json, "\"dsr_out\":0,\"local\":0,"
-				    "\"local_drop_full\":0,\"snat_reuse\":0},"
+				    "\"local_drop_full\":0,\"snat_reuse\":0,"
+				    "\"resolve\":0,\"drop_no_route\":0,"
+				    "\"too_big\":0},"
 				    "\"flows\":3,\"nextHops\":[{\"address\":"
 				    "\"198.18.0.21\",\"neighbour\":\"FAILED\","
 				    "\"managed\":true,\"unreachable\":true,"
