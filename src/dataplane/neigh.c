@@ -193,18 +193,29 @@ static int on_dump(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* The interface's IPv4 neighbour entries. */
-static int dump_entries(struct neigh *n, struct dump *d)
+/* Starts an IPv4 neighbour message in buf (MNL_SOCKET_BUFFER_SIZE). */
+static struct nlmsghdr *neigh_msg(char *buf, uint16_t type, uint16_t flags,
+				  int ifindex)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
 
-	*d = (struct dump){.n = n};
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nd->ndm_family = AF_INET;
-	return request(n, nlh, on_dump, d);
+	nd->ndm_ifindex = ifindex;
+	return nlh;
+}
+
+/* The interface's IPv4 neighbour entries (the dump has them all: the
+ * kernel filters by interface only with strict checking). */
+static int dump_entries(struct neigh *n, struct dump *d)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	*d = (struct dump){.n = n};
+	return request(n, neigh_msg(buf, RTM_GETNEIGH, NLM_F_DUMP, 0),
+		       on_dump, d);
 }
 
 /* Adds (type RTM_NEWNEIGH) or removes (RTM_DELNEIGH) bmlb's managed entry
@@ -212,13 +223,9 @@ static int dump_entries(struct neigh *n, struct dump *d)
 static int entry_request(struct neigh *n, uint16_t type, uint32_t ip)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	struct nlmsghdr *nlh = neigh_msg(buf, type, NLM_F_ACK, n->ifindex);
+	struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
 
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nd->ndm_family = AF_INET;
-	nd->ndm_ifindex = n->ifindex;
 	mnl_attr_put_u32(nlh, NDA_DST, htonl(ip));
 	if (type == RTM_NEWNEIGH) {
 		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
