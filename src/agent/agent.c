@@ -70,6 +70,7 @@ struct agent {
 	struct table leader;    /* the leader's allocation table, as last
 				 * received (empty: none yet) */
 	int sig_fd, ino_fd, debounce_fd, tick_fd;
+	int ann_fd; /* gratuitous ARPs and conflicts, each peer interval */
 	int wd_cfg, wd_man; /* inotify watches; -1 while missing */
 	char *cfg_dir, *cfg_base;
 
@@ -1226,17 +1227,27 @@ static void on_leader_table(void *arg, const struct table *t,
 	replan(a, why);
 }
 
-/* Each interval: the data plane may answer ARP for one timeout more (so
- * it falls silent when this agent dies, by the time the peers notice),
- * gratuitous ARPs due go out, conflicts are logged. */
-static void on_peers_tick(void *arg, uint64_t now_ms)
+/* On the heartbeat thread, with each interval's HELLOs: the data plane
+ * may answer ARP for one timeout more, so that it falls silent when this
+ * agent dies, by the time the peers notice.  Only a map write (a->dp is
+ * fixed while the peers run). */
+static void on_peers_beat(void *arg, uint64_t now_ms)
+{
+	struct agent *a = arg;
+
+	dp_lease(a->dp, (now_ms + a->opt->peer_timeout_ms) * 1000000ull);
+}
+
+/* On the loop, each peer interval: gratuitous ARPs due go out, conflicts
+ * are logged. */
+static void on_ann_tick(void *arg, uint32_t events)
 {
 	struct agent *a = arg;
 	struct dp_conflict c[16];
 
-	if (peers_ready(a->peers))
-		dp_lease(a->dp, (now_ms + a->opt->peer_timeout_ms) * 1000000ull);
-	ann_tick(a->ann, now_ms);
+	(void)events;
+	loop_timer_read(a->ann_fd);
+	ann_tick(a->ann, loop_now_ms());
 	ann_conflicts(a->ann, c, dp_conflicts(a->dp, c, 16));
 }
 
@@ -1261,6 +1272,14 @@ static int open_peers(struct agent *a, const struct inputs *in)
 		dp_announce(a->dp, mono, 0, err, sizeof(err));
 	}
 	ret = ann_open(&a->ann, a->node, ifindex, mac, err, sizeof(err));
+	if (!ret && ((a->ann_fd = loop_timer_new()) < 0 ||
+		     loop_add(a->loop, a->ann_fd, EPOLLIN, on_ann_tick, a) ||
+		     loop_timer_arm(a->ann_fd, o->peer_interval_ms,
+				    o->peer_interval_ms))) {
+		snprintf(err, sizeof(err), "couldn't set up the announcement "
+			 "timer");
+		ret = -1;
+	}
 	if (!ret)
 		ret = peers_open(a->loop,
 				 &(struct peers_config){
@@ -1279,7 +1298,7 @@ static int open_peers(struct agent *a, const struct inputs *in)
 				 &(struct peers_cb){
 					 .changed = on_peers_changed,
 					 .table = on_leader_table,
-					 .tick = on_peers_tick,
+					 .beat = on_peers_beat,
 					 .arg = a,
 				 },
 				 &a->peers, err, sizeof(err));
@@ -1370,6 +1389,11 @@ static int start(struct agent *a)
 		a->dp ? "programmed" : "planned",
 		a->lb ? "; announcing VIPs once joined with the other LB nodes"
 		      : "");
+	/* Listening starts now, not during a start-up that may take longer
+	 * than the timeout (the peers would count this node ready before
+	 * its loop runs). */
+	if (a->peers && (ret = peers_start(a->peers, err, sizeof(err))))
+		ret = fail("%s", err);
 out:
 	inputs_free(&in);
 	diag_free(&dl);
@@ -1424,6 +1448,7 @@ static void agent_free(struct agent *a)
 	close_fd(a->ino_fd);
 	close_fd(a->debounce_fd);
 	close_fd(a->tick_fd);
+	close_fd(a->ann_fd);
 	state_close(&a->st);
 	rec_free(&a->programmed);
 	rec_free(&a->wanted);
@@ -1445,6 +1470,7 @@ int agent_run(const struct agent_opts *o)
 		.opt = o,
 		.node = o->node,
 		.sig_fd = -1, .ino_fd = -1, .debounce_fd = -1, .tick_fd = -1,
+		.ann_fd = -1,
 		.wd_cfg = -1, .wd_man = -1, .dsr_peers = -1,
 		.st = {.dir_fd = -1, .lock_fd = -1},
 	};

@@ -6,7 +6,9 @@
  * plan with the previous plan's addresses, and on an LB node open the data
  * plane (taking over pinned maps) and program every VIP's service ports.
  * Then one event loop: signals, inotify on the inputs (debounced), a
- * periodic tick (flow GC) and the status socket.  A reload applies only
+ * periodic tick (flow GC) and the status socket; on an LB node the peers'
+ * heartbeat (HELLOs, timeouts, the data plane's lease) runs on a thread
+ * of its own, so that no work on the loop delays it (peers.h).  A reload applies only
  * the difference, or keeps the last good state when anything is invalid.
  * Exit leaves the data plane attached and its maps pinned. */
 #ifndef BMLB_AGENT_AGENT_H

@@ -1,13 +1,23 @@
-/* peers: the liveness channel's socket, timer and sending (see peers.h). */
+/* peers: the liveness channel's socket, timer and sending, on the
+ * heartbeat thread; the loop's side behind the lock (see peers.h).
+ *
+ * Locking: `lock` guards every field below it in struct peers; the fields
+ * above it are fixed once peers_open returns (cfg, cb, the fds).  The
+ * thread holds the lock while it handles a datagram or an interval; the
+ * loop's calls hold it for their own work only, never while a callback
+ * runs. */
 #include "agent/peers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,11 +28,19 @@
 
 #define RECV_BURST 64 /* datagrams read per wakeup at most */
 
+#define WHY_MAX 512 /* bytes of queued reasons for the loop */
+
 struct peers {
 	struct loop *loop;
 	struct peers_config cfg;
 	struct peers_cb cb;
 	int fd, timer;
+	int stop_fd;   /* eventfd: the loop asks the thread to end */
+	int notify_fd; /* eventfd: the thread has queued something */
+	pthread_t thread;
+	bool running;
+
+	pthread_mutex_t lock;
 	struct memb memb;
 	uint64_t started_ms;
 	bool ready, settled, have_leader_table;
@@ -35,7 +53,34 @@ struct peers {
 	char rx_from[PEER_NAME_MAX + 1];
 	const char **alive; /* peers_alive's last answer */
 	bool restarting;    /* leaving for a restart */
+	/* Queued for the loop (see notify): the reasons the ready set
+	 * changed ("" with changed unset: none), the newest leader's
+	 * table (digest 0: none) and who sent it. */
+	bool changed;
+	char why[WHY_MAX];
+	struct table table_in;
+	char table_from[PEER_NAME_MAX + 1];
 };
+
+/* Tells the loop that something is queued. */
+static void wake_loop(struct peers *p)
+{
+	uint64_t one = 1;
+
+	if (write(p->notify_fd, &one, sizeof(one)) < 0)
+		return; /* the counter is already nonzero: the loop wakes */
+}
+
+/* Queues a change of the ready set for the loop (cb.changed); why is
+ * appended to those not yet taken. */
+static void notify_changed(struct peers *p, const char *why)
+{
+	size_t n = strlen(p->why);
+
+	snprintf(p->why + n, sizeof(p->why) - n, "%s%s", n ? "; " : "", why);
+	p->changed = true;
+	wake_loop(p);
+}
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -130,7 +175,7 @@ static void join(struct peers *p, uint64_t now)
 		p->settled = true;
 		log_msg("peers: resumed after a restart (listened %llu ms)",
 			(unsigned long long)waited);
-		p->cb.changed(p->cb.arg, "this node resumed after a restart");
+		notify_changed(p, "this node resumed after a restart");
 		return;
 	}
 	if (leader && memb_find(&p->memb, leader)->digest == p->table.digest)
@@ -159,7 +204,7 @@ static void join(struct peers *p, uint64_t now)
 		: p->have_leader_table ? "holding the leader's table"
 				       : "the leader's table did not come",
 		with);
-	p->cb.changed(p->cb.arg, "this node joined");
+	notify_changed(p, "this node joined");
 }
 
 /* Appends to why the peers that memb_expire moved out of a state (lost:
@@ -183,15 +228,16 @@ static void expired(const struct peers *p, const struct memb_peer *was,
 		snprintf(why + strlen(why), len - strlen(why), "%s", what);
 }
 
-static void on_timer(void *arg, uint32_t events)
+static void on_timer(struct peers *p)
 {
-	struct peers *p = arg;
 	uint64_t now = loop_now_ms();
-	struct memb_peer *was = xcalloc(p->memb.n + 1, sizeof(*was));
+	struct memb_peer *was;
 	char why[256] = "", what[64];
+	bool ready;
 
-	(void)events;
 	loop_timer_read(p->timer);
+	pthread_mutex_lock(&p->lock);
+	was = xcalloc(p->memb.n + 1, sizeof(*was));
 	send_all(p, PEER_HELLO);
 	memcpy(was, p->memb.peers, p->memb.n * sizeof(*was));
 	if (memb_expire(&p->memb, now)) {
@@ -203,12 +249,15 @@ static void on_timer(void *arg, uint32_t events)
 					      p->cfg.timeout_ms));
 		expired(p, was, false, what, why, sizeof(why));
 		log_msg("peers: %s", why);
-		p->cb.changed(p->cb.arg, why);
+		notify_changed(p, why);
 	}
 	free(was);
 	join(p, now);
 	send_tables(p, now);
-	p->cb.tick(p->cb.arg, now);
+	ready = p->ready;
+	pthread_mutex_unlock(&p->lock);
+	if (ready)
+		p->cb.beat(p->cb.arg, now);
 }
 
 static void take_table(struct peers *p, const struct memb_event *ev,
@@ -231,8 +280,14 @@ static void take_table(struct peers *p, const struct memb_event *ev,
 	if (r <= 0)
 		return;
 	p->have_leader_table = true;
-	if (t.digest != p->table.digest)
-		p->cb.table(p->cb.arg, &t, m->name);
+	if (t.digest != p->table.digest) {
+		/* A newer table supersedes one the loop has not taken. */
+		table_free(&p->table_in);
+		p->table_in = t;
+		snprintf(p->table_from, sizeof(p->table_from), "%s", m->name);
+		wake_loop(p);
+		return;
+	}
 	table_free(&t);
 }
 
@@ -263,16 +318,14 @@ static void on_datagram(struct peers *p, const uint8_t *buf, size_t len,
 		snprintf(why, sizeof(why), "%s %s", ev.peer->name,
 			 ev.peer->why);
 		log_msg("peers: %s", why);
-		p->cb.changed(p->cb.arg, why);
+		notify_changed(p, why);
 	}
 }
 
-static void on_readable(void *arg, uint32_t events)
+static void on_readable(struct peers *p)
 {
-	struct peers *p = arg;
 	uint8_t buf[PEER_DGRAM_MAX + 1];
 
-	(void)events;
 	for (int i = 0; i < RECV_BURST; i++) {
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
@@ -281,8 +334,69 @@ static void on_readable(void *arg, uint32_t events)
 
 		if (n < 0)
 			return;
+		pthread_mutex_lock(&p->lock);
 		on_datagram(p, buf, (size_t)n, ntohl(from.sin_addr.s_addr));
+		pthread_mutex_unlock(&p->lock);
 	}
+}
+
+/* The heartbeat thread: the socket and the timer until stop_fd is
+ * written. */
+static void *heartbeat(void *arg)
+{
+	struct peers *p = arg;
+	struct pollfd fds[3] = {
+		{.fd = p->timer, .events = POLLIN},
+		{.fd = p->fd, .events = POLLIN},
+		{.fd = p->stop_fd, .events = POLLIN},
+	};
+
+	for (;;) {
+		if (poll(fds, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_msg("peers: the heartbeat thread stops: poll: %s",
+				strerror(errno));
+			return NULL;
+		}
+		if (fds[2].revents)
+			return NULL;
+		if (fds[0].revents)
+			on_timer(p);
+		if (fds[1].revents)
+			on_readable(p);
+	}
+}
+
+/* The loop's side: runs what the thread queued, outside the lock (the
+ * callbacks call back into peers_). */
+static void on_notify(void *arg, uint32_t events)
+{
+	struct peers *p = arg;
+	struct table t;
+	char why[WHY_MAX], from[PEER_NAME_MAX + 1];
+	uint64_t n;
+	bool changed;
+
+	(void)events;
+	if (read(p->notify_fd, &n, sizeof(n)) < 0)
+		return;
+	pthread_mutex_lock(&p->lock);
+	t = p->table_in;
+	p->table_in = (struct table){0};
+	if (t.digest == p->table.digest) /* ours meanwhile */
+		table_free(&t);
+	memcpy(from, p->table_from, sizeof(from));
+	changed = p->changed;
+	memcpy(why, p->why, sizeof(why));
+	p->changed = false;
+	p->why[0] = '\0';
+	pthread_mutex_unlock(&p->lock);
+	if (t.digest)
+		p->cb.table(p->cb.arg, &t, from);
+	table_free(&t);
+	if (changed)
+		p->cb.changed(p->cb.arg, why);
 }
 
 int peers_open(struct loop *l, const struct peers_config *c,
@@ -299,7 +413,8 @@ int peers_open(struct loop *l, const struct peers_config *c,
 	p->loop = l;
 	p->cfg = *c;
 	p->cb = *cb;
-	p->timer = -1;
+	p->timer = p->stop_fd = p->notify_fd = -1;
+	pthread_mutex_init(&p->lock, NULL);
 	p->ready = c->resume;
 	table_seal(&p->table);
 	peers_set_nodes(p, c->names, c->ips, c->n);
@@ -312,9 +427,9 @@ int peers_open(struct loop *l, const struct peers_config *c,
 		goto fail;
 	}
 	if ((p->timer = loop_timer_new()) < 0 ||
-	    (ret = loop_add(l, p->fd, EPOLLIN, on_readable, p)) ||
-	    (ret = loop_add(l, p->timer, EPOLLIN, on_timer, p)) ||
-	    (ret = loop_timer_arm(p->timer, 1, c->interval_ms))) {
+	    (p->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    (p->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    (ret = loop_add(l, p->notify_fd, EPOLLIN, on_notify, p))) {
 		ret = ret ? ret : -errno;
 		snprintf(err, errlen, "cannot set up the peer timer: %s",
 			 strerror(-ret));
@@ -327,29 +442,64 @@ fail:
 	return ret;
 }
 
+int peers_start(struct peers *p, char *err, size_t errlen)
+{
+	int ret = loop_timer_arm(p->timer, 1, p->cfg.interval_ms);
+
+	if (!ret)
+		ret = -pthread_create(&p->thread, NULL, heartbeat, p);
+	if (ret) {
+		snprintf(err, errlen, "cannot start the heartbeat thread: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	p->running = true;
+	return 0;
+}
+
 void peers_close(struct peers *p, enum peers_leave how)
 {
+	uint64_t one = 1;
+
 	if (!p)
 		return;
+	if (p->running && write(p->stop_fd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(p->thread, NULL);
 	p->restarting = how == PEERS_RESTART;
 	/* Twice: one may be lost, and the peers act on the first. */
 	for (int i = 0; i < 2 && how != PEERS_SILENT && p->fd >= 0; i++)
 		send_all(p, how == PEERS_BYE ? PEER_BYE : PEER_HELLO);
-	if (p->fd >= 0) {
-		loop_del(p->loop, p->fd);
+	if (p->fd >= 0)
 		close(p->fd);
+	if (p->notify_fd >= 0) {
+		loop_del(p->loop, p->notify_fd);
+		close(p->notify_fd);
 	}
-	if (p->timer >= 0) {
-		loop_del(p->loop, p->timer);
+	if (p->timer >= 0)
 		close(p->timer);
-	}
+	if (p->stop_fd >= 0)
+		close(p->stop_fd);
+	pthread_mutex_destroy(&p->lock);
 	memb_free(&p->memb);
 	table_free(&p->table);
+	table_free(&p->table_in);
 	table_chunks_free(p->chunks, p->chunk_lens, p->nchunks);
 	table_rx_free(&p->rx);
 	free(p->table_sent_ms);
 	free(p->alive);
 	free(p);
+}
+
+/* The loop's calls are const where they only read; the lock is the one
+ * thing they change. */
+static void lock(const struct peers *p)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&p->lock);
+}
+
+static void unlock(const struct peers *p)
+{
+	pthread_mutex_unlock((pthread_mutex_t *)&p->lock);
 }
 
 void peers_set_nodes(struct peers *p, const char *const *names,
@@ -358,6 +508,7 @@ void peers_set_nodes(struct peers *p, const char *const *names,
 	struct memb next;
 
 	memb_init(&next, p->cfg.self, names, ips, n, p->cfg.timeout_ms);
+	lock(p);
 	for (size_t i = 0; i < next.n; i++) {
 		struct memb_peer *was = memb_find(&p->memb,
 						  next.peers[i].name);
@@ -380,32 +531,53 @@ void peers_set_nodes(struct peers *p, const char *const *names,
 	p->memb = next;
 	free(p->table_sent_ms);
 	p->table_sent_ms = xcalloc(next.n + 1, sizeof(*p->table_sent_ms));
+	unlock(p);
 }
 
 void peers_set_table(struct peers *p, const struct table *t)
 {
-	table_copy(&p->table, t);
-	table_chunks_free(p->chunks, p->chunk_lens, p->nchunks);
-	p->chunks = NULL;
-	p->chunk_lens = NULL;
-	p->nchunks = 0;
+	struct table copy = {0};
+	uint8_t **chunks = NULL;
+	size_t *lens = NULL, n = 0;
+
+	/* Copied and cut outside the lock (a large table takes a while),
+	 * swapped in under it. */
+	table_copy(&copy, t);
 	/* Room for the header, the longest name and the HMAC. */
-	if (!table_chunks(&p->table, PEER_DGRAM_MAX - PEER_HDR_LEN -
-					     PEER_NAME_MAX - PEER_MAC_LEN,
-			  &p->chunks, &p->chunk_lens, &p->nchunks))
+	if (!table_chunks(&copy, PEER_DGRAM_MAX - PEER_HDR_LEN -
+					 PEER_NAME_MAX - PEER_MAC_LEN,
+			  &chunks, &lens, &n))
 		log_msg("peers: the allocation table (%zu entries) is too "
 			"large to send; peers keep their own", t->n);
+	lock(p);
+	table_free(&p->table);
+	p->table = copy;
+	table_chunks_free(p->chunks, p->chunk_lens, p->nchunks);
+	p->chunks = chunks;
+	p->chunk_lens = lens;
+	p->nchunks = n;
 	memset(p->table_sent_ms, 0, (p->memb.n + 1) * sizeof(uint64_t));
+	unlock(p);
 }
 
 bool peers_ready(const struct peers *p)
 {
-	return p->ready;
+	bool r;
+
+	lock(p);
+	r = p->ready;
+	unlock(p);
+	return r;
 }
 
 bool peers_settled(const struct peers *p)
 {
-	return p->settled;
+	bool r;
+
+	lock(p);
+	r = p->settled;
+	unlock(p);
+	return r;
 }
 
 size_t peers_alive(const struct peers *p, const char ***names)
@@ -413,15 +585,22 @@ size_t peers_alive(const struct peers *p, const char ***names)
 	struct peers *mut = (struct peers *)p;
 	size_t n;
 
+	lock(p);
 	free(mut->alive);
 	n = memb_ready(&p->memb, p->ready, &mut->alive);
 	*names = mut->alive;
+	unlock(p);
 	return n;
 }
 
 const char *peers_leader(const struct peers *p)
 {
-	return memb_leader(&p->memb, p->ready);
+	const char *l;
+
+	lock(p);
+	l = memb_leader(&p->memb, p->ready);
+	unlock(p);
+	return l;
 }
 
 static void report_refused(struct jw *w, const uint64_t *refused)
@@ -440,10 +619,11 @@ void peers_report(const struct peers *p, struct jw *w, uint64_t now)
 {
 	char ip[IPV4_STRLEN];
 
+	lock(p);
 	jw_key(w, "ready");
 	jw_bool(w, p->ready);
 	jw_key(w, "leader");
-	jw_str(w, peers_leader(p));
+	jw_str(w, memb_leader(&p->memb, p->ready));
 	jw_key(w, "peers");
 	jw_arr_begin(w);
 	for (size_t i = 0; i < p->memb.n; i++) {
@@ -459,8 +639,9 @@ void peers_report(const struct peers *p, struct jw *w, uint64_t now)
 		jw_key(w, "ready");
 		jw_bool(w, m->ready);
 		jw_key(w, "lastHeardMsAgo");
-		if (m->heard_ms)
-			jw_int(w, (long long)(now - m->heard_ms));
+		if (m->heard_ms) /* heard after now was read: 0 */
+			jw_int(w, (long long)(now > m->heard_ms
+						      ? now - m->heard_ms : 0));
 		else
 			jw_null(w);
 		jw_key(w, "state");
@@ -474,4 +655,5 @@ void peers_report(const struct peers *p, struct jw *w, uint64_t now)
 	jw_arr_end(w);
 	jw_key(w, "refusedUnattributed");
 	report_refused(w, p->memb.unattributed);
+	unlock(p);
 }

@@ -10,8 +10,23 @@
  * after PEERS_JOIN_MAX_MS at the latest; the peers still joining then join
  * with it (members.h): it leaves their VIPs to them.
  *
- * What happens is reported through callbacks; nothing here touches the
- * plan or the data plane.
+ * Liveness does not wait for the agent's work: the socket and the timer
+ * belong to a heartbeat thread of their own, so that a reload that reads
+ * and plans for seconds on the event loop (100k Services) delays no HELLO,
+ * no timeout and no lease renewal.  A thread rather than moving the work
+ * off the loop, because then nothing the loop does (reading, planning,
+ * programming the maps, writing the plan, a status answer) can stall
+ * liveness, now or in code yet to come.  The membership state lives behind
+ * one lock, held by the thread for each datagram and each interval
+ * (microseconds) and by the loop for each call below.  What the loop must
+ * act on (a changed set of ready nodes, the leader's table) is queued and
+ * signalled on an eventfd; the loop runs the callbacks, coalesced: a
+ * change while the loop is busy supersedes the queued one, and the replan
+ * reads the membership as it is then.  The data plane's lease is renewed
+ * on the thread with every interval's HELLOs (the beat callback), so that
+ * the data plane answers ARP exactly as long as the peers hear this node.
+ *
+ * Nothing here touches the plan or the data plane.
  */
 #ifndef BMLB_AGENT_PEERS_H
 #define BMLB_AGENT_PEERS_H
@@ -38,8 +53,10 @@ struct peers_cb {
 	void (*changed)(void *arg, const char *why);
 	/* A complete table from the leader (named), differing from ours. */
 	void (*table)(void *arg, const struct table *t, const char *from);
-	/* After each interval's HELLOs: renew the lease, send GARPs. */
-	void (*tick)(void *arg, uint64_t now_ms);
+	/* On the heartbeat thread, after each interval's HELLOs while this
+	 * node is ready: renew the lease.  It may touch only what is safe
+	 * from another thread. */
+	void (*beat)(void *arg, uint64_t now_ms);
 	void *arg;
 };
 
@@ -60,10 +77,16 @@ struct peers_config {
 	bool resume;
 };
 
-/* Binds and starts the timer.  Returns 0 or -errno (message in err). */
+/* Binds and registers the loop's side (changed and table run on l).
+ * Returns 0 or -errno (message in err). */
 int peers_open(struct loop *l, const struct peers_config *c,
 	       const struct peers_cb *cb, struct peers **out, char *err,
 	       size_t errlen);
+
+/* Starts the heartbeat thread: listening starts here, so call it when
+ * the loop is about to run, after a start-up that may take longer than
+ * the timeout.  Returns 0 or -errno (message in err). */
+int peers_start(struct peers *p, char *err, size_t errlen);
 
 /* How this node leaves. */
 enum peers_leave {
@@ -72,7 +95,8 @@ enum peers_leave {
 	PEERS_RESTART, /* a restart: the peers wait PEER_RESTART_GRACE_MS */
 };
 
-/* Tells every peer how this node leaves, closes, frees. */
+/* Stops the heartbeat thread, tells every peer how this node leaves,
+ * closes, frees. */
 void peers_close(struct peers *p, enum peers_leave how);
 
 /* The LB nodes changed (cluster file or Node manifests): peers keep their
@@ -91,11 +115,12 @@ bool peers_ready(const struct peers *p);
 bool peers_settled(const struct peers *p);
 
 /* The owners: the ready LB nodes' names, this one included once ready,
- * and those joining with it (members.h), sorted (*names malloc'd; the
- * strings live until the next peers_ call). */
+ * and those joining with it (members.h), sorted (*names malloc'd, until
+ * the next peers_alive; the strings live until the next peers_set_nodes). */
 size_t peers_alive(const struct peers *p, const char ***names);
 
-/* The leader (the smallest ready name), or NULL. */
+/* The leader (the smallest ready name), or NULL (the string lives until
+ * the next peers_set_nodes). */
 const char *peers_leader(const struct peers *p);
 
 /* "peers": [...] and "refusedUnattributed": {...} for the status. */
