@@ -1,25 +1,34 @@
 #!/usr/bin/env python3
 """Writes a cluster file and manifests for the plan benchmark.
 
-usage: gen_plan_input.py N DIR
+usage: gen_plan_input.py [--into-lab] N DIR
 
 N LoadBalancer Services with 10 ready endpoints each, 3 address pools
 (114,432 usable addresses, so that 100k Services all get one),
 16 LB nodes and 16 workers; only 198.18.0.0/15 addresses.  Objects go to
 4 files (nodes, services, two halves of the slices), in the compact flow
 style `kubectl get -o yaml | yq` users also keep.
+
+--into-lab (bench/reload): only the Services and their slices, straight
+into DIR, a lab's manifests directory, whose cluster file and Nodes stay;
+the endpoints name the lab's two workers, and the Services are created
+after the lab's own (in 2027), so that those keep their addresses.
 """
 import os
 import sys
 
+lab = sys.argv[1] == "--into-lab"
+if lab:
+    sys.argv.pop(1)
 n, out = int(sys.argv[1]), sys.argv[2]
-os.makedirs(os.path.join(out, "manifests"), exist_ok=True)
+mdir = out if lab else os.path.join(out, "manifests")
+os.makedirs(mdir, exist_ok=True)
+YEAR, NWORKERS = (2027, 2) if lab else (2026, 16)
 
 LB = [f"198.18.0.{11 + i}" for i in range(16)]
 WORKERS = [f"198.18.0.{101 + i}" for i in range(16)]
 
-with open(os.path.join(out, "cluster.yaml"), "w") as f:
-    f.write(f"""apiVersion: baremetal.cluster.gke.io/v1
+CLUSTER = (f"""apiVersion: baremetal.cluster.gke.io/v1
 kind: Cluster
 metadata: {{name: bench, namespace: cluster-bench}}
 spec:
@@ -39,24 +48,27 @@ spec:
       nodes: [{", ".join("{address: " + a + "}" for a in LB)}]
 """)
 
-with open(os.path.join(out, "manifests", "nodes.yaml"), "w") as f:
-    for i, a in enumerate(LB + WORKERS):
-        name = f"lb-{i + 1}" if i < 16 else f"worker-{i - 15}"
-        f.write(f"---\napiVersion: v1\nkind: Node\nmetadata: {{name: {name}}}\n"
-                f"status: {{addresses: [{{type: InternalIP, address: {a}}}]}}\n")
+if not lab:
+    with open(os.path.join(out, "cluster.yaml"), "w") as f:
+        f.write(CLUSTER)
+    with open(os.path.join(mdir, "nodes.yaml"), "w") as f:
+        for i, a in enumerate(LB + WORKERS):
+            name = f"lb-{i + 1}" if i < 16 else f"worker-{i - 15}"
+            f.write(f"---\napiVersion: v1\nkind: Node\nmetadata: {{name: {name}}}\n"
+                    f"status: {{addresses: [{{type: InternalIP, address: {a}}}]}}\n")
 
 def pod(s, j):
     k = s * 10 + j
     # Pods live in 198.18.32.0/19, apart from every pool.
-    return f"198.18.{32 + ((k >> 8) & 31)}.{k & 255}", f"worker-{1 + (k % 16)}"
+    return f"198.18.{32 + ((k >> 8) & 31)}.{k & 255}", f"worker-{1 + (k % NWORKERS)}"
 
-with open(os.path.join(out, "manifests", "services.yaml"), "w") as f:
+with open(os.path.join(mdir, "services.yaml"), "w") as f:
     for s in range(n):
         local = "Local" if s % 10 == 0 else "Cluster"
         f.write(f"""---
 apiVersion: v1
 kind: Service
-metadata: {{name: svc-{s}, namespace: ns-{s % 100}, creationTimestamp: "2026-01-01T00:{(s // 60) % 60:02d}:{s % 60:02d}Z"}}
+metadata: {{name: svc-{s}, namespace: ns-{s % 100}, creationTimestamp: "{YEAR}-01-01T00:{(s // 60) % 60:02d}:{s % 60:02d}Z"}}
 spec:
   type: LoadBalancer
   externalTrafficPolicy: {local}
@@ -64,7 +76,7 @@ spec:
 """)
 
 for half in range(2):
-    with open(os.path.join(out, "manifests", f"slices-{half}.yaml"), "w") as f:
+    with open(os.path.join(mdir, f"slices-{half}.yaml"), "w") as f:
         for s in range(half, n, 2):
             f.write(f"""---
 apiVersion: discovery.k8s.io/v1

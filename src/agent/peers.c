@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,12 +443,38 @@ fail:
 	return ret;
 }
 
+/* Starts the heartbeat thread at the lowest real-time priority, so that
+ * the node's other work (this agent's reload on the other threads, or any
+ * other process) cannot keep it from running, as corosync runs its
+ * heartbeat: it wakes once an interval for microseconds.  Without the
+ * right to (a container without CAP_SYS_NICE, a cgroup without real-time
+ * runtime) at the normal priority, said once. */
+static int start_thread(struct peers *p)
+{
+	struct sched_param sp = {.sched_priority =
+					 sched_get_priority_min(SCHED_RR)};
+	pthread_attr_t attr;
+	int ret;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&attr, SCHED_RR);
+	pthread_attr_setschedparam(&attr, &sp);
+	ret = pthread_create(&p->thread, &attr, heartbeat, p);
+	pthread_attr_destroy(&attr);
+	if (ret != EPERM)
+		return -ret;
+	log_msg("peers: the heartbeat runs at the normal priority (no "
+		"right to real-time scheduling: %s)", strerror(ret));
+	return -pthread_create(&p->thread, NULL, heartbeat, p);
+}
+
 int peers_start(struct peers *p, char *err, size_t errlen)
 {
 	int ret = loop_timer_arm(p->timer, 1, p->cfg.interval_ms);
 
 	if (!ret)
-		ret = -pthread_create(&p->thread, NULL, heartbeat, p);
+		ret = start_thread(p);
 	if (ret) {
 		snprintf(err, errlen, "cannot start the heartbeat thread: %s",
 			 strerror(-ret));
