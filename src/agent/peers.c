@@ -54,7 +54,7 @@ struct peers {
 	char rx_from[PEER_NAME_MAX + 1];
 	const char **alive; /* peers_alive's last answer */
 	bool restarting;    /* leaving for a restart */
-	/* Queued for the loop (see notify): the reasons the ready set
+	/* Queued for the loop (notify_changed, on_notify): the reasons the ready set
 	 * changed ("" with changed unset: none), the newest leader's
 	 * table (digest 0: none) and who sent it. */
 	bool changed;
@@ -62,6 +62,18 @@ struct peers {
 	struct table table_in;
 	char table_from[PEER_NAME_MAX + 1];
 };
+
+/* The loop's calls are const where they only read; the lock is the one
+ * thing they change. */
+static void lock(const struct peers *p)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&p->lock);
+}
+
+static void unlock(const struct peers *p)
+{
+	pthread_mutex_unlock((pthread_mutex_t *)&p->lock);
+}
 
 /* Tells the loop that something is queued. */
 static void wake_loop(struct peers *p)
@@ -237,7 +249,7 @@ static void on_timer(struct peers *p)
 	bool ready;
 
 	loop_timer_read(p->timer);
-	pthread_mutex_lock(&p->lock);
+	lock(p);
 	was = xcalloc(p->memb.n + 1, sizeof(*was));
 	send_all(p, PEER_HELLO);
 	memcpy(was, p->memb.peers, p->memb.n * sizeof(*was));
@@ -256,7 +268,7 @@ static void on_timer(struct peers *p)
 	join(p, now);
 	send_tables(p, now);
 	ready = p->ready;
-	pthread_mutex_unlock(&p->lock);
+	unlock(p);
 	if (ready)
 		p->cb.beat(p->cb.arg, now);
 }
@@ -335,9 +347,9 @@ static void on_readable(struct peers *p)
 
 		if (n < 0)
 			return;
-		pthread_mutex_lock(&p->lock);
+		lock(p);
 		on_datagram(p, buf, (size_t)n, ntohl(from.sin_addr.s_addr));
-		pthread_mutex_unlock(&p->lock);
+		unlock(p);
 	}
 }
 
@@ -382,7 +394,7 @@ static void on_notify(void *arg, uint32_t events)
 	(void)events;
 	if (read(p->notify_fd, &n, sizeof(n)) < 0)
 		return;
-	pthread_mutex_lock(&p->lock);
+	lock(p);
 	t = p->table_in;
 	p->table_in = (struct table){0};
 	if (t.digest == p->table.digest) /* ours meanwhile */
@@ -392,7 +404,7 @@ static void on_notify(void *arg, uint32_t events)
 	memcpy(why, p->why, sizeof(why));
 	p->changed = false;
 	p->why[0] = '\0';
-	pthread_mutex_unlock(&p->lock);
+	unlock(p);
 	if (t.digest)
 		p->cb.table(p->cb.arg, &t, from);
 	table_free(&t);
@@ -408,6 +420,7 @@ int peers_open(struct loop *l, const struct peers_config *c,
 	struct sockaddr_in a = {.sin_family = AF_INET,
 				.sin_port = htons(c->port),
 				.sin_addr.s_addr = htonl(c->self_ip)};
+	pthread_mutexattr_t ma;
 	char ip[IPV4_STRLEN];
 	int ret = 0;
 
@@ -415,7 +428,13 @@ int peers_open(struct loop *l, const struct peers_config *c,
 	p->cfg = *c;
 	p->cb = *cb;
 	p->timer = p->stop_fd = p->notify_fd = -1;
-	pthread_mutex_init(&p->lock, NULL);
+	/* Priority inheritance: the loop, holding the lock when the
+	 * heartbeat (real-time, see start_thread) wants it, runs at the
+	 * heartbeat's priority until it lets go. */
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT);
+	pthread_mutex_init(&p->lock, &ma);
+	pthread_mutexattr_destroy(&ma);
 	p->ready = c->resume;
 	table_seal(&p->table);
 	peers_set_nodes(p, c->names, c->ips, c->n);
@@ -515,18 +534,6 @@ void peers_close(struct peers *p, enum peers_leave how)
 	free(p->table_sent_ms);
 	free(p->alive);
 	free(p);
-}
-
-/* The loop's calls are const where they only read; the lock is the one
- * thing they change. */
-static void lock(const struct peers *p)
-{
-	pthread_mutex_lock((pthread_mutex_t *)&p->lock);
-}
-
-static void unlock(const struct peers *p)
-{
-	pthread_mutex_unlock((pthread_mutex_t *)&p->lock);
 }
 
 void peers_set_nodes(struct peers *p, const char *const *names,
