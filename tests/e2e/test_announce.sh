@@ -5,7 +5,8 @@
 # a VIP gets answers again through the new owner after the owner's agent is
 # killed and after its link goes down, a clean stop hands over at once,
 # forged and replayed peer messages change nothing, an agent that missed
-# allocations takes the leader's, and a partition heals into one table.
+# allocations takes the leader's, a partition heals into one table, and
+# every LB node reloading 10k Services at once moves no VIP.
 set -uo pipefail
 source tests/e2e/lib.sh
 
@@ -81,6 +82,55 @@ answered_after() {
 }
 
 now_ms() { date +%s%3N; }
+
+applied() { grep -c 'reload (.*) applied' "$(lab_log "agent-$1")"; }
+# all_applied NODE=COUNT...: each node's agent applied more reloads.
+all_applied() {
+	local nc
+	for nc in "$@"; do
+		(($(applied "${nc%=*}") > ${nc#*=})) || return 1
+	done
+}
+# logged_since NODE=OFFSET... PATTERN: a line of PATTERN in a node's log
+# past its offset.
+logged_since() {
+	local pattern=${!#} nc
+	for nc in "${@:1:$#-1}"; do
+		tail -c +$((${nc#*=} + 1)) "$(lab_log "agent-${nc%=*}")" |
+			grep "$pattern" && return 0
+	done
+	return 1
+}
+
+# Liveness does not wait for work: every LB node reloads 10k Services
+# (bench/gen_plan_input.py; seconds of reading and planning on each
+# agent's loop, over the 200 ms timeout) at once, twice.
+big_reload() {
+	local n s vip owner counts=() offsets=() bulk=(services slices-0 slices-1)
+	for n in $(lab_hosts lb); do
+		counts+=("$n=$(applied "$n")")
+		offsets+=("$n=$(stat -c %s "$(lab_log "agent-$n")")")
+	done
+	# Written aside and moved in together: one reload.
+	python3 bench/gen_plan_input.py --into-lab 10000 "$E2E_TMP/bulk"
+	for s in "${bulk[@]}"; do mv "$E2E_TMP/bulk/$s.yaml" "$LAB_MANIFESTS/"; done
+	check "big reload: every LB node applies 10000 more Services" \
+		lab_poll 120 all_applied "${counts[@]}"
+	counts=()
+	for n in $(lab_hosts lb); do counts+=("$n=$(applied "$n")"); done
+	for s in "${bulk[@]}"; do rm -f "$LAB_MANIFESTS/$s.yaml"; done
+	check "big reload: ... and their removal" \
+		lab_poll 120 all_applied "${counts[@]}"
+	check_fails "big reload: no LB node missed another's messages meanwhile" \
+		logged_since "${offsets[@]}" 'missed messages'
+	check_fails "big reload: no VIP was handed from one node to another" \
+		logged_since "${offsets[@]}" 'handed to'
+	for s in web api db cache extra; do
+		vip=$(plan_owner "$s" vip) owner=$(plan_owner "$s" owner)
+		check "big reload: $s's VIP $vip is still $owner's" \
+			owner_is "$vip" "$owner"
+	done
+}
 
 failover() { # HOW: kill | linkdown
 	local how=$1 vip owner owner_ip next t0
@@ -254,6 +304,8 @@ print(' '.join(sorted(s['namespace']+'/'+s['name']+'='+s['vip'] for s in json.lo
 		check "partition: $s's VIP $vip is announced by $owner only" \
 			arp_answer_is "$vip" "$(mac_of "$owner")"
 	done
+
+	big_reload
 
 	# A conflict: the gateway claims an owned VIP.
 	vip=$(plan_owner web vip) owner=$(plan_owner web owner)
