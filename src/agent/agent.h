@@ -8,8 +8,9 @@
  * Then one event loop: signals, inotify on the inputs (debounced), a
  * periodic tick (flow GC) and the status socket; on an LB node the peers'
  * heartbeat (HELLOs, timeouts, the data plane's lease) runs on a thread
- * of its own, so that no work on the loop delays it (peers.h).  A reload applies only
- * the difference, or keeps the last good state when anything is invalid.
+ * of its own, so that no work on the loop delays it (peers.h).  A reload
+ * applies only the difference, or keeps the last good state when
+ * anything is invalid.
  * Exit leaves the data plane attached and its maps pinned. */
 #ifndef BMLB_AGENT_AGENT_H
 #define BMLB_AGENT_AGENT_H
