@@ -2,7 +2,7 @@
  * heartbeat thread; the loop's side behind the lock (see peers.h).
  *
  * Locking: `lock` guards every field below it in struct peers; the fields
- * above it are fixed once peers_open returns (cfg, cb, the fds).  The
+ * above it are fixed once peers_start returns (cfg, cb, the fds).  The
  * thread holds the lock while it handles a datagram or an interval; the
  * loop's calls hold it for their own work only, never while a callback
  * runs. */
@@ -54,9 +54,9 @@ struct peers {
 	char rx_from[PEER_NAME_MAX + 1];
 	const char **alive; /* peers_alive's last answer */
 	bool restarting;    /* leaving for a restart */
-	/* Queued for the loop (notify_changed, on_notify): the reasons the ready set
-	 * changed ("" with changed unset: none), the newest leader's
-	 * table (digest 0: none) and who sent it. */
+	/* Queued for the loop (notify_changed, on_notify): the reasons the
+	 * ready set changed ("" with changed unset: none), the newest
+	 * leader's table (digest 0: none) and who sent it. */
 	bool changed;
 	char why[WHY_MAX];
 	struct table table_in;
