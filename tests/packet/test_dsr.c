@@ -390,6 +390,9 @@ static void test_worker_expiry(void **state)
 	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
 	struct pspec a = to_pod(syn, POD1, 8080, VECTOR);
 	struct pspec b = a, reply = from_pod(IPPROTO_TCP, SYN | ACK);
+	struct pspec ack = to_pod(from_client(node_mac, IPPROTO_TCP, VIP, 80,
+					      ACK),
+				  POD1, 8080, NULL);
 	struct frame f, got;
 	(void)state;
 
@@ -400,6 +403,8 @@ static void test_worker_expiry(void **state)
 	assert_int_equal(prog_run(in, true, ifindex, &f, &got), TC_ACT_OK);
 	build_frame(&f, &reply); /* answers a only */
 	assert_int_equal(prog_run(out, true, ifindex, &f, &got), TC_ACT_OK);
+	build_frame(&f, &ack); /* a's client confirms it */
+	assert_int_equal(prog_run(in, true, ifindex, &f, &got), TC_ACT_OK);
 	expect_syn_expiry(w, 2, 1);
 	dp_destroy(w);
 }
