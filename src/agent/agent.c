@@ -1279,7 +1279,7 @@ static void on_leader_table(void *arg, const struct table *t,
 
 /* Each interval: the data plane may answer ARP for one timeout more (so
  * it falls silent when this agent dies, by the time the peers notice),
- * gratuitous ARPs due go out, conflicts are logged. */
+ * gratuitous ARPs due go out, conflicts are defended and logged. */
 static void on_peers_tick(void *arg, uint64_t now_ms)
 {
 	struct agent *a = arg;
@@ -1288,7 +1288,7 @@ static void on_peers_tick(void *arg, uint64_t now_ms)
 	if (peers_ready(a->peers))
 		dp_lease(a->dp, (now_ms + a->opt->peer_timeout_ms) * 1000000ull);
 	ann_tick(a->ann, now_ms);
-	ann_conflicts(a->ann, c, dp_conflicts(a->dp, c, 16));
+	ann_conflicts(a->ann, c, dp_conflicts(a->dp, c, 16), now_ms);
 }
 
 static int open_peers(struct agent *a, const struct inputs *in)

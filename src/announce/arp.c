@@ -58,6 +58,14 @@ int arp_parse(const uint8_t *frame, size_t len, struct arp_fields *f)
 	return 0;
 }
 
+bool arp_defend(uint64_t *last_ms, uint64_t now_ms)
+{
+	if (*last_ms && now_ms - *last_ms < ARP_DEFEND_INTERVAL_MS)
+		return false;
+	*last_ms = now_ms;
+	return true;
+}
+
 void arp_garp(uint8_t out[2][ARP_FRAME_LEN], const uint8_t mac[6],
 	      uint32_t vip)
 {

@@ -6,6 +6,7 @@
 #ifndef BMLB_ANNOUNCE_ARP_H
 #define BMLB_ANNOUNCE_ARP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,15 @@ struct arp_fields {
 };
 
 void arp_frame(uint8_t out[ARP_FRAME_LEN], const struct arp_fields *f);
+
+/* RFC 5227 §2.4 (c): a host whose address another claims defends it with
+ * one ARP Announcement, at most once per DEFEND_INTERVAL. */
+#define ARP_DEFEND_INTERVAL_MS 10000
+
+/* Whether to defend now (now_ms, a monotonic clock's): yes, and *last_ms
+ * becomes now_ms, when the last defence (*last_ms; 0: none yet) is
+ * ARP_DEFEND_INTERVAL_MS old or more. */
+bool arp_defend(uint64_t *last_ms, uint64_t now_ms);
 
 /* The fields of frame[0..len) when it is ARP for IPv4 over Ethernet.
  * Returns 0, or -EINVAL for anything else. */

@@ -1,6 +1,6 @@
 /* Unit tests of src/announce/arp.c: the bytes of the frames the agent
  * sends as gratuitous ARP, against RFC 826's layout written out by hand,
- * and those frames read back. */
+ * those frames read back, and the pace of defending an address. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,11 +58,27 @@ static void test_parse(void **state)
 	assert_int_equal(arp_parse(frames[0], ARP_FRAME_LEN, &f), -EINVAL);
 }
 
+/* One defence per RFC 5227's DEFEND_INTERVAL (10 s). */
+static void test_defend(void **state)
+{
+	uint64_t last = 0;
+	(void)state;
+
+	assert_true(arp_defend(&last, 50000));
+	assert_int_equal(last, 50000);
+	assert_false(arp_defend(&last, 50001));
+	assert_false(arp_defend(&last, 50000 + ARP_DEFEND_INTERVAL_MS - 1));
+	assert_int_equal(last, 50000);
+	assert_true(arp_defend(&last, 50000 + ARP_DEFEND_INTERVAL_MS));
+	assert_int_equal(last, 50000 + ARP_DEFEND_INTERVAL_MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_garp),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_defend),
 	};
 
 	return cmocka_run_group_tests_name("arp", tests, NULL, NULL);
