@@ -30,6 +30,24 @@ static void tick(struct pins *p, uint64_t now, struct run *r)
 	r->nprobe = pins_tick(p, now, r->probe, r->ev, &r->nev);
 }
 
+/* LB1 claimed by mac (NULL: nobody) in the window that ends at now. */
+static void window(struct pins *p, const uint8_t *mac, uint64_t now,
+		   struct run *r)
+{
+	if (mac)
+		pins_claim(p, LB1, mac);
+	tick(p, now, r);
+}
+
+/* Tracks LB1 alone, probed at 1000. */
+static void start(struct pins *p, struct run *r)
+{
+	static const uint32_t ips[] = {LB1};
+
+	pins_nodes(p, ips, 1);
+	tick(p, 1000, r);
+}
+
 /* The pin of ip, or NULL. */
 static const uint8_t *pin_of(const struct pins *p, uint32_t ip)
 {
@@ -54,8 +72,7 @@ static void test_pinned_from_probe(void **state)
 
 	pins_nodes(&p, ips, 2);
 	/* a claim before any probe is no proof */
-	pins_claim(&p, LB1, M1);
-	tick(&p, 1000, &r);
+	window(&p, M1, 1000, &r);
 	assert_int_equal(r.nprobe, 2);
 	assert_int_equal(r.probe[0], LB1); /* sorted */
 	assert_null(pin_of(&p, LB1));
@@ -72,14 +89,12 @@ static void test_pinned_from_probe(void **state)
 	assert_memory_equal(pin_of(&p, LB1), M1, 6);
 	assert_memory_equal(pin_of(&p, LB2), M2, 6);
 	/* the LB node's own ARP traffic changes nothing */
-	pins_claim(&p, LB1, M1);
-	tick(&p, 2000, &r);
+	window(&p, M1, 2000, &r);
 	assert_int_equal(r.nprobe + r.nev, 0);
 	/* re-verified after PIN_REVERIFY_MS, and kept when it answers */
 	tick(&p, 1500 + PIN_REVERIFY_MS, &r);
 	assert_int_equal(r.nprobe, 2);
-	pins_claim(&p, LB1, M1);
-	tick(&p, 2000 + PIN_REVERIFY_MS, &r);
+	window(&p, M1, 2000 + PIN_REVERIFY_MS, &r);
 	assert_int_equal(r.nev, 0);
 	assert_memory_equal(pin_of(&p, LB1), M1, 6);
 	/* LB2 did not answer: still pinned, probed again */
@@ -98,17 +113,13 @@ static void test_pinned_from_probe(void **state)
  * answered by LB1: the pin holds.  When both answer, it holds too. */
 static void test_poisoner_not_believed(void **state)
 {
-	static const uint32_t ips[] = {LB1};
 	struct pins p = {0};
 	struct run r;
 	(void)state;
 
-	pins_nodes(&p, ips, 1);
-	tick(&p, 1000, &r);
-	pins_claim(&p, LB1, M1);
-	tick(&p, 1500, &r);
-	pins_claim(&p, LB1, ROGUE);
-	tick(&p, 2000, &r);
+	start(&p, &r);
+	window(&p, M1, 1500, &r);
+	window(&p, ROGUE, 2000, &r);
 	assert_int_equal(r.nev, 1);
 	assert_int_equal(r.ev[0].kind, PIN_STRANGER);
 	assert_memory_equal(r.ev[0].mac, ROGUE, 6);
@@ -116,23 +127,19 @@ static void test_poisoner_not_believed(void **state)
 	assert_memory_equal(r.ev[0].was, M1, 6);
 	assert_int_equal(r.nprobe, 1);
 	assert_memory_equal(pin_of(&p, LB1), M1, 6);
-	pins_claim(&p, LB1, M1);
-	tick(&p, 2500, &r);
+	window(&p, M1, 2500, &r);
 	assert_int_equal(r.nev + r.nprobe, 0);
 	assert_memory_equal(pin_of(&p, LB1), M1, 6);
 	/* again: not reported twice, probed again; both answer this time */
-	pins_claim(&p, LB1, ROGUE);
-	tick(&p, 3000, &r);
+	window(&p, ROGUE, 3000, &r);
 	assert_int_equal(r.nev, 0);
 	assert_int_equal(r.nprobe, 1);
 	pins_claim(&p, LB1, ROGUE);
-	pins_claim(&p, LB1, M1);
-	tick(&p, 3500, &r);
+	window(&p, M1, 3500, &r);
 	assert_int_equal(r.nev, 0); /* the same stranger, reported already */
 	assert_memory_equal(pin_of(&p, LB1), M1, 6);
 	/* ... but reported again once PIN_REVERIFY_MS has passed */
-	pins_claim(&p, LB1, ROGUE);
-	tick(&p, 2000 + PIN_REVERIFY_MS, &r);
+	window(&p, ROGUE, 2000 + PIN_REVERIFY_MS, &r);
 	assert_int_equal(r.nev, 1);
 	pins_free(&p);
 }
@@ -142,30 +149,25 @@ static void test_poisoner_not_believed(void **state)
  * one alone does: the new one is adopted, and said so. */
 static void test_conflict_and_change(void **state)
 {
-	static const uint32_t ips[] = {LB1};
 	struct pins p = {0};
 	struct run r;
 	(void)state;
 
-	pins_nodes(&p, ips, 1);
-	tick(&p, 1000, &r);
+	start(&p, &r);
 	pins_claim(&p, LB1, ROGUE);
-	pins_claim(&p, LB1, M1);
-	tick(&p, 1500, &r);
+	window(&p, M1, 1500, &r);
 	assert_int_equal(r.nev, 1);
 	assert_int_equal(r.ev[0].kind, PIN_CONFLICT);
 	assert_int_equal(r.ev[0].nseen, 2);
 	assert_false(r.ev[0].kept);
 	assert_null(pin_of(&p, LB1));
 	assert_int_equal(r.nprobe, 1);
-	pins_claim(&p, LB1, M1);
-	tick(&p, 2000, &r);
+	window(&p, M1, 2000, &r);
 	assert_memory_equal(pin_of(&p, LB1), M1, 6);
 	/* a new NIC: only it answers the re-verification */
 	tick(&p, 2000 + PIN_REVERIFY_MS, &r);
 	assert_int_equal(r.nprobe, 1);
-	pins_claim(&p, LB1, M2);
-	tick(&p, 2500 + PIN_REVERIFY_MS, &r);
+	window(&p, M2, 2500 + PIN_REVERIFY_MS, &r);
 	assert_int_equal(r.nev, 1);
 	assert_int_equal(r.ev[0].kind, PIN_ADOPTED);
 	assert_true(r.ev[0].had);
@@ -189,8 +191,7 @@ static void test_seed(void **state)
 	assert_null(pin_of(&p, LB2));
 	tick(&p, 100000, &r);
 	assert_int_equal(r.nprobe, 1);
-	pins_claim(&p, LB1, M1);
-	tick(&p, 100500, &r);
+	window(&p, M1, 100500, &r);
 	assert_int_equal(r.nev + r.nprobe, 0);
 	assert_memory_equal(pin_of(&p, LB1), M1, 6);
 	pins_free(&p);
