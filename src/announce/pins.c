@@ -29,8 +29,8 @@ void pins_nodes(struct pins *p, const uint32_t *ips, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct pin_node *old = find(p, ips[i]);
 
-		v[k] = old ? *old : (struct pin_node){.ip = ips[i]};
-		k++;
+		if (ips[i]) /* a Node without InternalIP: nothing to probe */
+			v[k++] = old ? *old : (struct pin_node){.ip = ips[i]};
 	}
 	qsort(v, k, sizeof(*v), node_cmp);
 	free(p->v);

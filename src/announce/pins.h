@@ -72,8 +72,9 @@ struct pin_event {
 	size_t nseen;     /* PIN_CONFLICT: MACs seen */
 };
 
-/* Makes the LB nodes ips[0..n) (host order) those tracked: the pins of
- * those already tracked stay, new ones start unpinned. */
+/* Makes the LB nodes ips[0..n) (host order; 0, no address, is left out)
+ * those tracked: the pins of those already tracked stay, new ones start
+ * unpinned. */
 void pins_nodes(struct pins *p, const uint32_t *ips, size_t n);
 
 /* Pins mac for ip (a tracked node) as if verified at now_ms, and probes
