@@ -877,7 +877,6 @@ static void on_dsr_arp(void *arg, uint32_t events)
 	dsr_watch_read(((struct agent *)arg)->dsr);
 }
 
-
 static void on_tick(void *arg, uint32_t events)
 {
 	struct agent *a = arg;
