@@ -52,8 +52,9 @@ defences() { # NODE VIP: the conflicts NODE defended VIP against
 	status_py "$1" "[v['arpDefences'] for v in d['vips'] if v['vip']=='$2'][0]"
 }
 
-# forge_garp HOST VIP: HOST claims VIP with a gratuitous ARP (the reply
-# form, broadcast) from its own MAC.
+# forge_garp HOST VIP: HOST claims VIP with a gratuitous ARP from its own
+# MAC, broadcast, in the request form (an ARP Announcement): the one Linux
+# takes even within a neighbour entry's locktime (1 s) of its last update.
 forge_garp() {
 	lab_exec "$1" "$LAB_PYTHON" -c "
 import socket
@@ -62,7 +63,7 @@ s.bind(('eth0', 0))
 mac = open('/sys/class/net/eth0/address').read().strip()
 m = bytes.fromhex(mac.replace(':', ''))
 ip = socket.inet_aton('$2')
-s.send(b'\\xff' * 6 + m + b'\\x08\\x06\\x00\\x01\\x08\\x00\\x06\\x04\\x00\\x02' + m + ip + b'\\xff' * 6 + ip)
+s.send(b'\\xff' * 6 + m + b'\\x08\\x06\\x00\\x01\\x08\\x00\\x06\\x04\\x00\\x01' + m + ip + bytes(6) + ip)
 "
 }
 
