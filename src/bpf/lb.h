@@ -215,6 +215,8 @@ enum lb_counter {
 	LB_C_EVICT_UNREPLIED,   /* an unanswered flow gave its port or entry
 				   to a new one (embryo.h) */
 	LB_C_DROP_SOURCE_LIMIT, /* one source opened too many new flows */
+	LB_C_DSR_DROP_UNKNOWN_VIP, /* worker: an LB node's option naming no
+				      VIP:port of a LoadBalancer Service */
 	LB_C_MAX,
 };
 
@@ -279,5 +281,11 @@ struct lb_dsr_hop {
 };
 
 #define LB_DSR_PEERS 256 /* LB nodes a worker accepts the option from */
+
+/* DSR, worker side: the value of lb_dsr_vips, keyed by struct lb_svc_key
+ * (a VIP:port an LB node may name in the option). */
+struct lb_dsr_vip {
+	__u32 flags; /* none yet */
+};
 
 #endif

@@ -5,7 +5,8 @@
 # a VIP gets answers again through the new owner after the owner's agent is
 # killed and after its link goes down, a clean stop hands over at once,
 # forged and replayed peer messages change nothing, an agent that missed
-# allocations takes the leader's, and a partition heals into one table.
+# allocations takes the leader's, a partition heals into one table, and
+# the owner defends its VIP against a forged gratuitous ARP, once per 10 s.
 set -uo pipefail
 source tests/e2e/lib.sh
 
@@ -45,6 +46,25 @@ arp_answer_is() { # VIP MAC
 	local out
 	out=$(lab_exec gw arping -c 1 -w 2 -I eth0 "$1" 2>&1)
 	[[ ${out,,} == *"[${2,,}]"* ]] || { echo "$out"; return 1; }
+}
+
+defences() { # NODE VIP: the conflicts NODE defended VIP against
+	status_py "$1" "[v['arpDefences'] for v in d['vips'] if v['vip']=='$2'][0]"
+}
+
+# forge_garp HOST VIP: HOST claims VIP with a gratuitous ARP from its own
+# MAC, broadcast, in the request form (an ARP Announcement): the one Linux
+# takes even within a neighbour entry's locktime (1 s) of its last update.
+forge_garp() {
+	lab_exec "$1" "$LAB_PYTHON" -c "
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('eth0', 0))
+mac = open('/sys/class/net/eth0/address').read().strip()
+m = bytes.fromhex(mac.replace(':', ''))
+ip = socket.inet_aton('$2')
+s.send(b'\\xff' * 6 + m + b'\\x08\\x06\\x00\\x01\\x08\\x00\\x06\\x04\\x00\\x01' + m + ip + bytes(6) + ip)
+"
 }
 
 all_ready() {
@@ -255,19 +275,44 @@ print(' '.join(sorted(s['namespace']+'/'+s['name']+'='+s['vip'] for s in json.lo
 			arp_answer_is "$vip" "$(mac_of "$owner")"
 	done
 
-	# A conflict: the gateway claims an owned VIP.
+	# A conflict: a rogue host on the segment claims an owned VIP with a
+	# forged gratuitous ARP; the owner defends it (RFC 5227 2.4 (c)): one
+	# gratuitous ARP, within a second, at most once per 10 s.
 	vip=$(plan_owner web vip) owner=$(plan_owner web owner)
-	lab_exec gw "$LAB_PYTHON" -c "
-import socket
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(('eth0', 0))
-mac = open('/sys/class/net/eth0/address').read().strip()
-m = bytes.fromhex(mac.replace(':', ''))
-ip = socket.inet_aton('$vip')
-s.send(b'\xff' * 6 + m + b'\x08\x06\x00\x01\x08\x00\x06\x04\x00\x02' + m + ip + b'\xff' * 6 + ip)
-"
-	check "conflict: $owner counts another MAC claiming $vip" \
-		lab_poll 2 bash -c "grep -q 'VIP $vip: conflict' '$(lab_log "agent-$owner")'"
+	local rogue=worker-1 log t0 wait_ms d0
+	log=$(lab_log "agent-$owner")
+	# lb-3, healed, announced every VIP before it heard the others: a
+	# conflict $owner defended, maybe less than 10 s ago.
+	sleep 10
+	d0=$(defences "$owner" "$vip")
+	lab_ask client udp "$vip" 53 --timeout 1 >/dev/null 2>&1
+	check "conflict: the gateway's entry for $vip is $owner's" \
+		lab_poll 3 neigh_is "$vip" "$(mac_of "$owner")"
+	forge_garp "$rogue" "$vip"
+	t0=$(now_ms) # the forgery is out; the defence follows within 50 ms
+	check "conflict: $owner counts and logs $rogue's MAC claiming $vip, and defends it" \
+		lab_poll 2 grep -q "VIP $vip: conflict: $(mac_of "$rogue") also claims it.*defending it" "$log"
+	check "conflict: the gateway's entry for $vip is back at $owner's MAC within a second" \
+		lab_poll 1 neigh_is "$vip" "$(mac_of "$owner")"
+	sleep 0.5
+	forge_garp "$rogue" "$vip"
+	check "conflict: a second forgery within 10 s is logged, not defended" \
+		lab_poll 2 grep -q "VIP $vip: conflict: .*defended less than 10 s ago" "$log"
+	check "... so the gateway follows the rogue (the forged ARP works: the defence above did something)" \
+		lab_poll 2 neigh_is "$vip" "$(mac_of "$rogue")"
+	sleep 1
+	check "... and stays there: one defence in 10 s" \
+		neigh_is "$vip" "$(mac_of "$rogue")"
+	check "conflict: status counts one defence more" \
+		test "$(defences "$owner" "$vip")" = $((d0 + 1))
+	check "conflict: $owner still answers ARP for $vip" \
+		arp_answer_is "$vip" "$(mac_of "$owner")"
+	wait_ms=$((t0 + 10300 - $(now_ms)))
+	((wait_ms > 0)) && sleep "$((wait_ms / 1000)).$(printf %03d $((wait_ms % 1000)))"
+	forge_garp "$rogue" "$vip"
+	check "conflict: 10 s after the first defence, the next forgery is defended again" \
+		lab_poll 1 neigh_is "$vip" "$(mac_of "$owner")"
+	check "... and counted" test "$(defences "$owner" "$vip")" = $((d0 + 2))
 	lab_down
 }
 

@@ -1,7 +1,7 @@
 /* Unit tests of the agent's pure parts (src/agent): the service ports a
  * plan programs and their differences, the backends left out behind an
  * unreachable next hop, the previous plan a reload keeps,
- * the manifests' problem keys, the preflight checks, the key file, the
+ * the manifests' problem keys, the VIP:ports a DSR worker accepts, the preflight checks, the key file, the
  * status object and the log time stamp; plus the state directory's atomic
  * files and lock (in a temporary directory). */
 #include "helpers.h"
@@ -14,7 +14,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "agent/dsr.h"
 #include "agent/key.h"
 #include "agent/log.h"
 #include "agent/loop.h"
@@ -698,7 +697,8 @@ static void test_report(void **state)
 				    "\"too_big\":0,\"ttl_exceeded\":0,"
 				    "\"drop_no_binding\":0,"
 				    "\"evict_unreplied\":0,"
-				    "\"drop_source_limit\":0},"
+				    "\"drop_source_limit\":0,"
+				    "\"dsr_drop_unknown_vip\":0},"
 				    "\"flows\":3,\"nextHops\":[{\"address\":"
 				    "\"198.18.0.21\",\"neighbour\":\"FAILED\","
 				    "\"managed\":true,\"unreachable\":true,"
@@ -795,36 +795,24 @@ static void test_log_stamp(void **state)
 	assert_string_equal(log_stamp(1795507200, buf), "2026-11-24T08:00:00Z");
 }
 
-/* A DSR worker finds an LB node's MAC in /proc/net/arp's text: complete
- * entries of its interface only. */
-static void test_dsr_arp_lookup(void **state)
+/* The VIP:ports a DSR worker accepts the option for: every port of a
+ * Cluster Service with a VIP, none of a Local one (delivered on the LB
+ * node, no option) or of one without a VIP. */
+static void test_dsr_vips(void **state)
 {
-	static const char text[] =
-		"IP address       HW type     Flags       HW address            "
-		"Mask     Device\n"
-		"198.18.0.11      0x1         0x2         02:aa:bb:cc:dd:0b     *"
-		"        eth0\n"
-		"198.18.0.12      0x1         0x0         00:00:00:00:00:00     *"
-		"        eth0\n"
-		"198.18.0.13      0x1         0x2         02:aa:bb:cc:dd:0d     *"
-		"        eth1\n"
-		"198.18.0.111     0x1         0x2         02:aa:bb:cc:dd:6f     *"
-		"        eth0\n";
-	static const uint8_t want[6] = {2, 0xaa, 0xbb, 0xcc, 0xdd, 0x0b};
-	uint8_t mac[6];
+	struct fixture *f = setup(objects_yaml, NULL);
+	struct dp_vip_port *v;
+	size_t n = rec_dsr_vips(f->p, &v);
 	(void)state;
 
-	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc612000b, mac), 0);
-	assert_memory_equal(mac, want, 6);
-	/* incomplete, another interface, a longer address, none at all */
-	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc612000c, mac),
-			 -ENOENT);
-	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc612000d, mac),
-			 -ENOENT);
-	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc6120001, mac),
-			 -ENOENT);
-	assert_int_equal(dsr_arp_lookup("", "eth0", 0xc612000b, mac),
-			 -ENOENT);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].vip, IP(198, 18, 0, 100));
+	assert_int_equal(v[0].port, 80);
+	assert_int_equal(v[0].proto, IPPROTO_TCP);
+	assert_int_equal(v[1].vip, IP(198, 18, 0, 100));
+	assert_int_equal(v[1].port, 443);
+	free(v);
+	teardown(f);
 }
 
 int main(void)
@@ -848,7 +836,7 @@ int main(void)
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_log_stamp),
-		cmocka_unit_test(test_dsr_arp_lookup),
+		cmocka_unit_test(test_dsr_vips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
