@@ -29,6 +29,7 @@
 #define PEERS_TIMEOUT_MS 200 /* default: dead after 200 ms of silence */
 #define PEERS_JOIN_MAX_MS 2000
 #define PEERS_TABLE_RESEND_MS 500
+#define PEERS_REFUSAL_LOG_MS 10000 /* refusals: one summary line per 10 s */
 
 struct peers;
 
