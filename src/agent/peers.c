@@ -273,7 +273,7 @@ static void on_datagram(struct peers *p, const uint8_t *buf, size_t len,
 		 * on its own line, the rest in a summary (on_timer). */
 		if (refusals_add(&p->refusals, ev.verdict, now))
 			log_msg("peers: refused a message from %s naming "
-				"%s: %s (more refusals: one line per %u s)",
+				"%s: %s (more refusals: one line per %d s)",
 				ipv4_format(src, ip),
 				ev.peer ? ev.peer->name : "no LB node",
 				peer_verdict_name(ev.verdict),
