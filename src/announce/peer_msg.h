@@ -3,15 +3,14 @@
  * One UDP datagram each, authenticated with HMAC-SHA256 under the cluster
  * key, so that a host without the key can neither make a node look alive or
  * dead nor take over a VIP.  Every message carries the sender's wall clock
- * in ns; a receiver accepts from each sender only timestamps that increase,
- * and within PEER_SKEW_NS of its own clock, so a captured message can never
- * be played again (members.h keeps the last timestamp per sender).  Each
- * message is sealed for one receiver, named by its InternalIP: a message
- * captured on its way to one LB node is refused by every other
- * (PEER_RECEIVER), whatever that node has heard so far.  What a fresh
- * agent (no timestamp yet from that sender) can be replayed is thus only a
- * message sealed for itself in the last PEER_SKEW_NS: a HELLO of a peer
- * that was alive 2 s ago.
+ * in ns; a receiver accepts from each sender only timestamps that increase
+ * (members.h keeps the last one per sender), and within PEER_SKEW_NS of its
+ * own clock.  Each message is sealed for one receiver, named by its
+ * InternalIP: one captured on its way to an LB node is refused by every
+ * other (PEER_RECEIVER), whatever they have heard.  A captured message can
+ * thus be played again only to the node it was sealed for, within
+ * PEER_SKEW_NS, and only while that node has heard nothing newer from its
+ * sender (an agent just started): what the sender said 2 s before at most.
  *
  *   offset  size  field (integers big-endian)
  *   0       4     magic "BMLB"
