@@ -3,7 +3,8 @@
  * unreachable next hop, the previous plan a reload keeps,
  * the manifests' problem keys, the VIP:ports a DSR worker accepts, the preflight checks, the key file, the
  * status object and the log time stamp; plus the state directory's atomic
- * files and lock (in a temporary directory). */
+ * files and lock (in a temporary directory), and the peer socket's source
+ * filter (on the loopback addresses). */
 #include "helpers.h"
 #include "plan_fixture.h"
 
@@ -12,11 +13,13 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "agent/key.h"
 #include "agent/log.h"
 #include "agent/loop.h"
+#include "agent/peers.h"
 #include "agent/preflight.h"
 #include "agent/reconcile.h"
 #include "agent/report.h"
@@ -786,6 +789,108 @@ static void test_loop(void **state)
 	loop_free(l);
 }
 
+static void peers_changed(void *arg, const char *why)
+{
+	(void)arg;
+	(void)why;
+}
+
+static void peers_table(void *arg, const struct table *t, const char *from)
+{
+	(void)arg;
+	(void)t;
+	(void)from;
+}
+
+static void peers_tick(void *arg, uint64_t now_ms)
+{
+	(void)arg;
+	(void)now_ms;
+}
+
+#define LOOPBACK(n) (0x7f000000u + (n)) /* 127.0.0.n */
+
+/* A datagram "junk" from 127.0.0.n to 127.0.0.1:port. */
+static void junk_from(uint32_t n, uint16_t port)
+{
+	struct sockaddr_in from = {.sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(LOOPBACK(n))};
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(LOOPBACK(1))};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
+	assert_int_equal(sendto(fd, "junk", 4, 0, (struct sockaddr *)&to,
+				sizeof(to)), 4);
+	close(fd);
+}
+
+/* Runs l for 100 ms, then returns p's status object (malloc'd). */
+static char *peers_status(struct loop *l, const struct peers *p)
+{
+	int t = loop_timer_new();
+	bool stop = false;
+	struct jw w;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(loop_add(l, t, EPOLLIN, on_timer, &stop), 0);
+	assert_int_equal(loop_timer_arm(t, 100, 0), 0);
+	assert_int_equal(loop_run(l, &stop), 0);
+	loop_del(l, t);
+	close(t);
+	assert_non_null(f = open_memstream(&out, &len));
+	jw_init(&w, f);
+	jw_obj_begin(&w);
+	peers_report(p, &w, loop_now_ms());
+	jw_obj_end(&w);
+	fclose(f);
+	return out;
+}
+
+/* Only the other LB nodes' addresses reach the peer socket: junk from
+ * another is dropped by the kernel (and counted), junk from an LB node's
+ * address reaches the agent and is refused; a node added to the LB nodes
+ * gets through from then on. */
+static void test_peers_filter(void **state)
+{
+	static const char *const names[] = {"lb-1", "lb-2", "lb-3"};
+	static const uint32_t ips[] = {LOOPBACK(1), LOOPBACK(2), LOOPBACK(3)};
+	struct peers_config c = {
+		.self = "lb-1", .self_ip = LOOPBACK(1),
+		.port = (uint16_t)(20000 + getpid() % 20000),
+		.interval_ms = 50, .timeout_ms = 200,
+		.key = "0123456789abcdef0123456789abcdef", .keylen = 32,
+		.names = names, .ips = ips, .n = 2,
+	};
+	struct peers_cb cb = {peers_changed, peers_table, peers_tick, NULL};
+	struct loop *l = loop_new();
+	struct peers *p;
+	char err[256], *st;
+	(void)state;
+
+	assert_int_equal(peers_open(l, &c, &cb, &p, err, sizeof(err)), 0);
+	for (int i = 0; i < 3; i++)
+		junk_from(3, c.port);
+	junk_from(2, c.port);
+	st = peers_status(l, p);
+	assert_non_null(strstr(st, "\"refusedUnattributed\":{\"malformed\":1},"
+				   "\"droppedInKernel\":3"));
+	free(st);
+
+	peers_set_nodes(p, names, ips, 3);
+	junk_from(3, c.port);
+	st = peers_status(l, p);
+	assert_non_null(strstr(st, "\"refusedUnattributed\":{\"malformed\":2},"
+				   "\"droppedInKernel\":3"));
+	free(st);
+	peers_close(p, PEERS_SILENT);
+	loop_free(l);
+}
+
 static void test_log_stamp(void **state)
 {
 	char buf[LOG_STAMP_LEN];
@@ -835,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_counter_names),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_loop),
+		cmocka_unit_test(test_peers_filter),
 		cmocka_unit_test(test_log_stamp),
 		cmocka_unit_test(test_dsr_vips),
 	};
