@@ -1,8 +1,8 @@
 /* bench/synflood: the spoofed SYN flood of bench/synflood.  TCP SYNs to
  * one VIP:port, each from a random address of SOURCES and a random port
  * (1024-65535), complete Ethernet frames with their checksums (built by
- * tests/packet/frames.h), sent from a packet socket that bypasses the
- * qdisc, in sendmmsg batches, one thread per CPU, as fast as the path
+ * tests/packet/frames.h), sent as bench/flood.h sends (a packet socket
+ * per thread, one thread per CPU, sendmmsg batches) as fast as the path
  * takes them, for a fixed time.
  *
  *   synflood IFACE SECONDS THREADS SMAC DMAC DST_IP DPORT SOURCES
@@ -12,50 +12,26 @@
  *       one source.  Prints "synflood SENT_PACKETS PACKETS_PER_S SECONDS".
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "flood.h"
 #include "frames.h"
 
-#define BATCH 64
-#define MAX_THREADS 64
 #define MAX_PREFIXES 8
 
 struct prefix {
 	uint32_t base, size; /* host order; size addresses from base */
 };
 
-struct job {
-	pthread_t thread;
-	int ifindex, cpu;
-	double seconds;
-	uint64_t seed, sent;
-	const char *err;
-};
-
 static struct pspec tmpl; /* the SYN, less its source */
 static struct prefix prefixes[MAX_PREFIXES];
 static int nprefixes;
 static uint64_t naddrs; /* addresses in all prefixes */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t xorshift(uint64_t *s)
 {
@@ -76,57 +52,20 @@ static uint32_t source_at(uint64_t n)
 	return prefixes[0].base;
 }
 
-static void *flood(void *arg)
+/* The next batch: a new source and port for every SYN. */
+static void fill(struct flood_job *j, struct iovec *iov)
 {
-	struct job *j = arg;
-	struct sockaddr_ll a = {.sll_family = AF_PACKET,
-				.sll_ifindex = j->ifindex};
-	static __thread struct frame f[BATCH];
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
-	uint64_t rnd = j->seed | 1;
-	int one = 1, fd;
-	cpu_set_t set;
-	double end;
+	static __thread struct frame f[FLOOD_BATCH];
 
-	CPU_ZERO(&set);
-	CPU_SET(j->cpu, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	fd = socket(AF_PACKET, SOCK_RAW, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
-		       sizeof(one))) {
-		j->err = strerror(errno);
-		return NULL;
+	for (int i = 0; i < FLOOD_BATCH; i++) {
+		struct pspec s = tmpl;
+		uint64_t r = xorshift(&j->seed);
+
+		s.saddr = source_at((r >> 16) % naddrs);
+		s.sport = (uint16_t)(1024 + (r & 0xffff) % 64512);
+		build_frame(&f[i], &s);
+		iov[i] = (struct iovec){.iov_base = f[i].b, .iov_len = f[i].len};
 	}
-	memset(msgs, 0, sizeof(msgs));
-	end = now_s() + j->seconds;
-	while (now_s() < end) {
-		int n;
-
-		for (int i = 0; i < BATCH; i++) {
-			struct pspec s = tmpl;
-			uint64_t r = xorshift(&rnd);
-
-			s.saddr = source_at((r >> 16) % naddrs);
-			s.sport = (uint16_t)(1024 + (r & 0xffff) % 64512);
-			build_frame(&f[i], &s);
-			iov[i] = (struct iovec){.iov_base = f[i].b,
-						.iov_len = f[i].len};
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-		}
-		n = sendmmsg(fd, msgs, BATCH, 0);
-		if (n > 0)
-			j->sent += (uint64_t)n;
-		else if (errno != ENOBUFS && errno != EAGAIN &&
-			 errno != EINTR) {
-			j->err = strerror(errno);
-			break;
-		}
-	}
-	close(fd);
-	return NULL;
 }
 
 static int parse_mac(const char *s, uint8_t *m)
@@ -184,11 +123,10 @@ static int parse_sources(char *s)
 
 int main(int argc, char **argv)
 {
-	struct job jobs[MAX_THREADS];
+	struct flood_job jobs[FLOOD_MAX_THREADS];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int threads, ifindex, dport;
-	double seconds, t0, t;
-	uint64_t sent = 0;
+	double seconds, t0 = now_s();
 	struct in_addr dst;
 
 	if (argc != 9) {
@@ -201,7 +139,7 @@ int main(int argc, char **argv)
 	threads = atoi(argv[3]);
 	dport = atoi(argv[7]);
 	if (!ifindex || seconds <= 0 || seconds > 600 || threads < 1 ||
-	    threads > MAX_THREADS || parse_mac(argv[4], tmpl.smac) ||
+	    threads > FLOOD_MAX_THREADS || parse_mac(argv[4], tmpl.smac) ||
 	    parse_mac(argv[5], tmpl.dmac) ||
 	    inet_pton(AF_INET, argv[6], &dst) != 1 || dport < 1 ||
 	    dport > 65535 || parse_sources(argv[8])) {
@@ -215,27 +153,11 @@ int main(int argc, char **argv)
 	tmpl.dport = (uint16_t)dport;
 	tmpl.tcp_flags = TH_SYN;
 
-	t0 = now_s();
-	for (int i = 0; i < threads; i++) {
-		jobs[i] = (struct job){.ifindex = ifindex,
-				       .cpu = (int)(i % ncpu),
-				       .seconds = seconds,
-				       .seed = (uint64_t)(t0 * 1e9) * (i + 7)};
-		if (pthread_create(&jobs[i].thread, NULL, flood, &jobs[i])) {
-			perror("pthread_create");
-			return 1;
-		}
-	}
-	for (int i = 0; i < threads; i++) {
-		pthread_join(jobs[i].thread, NULL);
-		if (jobs[i].err) {
-			fprintf(stderr, "synflood: %s\n", jobs[i].err);
-			return 1;
-		}
-		sent += jobs[i].sent;
-	}
-	t = now_s() - t0;
-	printf("synflood %llu %.0f %.3f\n", (unsigned long long)sent,
-	       (double)sent / t, t);
-	return 0;
+	for (int i = 0; i < threads; i++)
+		jobs[i] = (struct flood_job){
+			.ifindex = ifindex,
+			.cpu = (int)(i % ncpu),
+			.seconds = seconds,
+			.seed = ((uint64_t)(t0 * 1e9) * (uint64_t)(i + 7)) | 1};
+	return flood_run("synflood", jobs, threads, fill);
 }
