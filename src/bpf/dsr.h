@@ -155,24 +155,11 @@ static __always_inline enum verdict dsr_add_option(struct pkt *p, void *data,
  * the headroom, opening the option's room after the 20-byte IP header. */
 static __always_inline enum verdict dsr_xdp(struct xdp_md *ctx, struct pkt *p)
 {
-	struct {
-		struct ethhdr eth;
-		struct iphdr ip;
-	} __attribute__((packed)) h;
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-
-	if (data + sizeof(h) > end)
+	if (!xdp_open_room(ctx, sizeof(struct ethhdr) + sizeof(struct iphdr),
+			   DSR_OPT_LEN))
 		return V_DROP;
-	__builtin_memcpy(&h, data, sizeof(h));
-	if (bpf_xdp_adjust_head(ctx, -DSR_OPT_LEN))
-		return V_DROP;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (data + sizeof(h) > end)
-		return V_DROP;
-	__builtin_memcpy(data, &h, sizeof(h));
-	return dsr_add_option(p, data, end);
+	return dsr_add_option(p, (void *)(long)ctx->data,
+			      (void *)(long)ctx->data_end);
 }
 
 /* tc: the kernel opens the room after the IP header. */

@@ -98,6 +98,29 @@ static __always_inline bool pkt_reparse(struct pkt *p, void *data, void *end)
 	return (void *)(p->ip + 1) <= end;
 }
 
+/* XDP: opens `room` bytes after the frame's first `keep` (its headers,
+ * moved down into the headroom).  False when the frame is shorter or has
+ * no headroom. */
+static __always_inline bool xdp_open_room(struct xdp_md *ctx, const int keep,
+					  const int room)
+{
+	__u8 h[sizeof(struct ethhdr) + sizeof(struct iphdr)];
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+
+	if (keep > (int)sizeof(h) || data + keep > end)
+		return false;
+	__builtin_memcpy(h, data, keep);
+	if (bpf_xdp_adjust_head(ctx, -room))
+		return false;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + keep > end)
+		return false;
+	__builtin_memcpy(data, h, keep);
+	return true;
+}
+
 #include "bpf/hop.h"
 #include "bpf/icmp_back.h"
 

@@ -211,11 +211,7 @@ static void lb_too_big(bool tc)
 	memset(big, 'x', 1472);
 	udp.payload = big;
 	quoted = udp;
-	icmp = (struct pspec){.proto = IPPROTO_ICMP, .saddr = VIP,
-			      .daddr = CLIENT, .icmp_type = 3,
-			      .icmp_code = 4, .mtu = 1492, .inner = &quoted};
-	memcpy(icmp.dmac, GW_MAC, 6);
-	memcpy(icmp.smac, node_mac, 6);
+	icmp = frag_needed(node_mac, VIP, 1492, &quoted);
 	run_expect(fd, tc, ifindex, &udp, sent(tc), &icmp,
 		   "a 1500-byte datagram: ICMP fragmentation needed, MTU 1492");
 	assert_int_equal(netns_counter(dp, LB_C_DSR_TOO_BIG), 1);

@@ -1078,11 +1078,7 @@ static void too_big(bool tc)
 	memset(big, 'x', 1400 - 28 + 1); /* one byte too many */
 	udp.payload = big;
 	quoted = udp;
-	icmp = (struct pspec){.proto = IPPROTO_ICMP, .saddr = VIP_SMALL,
-			      .daddr = CLIENT, .icmp_type = 3,
-			      .icmp_code = 4, .mtu = 1400, .inner = &quoted};
-	memcpy(icmp.dmac, GW_MAC, 6);
-	memcpy(icmp.smac, node_mac, 6);
+	icmp = frag_needed(node_mac, VIP_SMALL, 1400, &quoted);
 	build_frame(&in, &udp);
 	expect_frame(run(dp, tc, &in, &got), &got, tc, verdict(TX, tc), &icmp,
 		     "a 1401-byte datagram: ICMP fragmentation needed, 1400");
