@@ -5,11 +5,18 @@
  * above it are fixed once peers_start returns (cfg, cb, the fds).  The
  * thread holds the lock while it handles a datagram or an interval; the
  * loop's calls hold it for their own work only, never while a callback
- * runs. */
+ * runs.
+ *
+ * What reaches the socket is filtered twice before any log line: the
+ * kernel drops datagrams from any address but the other LB nodes' (a
+ * socket filter, below), and what is refused after that is logged at
+ * most once per PEERS_REFUSAL_LOG_MS and reason (refusals.h). */
 #include "agent/peers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -24,6 +31,7 @@
 #include <unistd.h>
 
 #include "agent/log.h"
+#include "announce/refusals.h"
 #include "lib/ipv4.h"
 #include "lib/xalloc.h"
 
@@ -52,6 +60,7 @@ struct peers {
 	uint64_t *table_sent_ms; /* per peer (memb order) */
 	struct table_rx rx;
 	char rx_from[PEER_NAME_MAX + 1];
+	struct refusals refusals; /* the refusal log's rate limit */
 	const char **alive; /* peers_alive's last answer */
 	bool restarting;    /* leaving for a restart */
 	/* Queued for the loop (notify_changed, on_notify): the reasons the
@@ -111,6 +120,7 @@ static void send_to(struct peers *p, uint32_t ip, enum peer_type type,
 		.flags = (p->ready ? PEER_F_READY : 0) |
 			 (p->restarting ? PEER_F_RESTART : 0),
 		.digest = p->table.digest,
+		.to = ip, /* sealed for this peer alone */
 		.payload = payload,
 		.payload_len = len,
 	};
@@ -241,6 +251,16 @@ static void expired(const struct peers *p, const struct memb_peer *was,
 		snprintf(why + strlen(why), len - strlen(why), "%s", what);
 }
 
+/* The summary of the refusals not logged on their own, once an
+ * interval. */
+static void log_refusals(struct peers *p, uint64_t now)
+{
+	char line[256];
+
+	if (refusals_flush(&p->refusals, now, line, sizeof(line)))
+		log_msg("peers: %s", line);
+}
+
 static void on_timer(struct peers *p)
 {
 	uint64_t now = loop_now_ms();
@@ -252,6 +272,7 @@ static void on_timer(struct peers *p)
 	lock(p);
 	was = xcalloc(p->memb.n + 1, sizeof(*was));
 	send_all(p, PEER_HELLO);
+	log_refusals(p, now);
 	memcpy(was, p->memb.peers, p->memb.n * sizeof(*was));
 	if (memb_expire(&p->memb, now)) {
 		snprintf(what, sizeof(what), " missed messages for %llu ms",
@@ -308,19 +329,23 @@ static void on_datagram(struct peers *p, const uint8_t *buf, size_t len,
 			uint32_t src)
 {
 	struct peer_msg m;
-	enum peer_verdict v = peer_open(buf, len, p->cfg.key, p->cfg.keylen,
-					&m);
-	struct memb_event ev = memb_receive(&p->memb, v, &m, src, loop_now_ms(),
+	enum peer_verdict v = peer_open(buf, len, p->cfg.self_ip, p->cfg.key,
+					p->cfg.keylen, &m);
+	uint64_t now = loop_now_ms();
+	struct memb_event ev = memb_receive(&p->memb, v, &m, src, now,
 					    clock_ns(CLOCK_REALTIME));
 	char ip[IPV4_STRLEN];
 
 	if (ev.verdict != PEER_OK) {
-		/* Counted (status); logged once per burst at most. */
-		if (!ev.peer || ev.peer->refused[ev.verdict] == 1)
+		/* Counted per peer (status); in the log, the first of a run
+		 * on its own line, the rest in a summary (on_timer). */
+		if (refusals_add(&p->refusals, ev.verdict, now))
 			log_msg("peers: refused a message from %s naming "
-				"%s: %s", ipv4_format(src, ip),
+				"%s: %s (more refusals: one line per %d s)",
+				ipv4_format(src, ip),
 				ev.peer ? ev.peer->name : "no LB node",
-				peer_verdict_name(ev.verdict));
+				peer_verdict_name(ev.verdict),
+				PEERS_REFUSAL_LOG_MS / 1000);
 		return;
 	}
 	if (m.type == PEER_TABLE)
@@ -412,6 +437,44 @@ static void on_notify(void *arg, uint32_t events)
 		p->cb.changed(p->cb.arg, why);
 }
 
+/* Lets only the other LB nodes' datagrams reach the socket: the kernel
+ * drops the rest before user space (counted in the socket's drops), so
+ * junk from any other host costs no wakeup, no HMAC and no log line.
+ * Forged sources on the segment still pass, and are refused by the HMAC
+ * and the source check (members.h).  Classic BPF on a UDP socket starts
+ * at the UDP header; SKF_NET_OFF reaches the IP header, whose source
+ * address is at offset 12 (loaded in host order).  Two instructions per
+ * node (not this one: jump over the accept, or accept) keep every jump
+ * short whatever the count.  Replaced whole when the LB nodes change. */
+static void filter_attach(struct peers *p)
+{
+	size_t len = 2 * p->memb.n + 2;
+	struct sock_filter *code = xcalloc(len, sizeof(*code));
+	struct sock_fprog prog = {.len = (unsigned short)len, .filter = code};
+
+	code[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					       (uint32_t)SKF_NET_OFF + 12);
+	for (size_t i = 0; i < p->memb.n; i++) {
+		code[1 + 2 * i] = (struct sock_filter)BPF_JUMP(
+			BPF_JMP | BPF_JEQ | BPF_K, p->memb.peers[i].ip, 0, 1);
+		code[2 + 2 * i] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+							       UINT32_MAX);
+	}
+	code[len - 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	if (len > BPF_MAXINSNS ||
+	    setsockopt(p->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+		       sizeof(prog)) < 0) {
+		/* Never keep a filter of the former nodes: it would drop
+		 * the new ones. */
+		log_msg("peers: cannot filter the peer socket by source "
+			"(%zu LB nodes): %s; every host's datagrams reach the "
+			"agent, and are refused there", p->memb.n + 1,
+			len > BPF_MAXINSNS ? "too many" : strerror(errno));
+		setsockopt(p->fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0);
+	}
+	free(code);
+}
+
 int peers_open(struct loop *l, const struct peers_config *c,
 	       const struct peers_cb *cb, struct peers **out, char *err,
 	       size_t errlen)
@@ -427,7 +490,7 @@ int peers_open(struct loop *l, const struct peers_config *c,
 	p->loop = l;
 	p->cfg = *c;
 	p->cb = *cb;
-	p->timer = p->stop_fd = p->notify_fd = -1;
+	p->fd = p->timer = p->stop_fd = p->notify_fd = -1;
 	/* Priority inheritance: the loop, holding the lock when the
 	 * heartbeat (real-time, see start_thread) wants it, runs at the
 	 * heartbeat's priority until it lets go. */
@@ -436,6 +499,7 @@ int peers_open(struct loop *l, const struct peers_config *c,
 	pthread_mutex_init(&p->lock, &ma);
 	pthread_mutexattr_destroy(&ma);
 	p->ready = c->resume;
+	refusals_init(&p->refusals, PEERS_REFUSAL_LOG_MS);
 	table_seal(&p->table);
 	peers_set_nodes(p, c->names, c->ips, c->n);
 	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -446,6 +510,7 @@ int peers_open(struct loop *l, const struct peers_config *c,
 			 ip), c->port, strerror(errno));
 		goto fail;
 	}
+	filter_attach(p);
 	if ((p->timer = loop_timer_new()) < 0 ||
 	    (p->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
 	    (p->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
@@ -563,6 +628,8 @@ void peers_set_nodes(struct peers *p, const char *const *names,
 	       sizeof(next.unattributed));
 	memb_free(&p->memb);
 	p->memb = next;
+	if (p->fd >= 0)
+		filter_attach(p);
 	free(p->table_sent_ms);
 	p->table_sent_ms = xcalloc(next.n + 1, sizeof(*p->table_sent_ms));
 	unlock(p);
@@ -651,6 +718,8 @@ static void report_refused(struct jw *w, const uint64_t *refused)
 
 void peers_report(const struct peers *p, struct jw *w, uint64_t now)
 {
+	uint32_t meminfo[SK_MEMINFO_VARS];
+	socklen_t mlen = sizeof(meminfo);
 	char ip[IPV4_STRLEN];
 
 	lock(p);
@@ -689,5 +758,13 @@ void peers_report(const struct peers *p, struct jw *w, uint64_t now)
 	jw_arr_end(w);
 	jw_key(w, "refusedUnattributed");
 	report_refused(w, p->memb.unattributed);
+	/* The socket's drops: by the source filter, or for a full receive
+	 * buffer (the kernel counts both as one). */
+	jw_key(w, "droppedInKernel");
+	if (getsockopt(p->fd, SOL_SOCKET, SO_MEMINFO, meminfo, &mlen) == 0 &&
+	    mlen > SK_MEMINFO_DROPS * sizeof(*meminfo))
+		jw_int(w, meminfo[SK_MEMINFO_DROPS]);
+	else
+		jw_null(w);
 	unlock(p);
 }

@@ -368,7 +368,8 @@ static __always_inline enum verdict to_service(struct pkt *p,
 		return V_DROP;
 	count(LB_C_FWD_NEW);
 translate:
-	ct_touch(ct, f.proto, flags, false, now);
+	if (ct_touch(ct, f.proto, flags, false, now))
+		source_confirmed(f.saddr);
 	nat_rewrite(p->ip, l4, c, cfg_node_ip, ct->snat_port, ct->backend_ip,
 		    ct->backend_port);
 	return hop_emit(p);
@@ -415,8 +416,6 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 			      bpf_ntohs(p->ip->tot_len), now);
 	if (rc != HOP_OK)
 		return hop_fail(p, rc);
-	if (ct && ct->state == LB_CT_NEW)
-		source_answered(f.saddr);
 	if (ct)
 		ct_touch(ct, f.proto, flags, true, now);
 	nat_rewrite(p->ip, l4, c, f.daddr, f.dport, f.saddr, f.sport);

@@ -294,7 +294,7 @@ static int on_event(const struct nlmsghdr *nlh, void *data)
 	struct nh_entry e;
 
 	if (parse_neigh(ev->n, nlh, &e))
-		ev->changed |= nh_observe(&ev->n->t, e.ip, e.state);
+		ev->changed |= nh_observe_event(&ev->n->t, e.ip, e.state);
 	return MNL_CB_OK;
 }
 

@@ -90,6 +90,11 @@ bool nh_observe(struct nh_table *t, uint32_t ip, uint16_t state)
 	return h->down != was;
 }
 
+bool nh_observe_event(struct nh_table *t, uint32_t ip, uint16_t state)
+{
+	return !(state & NUD_FAILED) && nh_observe(t, ip, state);
+}
+
 /* e[0..n), sorted by ip (malloc'd). */
 static struct nh_entry *entries_sorted(const struct nh_entry *e, size_t n)
 {

@@ -66,6 +66,13 @@ bool nh_is_down(bool was, uint16_t state);
  * true when that changes whether the hop is down.  Any other ip: false. */
 bool nh_observe(struct nh_table *t, uint32_t ip, uint16_t state);
 
+/* nh_observe() for a state the kernel announced (a neighbour event), but
+ * for FAILED: an entry deleted (`ip neigh flush`, an operator's `ip neigh
+ * del`) is announced FAILED on its way out, so an event cannot tell a
+ * dead next hop from a deleted entry; the table can (a dead one stays
+ * there FAILED), and nh_observe_entries() reads it at the next tick. */
+bool nh_observe_event(struct nh_table *t, uint32_t ip, uint16_t state);
+
 /* Records every hop's state from the entries e[0..n) of the interface
  * (any order; a hop without one: gone); true when a hop went down or came
  * back. */

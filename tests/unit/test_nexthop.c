@@ -198,12 +198,31 @@ static void test_state_names(void **state)
 	assert_string_equal(nh_state_name(NUD_NONE), "NONE");
 }
 
+/* A flushed entry is announced FAILED, then deleted: the event leaves
+ * the hop up; the table, where a dead next hop stays FAILED, decides. */
+static void test_observe_event(void **state)
+{
+	struct nh_table t = {0};
+	struct nh_entry failed = {.ip = W1, .state = NUD_FAILED};
+	(void)state;
+
+	nh_set_routes(&t, (const struct nh_route[]){{POD11, W1}}, 1);
+	assert_false(nh_observe_event(&t, W1, NUD_FAILED));
+	assert_false(nh_observe_event(&t, W1, NUD_NONE));
+	assert_false(t.hops[0].down);
+	assert_true(nh_observe_entries(&t, &failed, 1));
+	assert_true(t.hops[0].down);
+	assert_true(nh_observe_event(&t, W1, NUD_REACHABLE));
+	nh_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_is_down),
 		cmocka_unit_test(test_observe),
+		cmocka_unit_test(test_observe_event),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_state_names),
 	};
