@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +88,19 @@ int key_load(const char *path, bool follow, struct key *out, char *err,
 	if (ret)
 		snprintf(err, errlen, "key file %s: %s", path, why);
 	return ret;
+}
+
+int key_derive(const struct key *k, const char *label, uint64_t *out)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!HMAC(EVP_sha256(), k->buf, (int)k->len,
+		  (const unsigned char *)label, strlen(label), mac, &n) ||
+	    n < sizeof(*out))
+		return -EIO;
+	memcpy(out, mac, sizeof(*out));
+	return 0;
 }
 
 void key_free(struct key *k)

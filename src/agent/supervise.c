@@ -21,6 +21,7 @@
 #include "lib/xalloc.h"
 
 #define SCAN_MAX 64 /* matching processes looked at when adopting */
+#define WHY_LEN (2 * PATH_MAX + 32) /* why a process is not a child's */
 
 struct sup_child {
 	struct sup *sup;
@@ -186,7 +187,7 @@ static size_t find_left(const struct sup_child *c, struct proc *out,
 	struct proc all[SCAN_MAX];
 	size_t n = 0, top = 0;
 	struct dirent *e;
-	char why[PATH_MAX + 64];
+	char why[WHY_LEN];
 	DIR *d = opendir("/proc");
 
 	if (!d)
@@ -225,7 +226,7 @@ static int pin(const struct sup_child *c, const struct proc *p)
 {
 	int fd = pidfd_open(p->pid, 0);
 	struct proc now;
-	char why[PATH_MAX + 64];
+	char why[WHY_LEN];
 
 	if (fd < 0)
 		return -1;

@@ -15,8 +15,10 @@
  *   IP options            handled: L4 is found through the header length
  *   fragments to a VIP    dropped and counted: without reassembly the
  *                         later fragments cannot be matched to a flow
- *   TTL                   not decremented: the LB node is the VIP's
- *                         endpoint, not a router hop
+ *   TTL                   decremented where bmlb forwards, as a router
+ *                         does; at 1 the packet goes no further and ICMP
+ *                         time exceeded goes back (hop.h): a loop of
+ *                         Services pointing at each other's VIPs dies
  *   truncated L4 to a VIP dropped and counted; a truncated IP header is
  *                         not ours to judge and passes
  *   TCP without SYN and   passed to the kernel, creating no state: after
@@ -50,13 +52,17 @@ const volatile __u32 cfg_node_ip = 0;      /* network order */
 const volatile __u8 cfg_node_mac[6] = {0}; /* the XDP interface's MAC */
 const volatile __u16 cfg_snat_min = 16384; /* host order, inclusive */
 const volatile __u16 cfg_snat_max = 29999;
+/* The flow hash's seed, derived from the cluster key: the same on every
+ * node (DSR and failover agree on a flow's backend), unknown to a client
+ * that would aim its flows at one backend. */
+const volatile __u64 cfg_hash_seed = 0;
 
 /* What to do with the packet; the entries map it to their return codes. */
 enum verdict {
 	V_PASS, V_DROP, V_TX, V_REDIRECT,
 	V_REDIRECT_NEIGH, /* tc: bpf_redirect_neigh to p->nexthop (hop.h) */
 	V_DSR_ROOM,       /* DSR: the entry makes room for the option */
-	V_TOO_BIG,        /* the entry turns it into an ICMP (too_big.h) */
+	V_ICMP,           /* the entry turns it into an ICMP (icmp_back.h) */
 };
 
 struct pkt {
@@ -71,7 +77,10 @@ struct pkt {
 	bool handoff;    /* XDP: passed up for the tc entry to forward */
 	bool resolve;    /* tc: the next hop's neighbour is not resolved */
 	__u32 nexthop;   /* ... its address, network order */
-	__u16 mtu;       /* V_TOO_BIG: the MTU to announce */
+	__u16 mtu;       /* V_ICMP: the MTU to announce (frag. needed) */
+	__u8 icmp_type;  /* V_ICMP: the error to send back */
+	__u8 icmp_code;
+	__u32 icmp_from; /* ... from this address */
 	struct lb_hop *hop;    /* where it goes (hop.h) */
 	struct lb_hop hop_buf; /* ... when no flow caches it */
 	__u32 dsr_vip;   /* DSR: the option's service, network order */
@@ -90,13 +99,13 @@ static __always_inline bool pkt_reparse(struct pkt *p, void *data, void *end)
 }
 
 #include "bpf/hop.h"
-#include "bpf/too_big.h"
+#include "bpf/icmp_back.h"
 
 static __always_inline __u32 flow_hash(const struct lb_flow *f)
 {
-	/* Seedless and the same on every node: with DSR a flow keeps its
-	 * backend when its VIP moves to another LB node. */
-	__u64 h = ((__u64)f->saddr << 32 | f->daddr) ^
+	/* Seeded the same on every node: with DSR a flow keeps its backend
+	 * when its VIP moves to another LB node. */
+	__u64 h = ((__u64)f->saddr << 32 | f->daddr) ^ cfg_hash_seed ^
 		  ((__u64)f->sport << 24 | (__u64)f->dport << 8 | f->proto) *
 			  0x9e3779b97f4a7c15ull;
 
@@ -162,7 +171,8 @@ static __always_inline struct lb_flow bound_flow(const struct lb_snat *rev,
 }
 
 /* Whether the binding at key may go to a new flow: its flow's entry
- * holds this very binding and the flow is over (ct_over).  The old flow's
+ * holds this very binding and the flow is over, or never answered and
+ * idle (ct_yields).  The old flow's
  * entry is removed with it, so that a late packet of that flow cannot use
  * the port again.  A binding whose flow has no entry yet, or another one,
  * is being set up or moved on another CPU (bind first, entry next): it is
@@ -173,6 +183,7 @@ static __always_inline bool snat_reclaim(const struct lb_snat_key *key,
 	struct lb_snat *old = bpf_map_lookup_elem(&lb_snat, key);
 	struct lb_flow f;
 	struct lb_ct *ct;
+	bool over;
 
 	if (!old)
 		return true;
@@ -181,10 +192,15 @@ static __always_inline bool snat_reclaim(const struct lb_snat_key *key,
 	if (!ct || ct->snat_port != key->snat_port ||
 	    ct->backend_ip != key->backend_ip ||
 	    ct->backend_port != key->backend_port ||
-	    !ct_over(ct, key->proto, now))
+	    !ct_yields(ct, key->proto, now))
 		return false;
+	over = ct_over(ct, key->proto, now);
 	/* Of two CPUs taking the port at once, one removes the entry. */
-	return !bpf_map_delete_elem(&lb_ct, &f);
+	if (bpf_map_delete_elem(&lb_ct, &f))
+		return false;
+	if (!over)
+		count(LB_C_EVICT_UNREPLIED);
+	return true;
 }
 
 /* Binds a SNAT port for a new flow to backend b: tries random ports of the
@@ -243,6 +259,9 @@ static __always_inline void snat_unbind(const struct lb_ct *ct,
 		bpf_map_delete_elem(&lb_snat, &key);
 }
 
+/* Unanswered flows: uses snat_unbind() above. */
+#include "bpf/unreplied.h"
+
 /* externalTrafficPolicy Local: uses pick_backend() above. */
 #include "bpf/local.h"
 
@@ -264,7 +283,7 @@ static __always_inline enum verdict to_service(struct pkt *p,
 	enum hop_rc rc;
 
 	if (ct && ct_valid(ct, f.proto, now)) {
-		rc = hop_find(p, &ct->fwd, cfg_node_ip, ct->backend_ip, len,
+		rc = hop_forward(p, &ct->fwd, cfg_node_ip, ct->backend_ip, len,
 			      now);
 		if (rc != HOP_OK)
 			return hop_fail(p, rc);
@@ -293,24 +312,34 @@ static __always_inline enum verdict to_service(struct pkt *p,
 		return V_PASS;
 	}
 	/* Before any state: a packet XDP hands to tc is decided anew. */
-	rc = hop_find(p, &fresh.fwd, cfg_node_ip, b->ip, len, now);
+	rc = hop_forward(p, &fresh.fwd, cfg_node_ip, b->ip, len, now);
 	if (rc != HOP_OK)
 		return hop_fail(p, rc);
+	if (!source_admit(f.saddr, now))
+		return V_DROP;
 	if (ct)
 		snat_unbind(ct, &f); /* the old, dead binding */
 	fresh.backend_ip = b->ip;
 	fresh.backend_port = b->port;
 	fresh.snat_port = snat_bind(&f, b, now);
+	/* The bindings' table full (it is sized as the flows'): room is
+	 * made as in the flows' table, below. */
+	if (!fresh.snat_port && unreplied_evict(now))
+		fresh.snat_port = snat_bind(&f, b, now);
 	if (!fresh.snat_port) {
 		count(LB_C_DROP_NO_PORT);
 		return V_DROP;
 	}
 	fresh.last_seen = now;
-	if (bpf_map_update_elem(&lb_ct, &f, &fresh, BPF_ANY)) {
+	/* A full table makes room by its oldest unanswered flow. */
+	if (bpf_map_update_elem(&lb_ct, &f, &fresh, BPF_ANY) &&
+	    (!unreplied_evict(now) ||
+	     bpf_map_update_elem(&lb_ct, &f, &fresh, BPF_ANY))) {
 		snat_unbind(&fresh, &f);
 		count(LB_C_DROP_CT_FULL);
 		return V_DROP;
 	}
+	unreplied_note(&f);
 	ct = bpf_map_lookup_elem(&lb_ct, &f);
 	if (!ct)
 		return V_DROP;
@@ -322,7 +351,15 @@ translate:
 	return hop_emit(p);
 }
 
-/* Backend -> LB_NODE_IP:P, translated back to VIP:port -> client. */
+static __always_inline bool is_snat_port(__u16 port)
+{
+	return bpf_ntohs(port) >= cfg_snat_min && bpf_ntohs(port) <= cfg_snat_max;
+}
+
+/* Backend -> LB_NODE_IP:P, translated back to VIP:port -> client.  The
+ * binding is keyed by the backend's address and port: a packet to P from
+ * anyone else finds none, and is dropped (the node's SNAT ports are
+ * bmlb's, none of its own connections uses one). */
 static __always_inline enum verdict from_backend(struct pkt *p,
 						 struct l4_ports *l4,
 						 struct l4_csum *c, __u8 flags)
@@ -340,21 +377,23 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 	enum hop_rc rc;
 
 	if (!rev) {
-		count(LB_C_PASS);
-		return V_PASS;
+		count(LB_C_DROP_NO_BINDING);
+		return V_DROP;
 	}
 	f = bound_flow(rev, key.proto);
 	ct = bpf_map_lookup_elem(&lb_ct, &f);
 	/* Not `ct ? &ct->rev : NULL`: clang offsets the pointer before the
 	 * null check, which the verifier refuses. */
 	if (ct)
-		rc = hop_find(p, &ct->rev, f.daddr, f.saddr,
+		rc = hop_forward(p, &ct->rev, f.daddr, f.saddr,
 			      bpf_ntohs(p->ip->tot_len), now);
 	else
-		rc = hop_find(p, NULL, f.daddr, f.saddr,
+		rc = hop_forward(p, NULL, f.daddr, f.saddr,
 			      bpf_ntohs(p->ip->tot_len), now);
 	if (rc != HOP_OK)
 		return hop_fail(p, rc);
+	if (ct && ct->state == LB_CT_NEW)
+		source_answered(f.saddr);
 	if (ct)
 		ct_touch(ct, f.proto, flags, true, now);
 	nat_rewrite(p->ip, l4, c, f.daddr, f.dport, f.saddr, f.sport);
@@ -406,9 +445,11 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 		};
 		struct lb_snat *rev = bpf_map_lookup_elem(&lb_snat, &key);
 
+		if (!rev && is_snat_port(q->source))
+			goto unbound;
 		if (!rev)
 			goto pass;
-		rc = hop_find(p, NULL, rev->vip, rev->client_ip, len, 0);
+		rc = hop_forward(p, NULL, rev->vip, rev->client_ip, len, 0);
 		if (rc != HOP_OK)
 			return hop_fail(p, rc);
 		nat_quoted(icmp, in, q, &c, rev->client_ip, rev->client_port,
@@ -429,8 +470,8 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 		struct lb_ct *ct = bpf_map_lookup_elem(&lb_ct, &f);
 
 		if (!ct)
-			goto pass;
-		rc = hop_find(p, NULL, cfg_node_ip, ct->backend_ip, len, 0);
+			goto unbound;
+		rc = hop_forward(p, NULL, cfg_node_ip, ct->backend_ip, len, 0);
 		if (rc != HOP_OK)
 			return hop_fail(p, rc);
 		nat_quoted(icmp, in, q, &c, ct->backend_ip, ct->backend_port,
@@ -442,6 +483,10 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 pass:
 	count(LB_C_PASS);
 	return V_PASS;
+unbound:
+	/* About a flow bmlb does not have: nobody here can use it. */
+	count(LB_C_DROP_NO_BINDING);
+	return V_DROP;
 }
 
 /* DSR mode: uses pick_backend() above. */
@@ -518,9 +563,7 @@ static __always_inline enum verdict process(struct pkt *p, bool for_us)
 	 * (Cluster ones are translated in both modes, as kube-proxy does),
 	 * or the node's own traffic, which to_service passes. */
 	if (ip->daddr == cfg_node_ip) {
-		__u16 port = bpf_ntohs(ports->dest);
-
-		if (port >= cfg_snat_min && port <= cfg_snat_max)
+		if (is_snat_port(ports->dest))
 			return from_backend(p, ports, &c, flags);
 		return to_service(p, ports, &c, flags);
 	}
@@ -565,8 +608,8 @@ int lb_xdp(struct xdp_md *ctx)
 
 	if (v == V_DSR_ROOM)
 		v = dsr_xdp(ctx, &p);
-	else if (v == V_TOO_BIG)
-		v = too_big_xdp(ctx, &p);
+	else if (v == V_ICMP)
+		v = icmp_back_xdp(ctx, &p);
 	switch (v) {
 	case V_TX:
 		return XDP_TX;
@@ -578,7 +621,7 @@ int lb_xdp(struct xdp_md *ctx)
 	case V_DROP:
 	case V_REDIRECT_NEIGH: /* tc only */
 	case V_DSR_ROOM:
-	case V_TOO_BIG:
+	case V_ICMP:
 		break;
 	}
 	return XDP_DROP;
@@ -613,8 +656,8 @@ int lb_tc(struct __sk_buff *skb)
 		v = process(&p, skb->pkt_type == 0 /* PACKET_HOST */);
 	if (v == V_DSR_ROOM)
 		v = dsr_tc(skb, &p);
-	else if (v == V_TOO_BIG)
-		v = too_big_tc(skb, &p);
+	else if (v == V_ICMP)
+		v = icmp_back_tc(skb, &p);
 	switch (v) {
 	case V_TX:
 	case V_REDIRECT:
@@ -629,7 +672,7 @@ int lb_tc(struct __sk_buff *skb)
 		break;
 	case V_DROP:
 	case V_DSR_ROOM:
-	case V_TOO_BIG:
+	case V_ICMP:
 		return TC_ACT_SHOT;
 	}
 	/* A DSR worker: the same ingress program reads the option. */

@@ -153,6 +153,32 @@ static void print_programmed(const struct ynode *seq)
 	}
 }
 
+/* The backends' next hops and the backends left out behind them. */
+static void print_hops(const struct ynode *r)
+{
+	const struct ynode *seq = ynode_get(r, "nextHops");
+
+	if (!count(seq))
+		return;
+	printf("\n%-16s %-11s %-8s %s\n", "NEXT HOP", "NEIGHBOUR", "ENTRY",
+	       "BACKENDS");
+	for (size_t i = 0; i < count(seq); i++) {
+		const struct ynode *h = seq->items[i];
+
+		printf("%-16s %-11s %-8s %s%s\n", str(h, "address", "?"),
+		       str(h, "neighbour", "?"),
+		       !strcmp(str(h, "managed", ""), "true") ? "bmlb"
+							      : "other",
+		       str(h, "backends", "?"),
+		       !strcmp(str(h, "unreachable", ""), "true")
+			       ? " (unreachable: left out)"
+			       : "");
+	}
+	printf("backends left out: %s now, %s since the start\n",
+	       str(r, "backendsLeftOut", "0"),
+	       str(r, "backendsLeftOutTotal", "0"));
+}
+
 static int print_table(const struct ydoc *doc, void *arg)
 {
 	const struct ynode *r = doc->root, *v;
@@ -184,6 +210,7 @@ static int print_table(const struct ydoc *doc, void *arg)
 		       str(v->items[i], "namespace", "?"),
 		       str(v->items[i], "name", "?"),
 		       str(v->items[i], "reason", "?"));
+	print_hops(r);
 	v = ynode_get(r, "counters");
 	if (count(v)) {
 		puts("\nCOUNTER                 PACKETS");
