@@ -134,13 +134,11 @@ int state_open(struct state *st, const char *dir, char *err, size_t errlen)
 	int ret;
 
 	*st = (struct state){.dir_fd = -1, .lock_fd = -1};
-	st->dir_fd = state_dir_open(dir, "state directory", "--state-dir",
-				    err, errlen);
-	if (st->dir_fd < 0) {
-		ret = st->dir_fd;
-		st->dir_fd = -1;
+	ret = state_dir_open(dir, "state directory", "--state-dir", err,
+			     errlen);
+	if (ret < 0)
 		return ret;
-	}
+	st->dir_fd = ret;
 	st->lock_fd = openat(st->dir_fd, STATE_LOCK,
 			     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {

@@ -11,7 +11,7 @@ MAN=$EXAMPLES/manifests
 # A state directory with a good key; agents run with STATE and KEY.
 STATE=$TMP/state
 KEY=$TMP/key
-mkdir -p "$STATE"
+mkdir -p -m 700 "$STATE"
 printf '%s\n' 0123456789abcdef0123456789abcdef0123456789abcdef >"$KEY"
 chmod 600 "$KEY"
 agent() {
@@ -120,7 +120,7 @@ ln -s "$KEY" "$TMP/link.key"
 run agent --node lb-1 --key-file "$TMP/link.key"
 expect_err "a --key-file that is a link is followed (on to the preflight)" \
 	"no interface of this machine holds 198.18.0.11"
-mkdir -p "$TMP/link-state"
+mkdir -p -m 700 "$TMP/link-state"
 ln -s "$KEY" "$TMP/link-state/key"
 run $BMLB agent --config $CFG --manifests $MAN --node lb-1 \
 	--state-dir "$TMP/link-state"
@@ -274,7 +274,7 @@ cmp -s "$STATE/cluster.yaml" "$TMP/recorded.yaml" &&
 # worker's XDP link goes first (its pin held it).
 rm -f "$TMP"/bpffs/worker-1-snat/v*/xdp_w0
 STATE=$TMP/dsr-state
-mkdir -p "$STATE"
+mkdir -p -m 700 "$STATE"
 AG_CFG=$TMP/dsr.yaml start_agent "$TMP/dsr.log" --node worker-1 \
 	--bpf-dir "$TMP/bpffs/worker-1"
 if poll 10 status_has 's["mode"] == "dsr" and s["hook"] == "xdp" and s["dataplane"] and s["counters"]["dsr_in"] == 0 and [p["port"] for p in s["programmed"]] == [30080, 30910] and s["flows"] == 0'; then
