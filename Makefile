@@ -125,6 +125,9 @@ build/bench/%: bench/%.c build/libcore.a
 	$(CC) $(BASE) -Itests/packet $(CFLAGS) -o $@ $< build/libcore.a \
 		$(LIBS) $(BPF_LIBS)
 
+build/bench/udpflood build/bench/synflood: bench/flood.h
+build/bench/synflood build/bench/dataplane: tests/packet/frames.h
+
 bench: build/bmlb bpf $(BENCH_BIN)
 
 tests: build/bmlb bpf build/asan/bmlb $(UNIT_BIN) $(PACKET_BIN) $(FUZZ_BIN) \

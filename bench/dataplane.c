@@ -107,6 +107,22 @@ static struct dp *open_dp(const struct dp_service *svc, bool dsr,
 	return dp;
 }
 
+/* A DSR worker that believes the option of the LB node (this interface's
+ * MAC) for svc's VIP:port, as its agent makes it. */
+static struct dp *open_worker(const struct dp_service *svc)
+{
+	struct dp *w = open_dp(svc, true, true);
+	struct dp_peer lb = {.ip = NODE};
+	struct dp_vip_port v = {svc->vip, svc->port, svc->proto};
+
+	memcpy(lb.mac, node_mac, 6);
+	if (dp_set_peers(w, &lb, 1) || dp_set_dsr_vips(w, &v, 1)) {
+		fprintf(stderr, "data plane: cannot set the worker's peers\n");
+		exit(1);
+	}
+	return w;
+}
+
 /* Runs frame f through prog once; returns the output frame. */
 static struct frame once(int prog, bool tc, const struct frame *f)
 {
@@ -181,11 +197,8 @@ static void flows_table(const struct dp_service *svc, size_t nflows)
 {
 	struct dp *snat = open_dp(svc, false, false);
 	struct dp *dsr = open_dp(svc, true, false);
-	struct dp *w = open_dp(svc, true, true);
-	struct dp_peer lb = {.ip = NODE};
+	struct dp *w = open_worker(svc);
 
-	memcpy(lb.mac, node_mac, 6);
-	dp_set_peers(w, &lb, 1);
 	for (size_t i = 0; i < nflows; i++) {
 		uint32_t client = IP(203, 0, 113, 10 + (uint32_t)(i / 50000));
 		struct frame f = syn(client, (uint16_t)(1024 + i % 50000),
@@ -257,14 +270,10 @@ int main(int argc, char **argv)
 	new_t = median_ns(dp_prog_fd(dp, true), true, fresh, runs, runs, &v);
 
 	/* DSR: stateless, so one frame of each kind is every packet. */
-	struct dp *dsr = open_dp(&svc, true, false), *w = open_dp(&svc, true,
-								  true);
+	struct dp *dsr = open_dp(&svc, true, false), *w = open_worker(&svc);
 	struct frame dsyn = syn(IP(203, 0, 113, 10), 40000, 0x02), wire, back;
-	struct dp_peer lb = {.ip = NODE};
 	uint32_t dsyn_x, dsyn_t, dest_x, win, wout;
 
-	memcpy(lb.mac, node_mac, 6);
-	dp_set_peers(w, &lb, 1);
 	dsyn_x = median_ns(dp_prog_fd(dsr, false), false, &dsyn, 1, runs, &v);
 	dsyn_t = median_ns(dp_prog_fd(dsr, true), true, &dsyn, 1, runs, &v);
 	dest_x = median_ns(dp_prog_fd(dsr, false), false, &est, 1, runs, &v);

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# stats.sh: the numbers of the bench scripts (sourced by bench/lab and
-# bench/nodeport).  Missing results are NA: medians skip them, arithmetic
+# stats.sh: the numbers of the bench scripts (sourced by bench/lab,
+# bench/nodeport and bench/synflood; ct_states needs a lab up).  Missing results are NA: medians skip them, arithmetic
 # on them is NA, and tables print them as "-".
 
 median() {
@@ -22,4 +22,17 @@ import json, sys
 a, b = (json.loads(s)["counters"] for s in sys.argv[1:])
 print(" ".join(f"{k} +{b[k] - a[k]}" for k in b if b[k] != a[k]) or "none")
 PY
+}
+
+# ct_states NODE: NODE's tracked TCP flows by state (its agent's pinned
+# lb_ct), "established 12, new 3".
+ct_states() {
+	lab_exec "$1" bpftool -j map dump pinned \
+		"$(echo "$LAB_BPFFS/$1"/v*/lb_ct)" | "$LAB_PYTHON" -c '
+import collections, json, sys
+names = {0: "new", 1: "established", 2: "closing", 3: "closing", 4: "closed"}
+c = collections.Counter(names.get(e["formatted"]["value"]["state"], "?")
+                        for e in json.load(sys.stdin)
+                        if e["formatted"]["key"]["proto"] == 6)
+print(", ".join(f"{n} {k}" for k, n in sorted(c.items())) or "none")'
 }

@@ -12,6 +12,11 @@
  *       p99_us"
  *   tcpbench stream HOST PORT SECONDS
  *       one connection sending as fast as it can: "stream MBIT_PER_S"
+ *   tcpbench rate HOST PORT PER_S SECONDS
+ *       a new connection every 1/PER_S s whatever the others do (a steady
+ *       client, not a closed loop), each a 1-byte exchange given 3 s:
+ *       "rate ATTEMPTED SUCCEEDED connect_p50_us p99_us max_us", the
+ *       connect latency (SYN to established) of those that succeeded
  *
  * Everything is bounded by SECONDS; the server runs until killed.
  */
@@ -246,6 +251,101 @@ static int stream(const char *host, int port, double secs)
 	return 0;
 }
 
+/* One connection of rate(): when it was opened (0: no connection), and
+ * its connect latency once connected (0: not yet). */
+struct rate_conn {
+	double start, connected;
+};
+
+#define RATE_TIMEOUT 3.0
+
+static int rate(const char *host, int port, double per_s, double secs)
+{
+	size_t want = (size_t)(per_s * secs), opened = 0, ok = 0, nlat = 0;
+	struct rate_conn *conns = calloc(65536, sizeof(*conns));
+	double *lat = calloc(want + 1, sizeof(*lat));
+	int ep = epoll_create1(0), open_conns = 0;
+	double t0 = now_s(), max = 0, swept = t0;
+
+	if (!conns || !lat || ep < 0 || want == 0 || want > MAX_SAMPLES)
+		die("rate");
+	signal(SIGPIPE, SIG_IGN);
+	while (opened < want || open_conns) {
+		struct epoll_event evs[256];
+		double t = now_s(), next = t0 + (double)opened / per_s;
+		int n, wait_ms;
+
+		if (t > t0 + secs + RATE_TIMEOUT + 1)
+			break; /* bounded, whatever is still open */
+		while (opened < want && t >= next) {
+			int fd = dial(host, port, 1);
+			struct epoll_event ev = {.events = EPOLLOUT};
+
+			opened++;
+			next = t0 + (double)opened / per_s;
+			if (fd < 0 || fd >= 65536) {
+				if (fd >= 0)
+					close(fd);
+				continue;
+			}
+			conns[fd] = (struct rate_conn){.start = now_s()};
+			ev.data.fd = fd;
+			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+			open_conns++;
+		}
+		wait_ms = opened < want ? (int)((next - now_s()) * 1000) : 50;
+		n = epoll_wait(ep, evs, 256, wait_ms < 0 ? 0 : wait_ms);
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd, err = 0;
+			socklen_t len = sizeof(err);
+			char c = 'x';
+
+			if (!conns[fd].connected) {
+				struct epoll_event ev = {.events = EPOLLIN,
+							 .data.fd = fd};
+
+				getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+				if (err || write(fd, &c, 1) != 1)
+					goto close_it;
+				conns[fd].connected = now_s() - conns[fd].start;
+				epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+				continue;
+			}
+			if (read(fd, &c, 1) == 1) {
+				lat[nlat] = conns[fd].connected;
+				if (lat[nlat] > max)
+					max = lat[nlat];
+				nlat++;
+				ok++;
+			}
+close_it:
+			epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+			close(fd);
+			conns[fd].start = 0;
+			open_conns--;
+		}
+		/* Every 100 ms: those given RATE_TIMEOUT without an answer
+		 * fail. */
+		if (now_s() - swept < 0.1)
+			continue;
+		swept = now_s();
+		for (int fd = 0; fd < 65536 && open_conns; fd++) {
+			if (conns[fd].start > 0 &&
+			    swept - conns[fd].start > RATE_TIMEOUT) {
+				epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+				close(fd);
+				conns[fd].start = 0;
+				open_conns--;
+			}
+		}
+	}
+	qsort(lat, nlat, sizeof(*lat), cmp_double);
+	printf("rate %zu %zu %.0f %.0f %.0f\n", opened, ok,
+	       nlat ? lat[nlat / 2] * 1e6 : 0,
+	       nlat ? lat[nlat * 99 / 100] * 1e6 : 0, max * 1e6);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "serve"))
@@ -256,8 +356,10 @@ int main(int argc, char **argv)
 		return rr(argv[2], atoi(argv[3]), atof(argv[4]));
 	if (argc == 5 && !strcmp(argv[1], "stream"))
 		return stream(argv[2], atoi(argv[3]), atof(argv[4]));
+	if (argc == 6 && !strcmp(argv[1], "rate"))
+		return rate(argv[2], atoi(argv[3]), atof(argv[4]), atof(argv[5]));
 	fprintf(stderr, "usage: tcpbench serve PORT | crr HOST PORT SECONDS "
 			"PARALLEL | rr HOST PORT SECONDS | stream HOST PORT "
-			"SECONDS\n");
+			"SECONDS | rate HOST PORT PER_S SECONDS\n");
 	return 2;
 }

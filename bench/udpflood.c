@@ -17,31 +17,23 @@
  * included (bench/lab measures the generator alone too).
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <linux/if_packet.h>
 #include <linux/types.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "bpf/loop_tag.h"
+#include "flood.h"
 
 #define FRAME_LEN 60
 #define PAYLOAD (FRAME_LEN - 14 - 20 - 8)
 _Static_assert(PAYLOAD >= sizeof(struct loop_tag), "the tag fits");
-#define BATCH 64
 #define MAX_FLOWS 4096
-#define MAX_THREADS 64
 
 struct target {
 	uint8_t smac[6], dmac[6];
@@ -49,24 +41,8 @@ struct target {
 	uint16_t port;
 };
 
-struct job {
-	pthread_t thread;
-	int ifindex, cpu, first;
-	double seconds;
-	uint64_t sent;
-	const char *err;
-};
-
 static uint8_t frames[MAX_FLOWS][FRAME_LEN];
 static int nflows;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint16_t csum_fold(uint32_t sum)
 {
@@ -118,50 +94,14 @@ static void build(uint8_t *f, const struct target *t, uint32_t src,
 		udp->check = 0xffff;
 }
 
-static void *flood(void *arg)
+/* The next batch: the flows in turn, from this thread's first. */
+static void fill(struct flood_job *j, struct iovec *iov)
 {
-	struct job *j = arg;
-	struct sockaddr_ll a = {.sll_family = AF_PACKET,
-				.sll_ifindex = j->ifindex};
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
-	int one = 1, fd, next = j->first;
-	cpu_set_t set;
-	double end;
-
-	CPU_ZERO(&set);
-	CPU_SET(j->cpu, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	fd = socket(AF_PACKET, SOCK_RAW, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one,
-		       sizeof(one))) {
-		j->err = strerror(errno);
-		return NULL;
+	for (int i = 0; i < FLOOD_BATCH; i++) {
+		iov[i].iov_base = frames[j->next];
+		iov[i].iov_len = FRAME_LEN;
+		j->next = (j->next + 1) % nflows;
 	}
-	memset(msgs, 0, sizeof(msgs));
-	end = now_s() + j->seconds;
-	while (now_s() < end) {
-		int n;
-
-		for (int i = 0; i < BATCH; i++) {
-			iov[i].iov_base = frames[next];
-			iov[i].iov_len = FRAME_LEN;
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			next = (next + 1) % nflows;
-		}
-		n = sendmmsg(fd, msgs, BATCH, 0);
-		if (n > 0)
-			j->sent += (uint64_t)n;
-		else if (errno != ENOBUFS && errno != EAGAIN &&
-			 errno != EINTR) {
-			j->err = strerror(errno);
-			break;
-		}
-	}
-	close(fd);
-	return NULL;
 }
 
 static int parse_target(char *s, struct target *t)
@@ -191,11 +131,10 @@ static int parse_target(char *s, struct target *t)
 int main(int argc, char **argv)
 {
 	struct target targets[64];
-	struct job jobs[MAX_THREADS];
+	struct flood_job jobs[FLOOD_MAX_THREADS];
 	int ntargets = argc - 7, threads, ifindex, sport;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	double seconds, t0, t;
-	uint64_t sent = 0;
+	double seconds;
 	struct in_addr src;
 
 	if (argc < 8 || ntargets > 64) {
@@ -209,7 +148,7 @@ int main(int argc, char **argv)
 	nflows = atoi(argv[4]);
 	sport = atoi(argv[6]);
 	if (!ifindex || seconds <= 0 || seconds > 600 || threads < 1 ||
-	    threads > MAX_THREADS || nflows < 1 || nflows > MAX_FLOWS ||
+	    threads > FLOOD_MAX_THREADS || nflows < 1 || nflows > MAX_FLOWS ||
 	    sport < 1 || sport + nflows > 65536 ||
 	    inet_pton(AF_INET, argv[5], &src) != 1) {
 		fprintf(stderr, "udpflood: bad interface, time (0-600 s), "
@@ -228,27 +167,10 @@ int main(int argc, char **argv)
 		build(frames[i], &targets[i % ntargets], src.s_addr,
 		      (uint16_t)(sport + i));
 
-	t0 = now_s();
-	for (int i = 0; i < threads; i++) {
-		jobs[i] = (struct job){.ifindex = ifindex,
-				       .cpu = (int)(i % ncpu),
-				       .first = i * nflows / threads,
-				       .seconds = seconds};
-		if (pthread_create(&jobs[i].thread, NULL, flood, &jobs[i])) {
-			perror("pthread_create");
-			return 1;
-		}
-	}
-	for (int i = 0; i < threads; i++) {
-		pthread_join(jobs[i].thread, NULL);
-		if (jobs[i].err) {
-			fprintf(stderr, "udpflood: %s\n", jobs[i].err);
-			return 1;
-		}
-		sent += jobs[i].sent;
-	}
-	t = now_s() - t0;
-	printf("udpflood %llu %.0f %.3f\n", (unsigned long long)sent,
-	       (double)sent / t, t);
-	return 0;
+	for (int i = 0; i < threads; i++)
+		jobs[i] = (struct flood_job){.ifindex = ifindex,
+					     .cpu = (int)(i % ncpu),
+					     .next = i * nflows / threads,
+					     .seconds = seconds};
+	return flood_run("udpflood", jobs, threads, fill);
 }

@@ -67,9 +67,10 @@ struct agent {
 	struct key key;    /* authenticates peer messages (membership) */
 	struct peers *peers;    /* NULL on a worker node */
 	struct announcer *ann;  /* NULL on a worker node */
+	struct dsr_watch *dsr;  /* a DSR worker's LB nodes; else NULL */
 	struct table leader;    /* the leader's allocation table, as last
 				 * received (empty: none yet) */
-	int sig_fd, ino_fd, debounce_fd, tick_fd;
+	int sig_fd, ino_fd, debounce_fd, tick_fd, dsr_fd;
 	int wd_cfg, wd_man; /* inotify watches; -1 while missing */
 	char *cfg_dir, *cfg_base;
 
@@ -95,6 +96,7 @@ struct agent {
 	char *reload_error; /* NULL: the last reload was applied */
 	char *sync_error;   /* NULL: the data plane holds the plan */
 	char *neigh_error;  /* NULL: every next hop's entry is in place */
+	char *dsr_error;    /* NULL: lb_dsr_vips holds the plan's */
 	long flows;         /* cached for status; see status_render */
 	uint64_t flows_at_ms;
 	long dsr_peers;     /* a DSR worker: LB nodes believed (-1: not yet) */
@@ -402,6 +404,23 @@ static void sync_dp(struct agent *a)
 	keep_error(&a->sync_error, ret ? err : NULL, "data plane programmed");
 }
 
+/* A DSR worker: the VIP:ports the option may name, as the plan has them. */
+static void sync_dsr_vips(struct agent *a)
+{
+	struct dp_vip_port *v;
+	size_t n = rec_dsr_vips(a->cur.plan, &v);
+	char err[128];
+	int ret = dp_set_dsr_vips(a->dp, v, n);
+
+	free(v);
+	if (ret)
+		snprintf(err, sizeof(err), "couldn't give the data plane the "
+			 "%zu VIP:port%s the DSR option may name: %s", n,
+			 n == 1 ? "" : "s", strerror(-ret));
+	keep_error(&a->dsr_error, ret ? err : NULL,
+		   "the VIP:ports the DSR option may name in place");
+}
+
 /* Logs backend b left out or back in, with its next hop. */
 static void log_hop(const struct agent *a, uint32_t b, bool out)
 {
@@ -534,6 +553,8 @@ static void publish(struct agent *a, const char *why, bool again)
 {
 	if (a->dp)
 		sync_dp(a);
+	if (a->dsr)
+		sync_dsr_vips(a);
 	if (a->daemons)
 		daemons_apply(a->daemons, a->cur.cluster, a->cur.objects);
 	persist(a);
@@ -822,8 +843,8 @@ static void on_debounce(void *arg, uint32_t events)
 		reload(a, pending_name(p));
 }
 
-/* A DSR worker: the LB nodes whose option its data plane believes (their
- * set is logged when it changes). */
+/* A DSR worker, each probe window: the LB nodes whose option its data
+ * plane believes (their number is logged when it changes). */
 static void refresh_peers(struct agent *a)
 {
 	const char **names;
@@ -831,10 +852,8 @@ static void refresh_peers(struct agent *a)
 	size_t k;
 	long known;
 
-	if (a->lb || a->cur.cluster->forward_mode != CFG_FORWARD_DSR)
-		return;
 	k = lb_nodes(&a->cur, &names, &ips);
-	known = dsr_peers_refresh(a->dp, a->ifc.name, ips, k);
+	known = dsr_watch_tick(a->dsr, ips, k, loop_now_ms());
 	free(names);
 	free(ips);
 	if (known == a->dsr_peers)
@@ -844,9 +863,24 @@ static void refresh_peers(struct agent *a)
 			"believed: %s", strerror((int)-known));
 	else
 		log_msg("DSR: the option is believed from %ld of %zu LB "
-			"node%s (those whose MAC is known on %s)", known, k,
-			k == 1 ? "" : "s", a->ifc.name);
+			"node%s (those whose MAC this node verified on %s)",
+			known, k, k == 1 ? "" : "s", a->ifc.name);
 	a->dsr_peers = known;
+}
+
+static void on_dsr_tick(void *arg, uint32_t events)
+{
+	struct agent *a = arg;
+
+	(void)events;
+	loop_timer_read(a->dsr_fd);
+	refresh_peers(a);
+}
+
+static void on_dsr_arp(void *arg, uint32_t events)
+{
+	(void)events;
+	dsr_watch_read(((struct agent *)arg)->dsr);
 }
 
 static void on_tick(void *arg, uint32_t events)
@@ -874,8 +908,8 @@ static void on_tick(void *arg, uint32_t events)
 			narrow(a);
 		if (moved || a->sync_error)
 			sync_dp(a);
-		if (!a->lb)
-			refresh_peers(a);
+		if (a->dsr_error)
+			sync_dsr_vips(a);
 	}
 	p = watch(a, true);
 	if (p || a->retry_reload)
@@ -1163,6 +1197,22 @@ static int open_dp(struct agent *a, bool dsr, const struct k8s_node *node)
 	return 0;
 }
 
+/* A DSR worker: its LB nodes' MACs, verified each probe window. */
+static int open_dsr(struct agent *a)
+{
+	char err[512];
+
+	if (dsr_watch_open(&a->dsr, a->dp, a->node_ip, err, sizeof(err)))
+		return fail("%s", err);
+	if ((a->dsr_fd = loop_timer_new()) < 0 ||
+	    loop_add(a->loop, dsr_watch_fd(a->dsr), EPOLLIN, on_dsr_arp, a) ||
+	    loop_add(a->loop, a->dsr_fd, EPOLLIN, on_dsr_tick, a) ||
+	    loop_timer_arm(a->dsr_fd, DSR_TICK_MS, DSR_TICK_MS))
+		return fail("couldn't watch the LB nodes' ARP on '%s'",
+			    a->ifc.name);
+	return 0;
+}
+
 static int open_daemons(struct agent *a)
 {
 	char err[512];
@@ -1245,7 +1295,7 @@ static void on_leader_table(void *arg, const struct table *t,
 
 /* Each interval: the data plane may answer ARP for one timeout more (so
  * it falls silent when this agent dies, by the time the peers notice),
- * gratuitous ARPs due go out, conflicts are logged. */
+ * gratuitous ARPs due go out, conflicts are defended and logged. */
 static void on_peers_tick(void *arg, uint64_t now_ms)
 {
 	struct agent *a = arg;
@@ -1254,7 +1304,7 @@ static void on_peers_tick(void *arg, uint64_t now_ms)
 	if (peers_ready(a->peers))
 		dp_lease(a->dp, (now_ms + a->opt->peer_timeout_ms) * 1000000ull);
 	ann_tick(a->ann, now_ms);
-	ann_conflicts(a->ann, c, dp_conflicts(a->dp, c, 16));
+	ann_conflicts(a->ann, c, dp_conflicts(a->dp, c, 16), now_ms);
 }
 
 static int open_peers(struct agent *a, const struct inputs *in)
@@ -1361,6 +1411,8 @@ static int start(struct agent *a)
 	}
 	if ((ret = open_dp(a, dsr, node)))
 		goto out;
+	if (dsr && a->dp && !a->lb && (ret = open_dsr(a)))
+		goto out;
 	if (a->lb && (ret = open_daemons(a)))
 		goto out;
 
@@ -1377,7 +1429,7 @@ static int start(struct agent *a)
 					   : "");
 	free(log_diags(&dl));
 	apply(a, &in, "start");
-	if (a->dp && !a->lb)
+	if (a->dsr)
 		refresh_peers(a);
 	log_msg("%zu service port%s %s%s", a->programmed.n,
 		a->programmed.n == 1 ? "" : "s",
@@ -1429,6 +1481,7 @@ static void agent_free(struct agent *a)
 	daemons_close(a->daemons, a->restart);
 	peers_close(a->peers, PEERS_SILENT);
 	ann_close(a->ann);
+	dsr_watch_close(a->dsr);
 	table_free(&a->leader);
 	dp_close(a->dp); /* stays attached, maps stay pinned */
 	neigh_close(a->neigh); /* the managed entries stay, for the next */
@@ -1438,6 +1491,7 @@ static void agent_free(struct agent *a)
 	close_fd(a->ino_fd);
 	close_fd(a->debounce_fd);
 	close_fd(a->tick_fd);
+	close_fd(a->dsr_fd);
 	state_close(&a->st);
 	rec_free(&a->programmed);
 	rec_free(&a->wanted);
@@ -1449,6 +1503,7 @@ static void agent_free(struct agent *a)
 	free(a->reload_error);
 	free(a->sync_error);
 	free(a->neigh_error);
+	free(a->dsr_error);
 	free(a->cfg_dir);
 	free(a->cfg_base);
 }
@@ -1459,6 +1514,7 @@ int agent_run(const struct agent_opts *o)
 		.opt = o,
 		.node = o->node,
 		.sig_fd = -1, .ino_fd = -1, .debounce_fd = -1, .tick_fd = -1,
+		.dsr_fd = -1,
 		.wd_cfg = -1, .wd_man = -1, .dsr_peers = -1,
 		.st = {.dir_fd = -1, .lock_fd = -1},
 	};

@@ -29,6 +29,9 @@ struct ann_vip {
 	int round;          /* next GARP round; ANN_GARP_ROUNDS: none */
 	uint64_t start_ms;  /* of the current GARP schedule */
 	uint64_t conflicts; /* as last logged */
+	uint64_t defended_ms; /* the last defence (0: none) */
+	uint64_t defences;    /* conflicts answered with a gratuitous ARP */
+	bool undefended;      /* a conflict since it, logged, not defended */
 	bool seen;          /* in the current plan (ann_update) */
 };
 
@@ -234,23 +237,37 @@ void ann_tick(struct announcer *a, uint64_t now_ms)
 }
 
 void ann_conflicts(struct announcer *a, const struct dp_conflict *c,
-		   size_t n)
+		   size_t n, uint64_t now_ms)
 {
 	char vip[IPV4_STRLEN];
 
 	for (size_t i = 0; i < n; i++) {
 		struct ann_vip *v = find(a, c[i].vip);
+		bool defend;
 
 		if (!v || c[i].count <= v->conflicts)
 			continue;
+		v->conflicts = c[i].count;
+		defend = mine(a, v) && arp_defend(&v->defended_ms, now_ms);
+		/* Between defences, one line: a flood logs no more. */
+		if (!defend && v->undefended)
+			continue;
 		log_msg("VIP %s: conflict: %02x:%02x:%02x:%02x:%02x:%02x also "
 			"claims it (%llu ARP packet%s so far); another host "
-			"on the segment answers for this node's VIP",
+			"on the segment answers for this node's VIP; %s",
 			ipv4_format(c[i].vip, vip), c[i].mac[0], c[i].mac[1],
 			c[i].mac[2], c[i].mac[3], c[i].mac[4], c[i].mac[5],
 			(unsigned long long)c[i].count,
-			c[i].count == 1 ? "" : "s");
-		v->conflicts = c[i].count;
+			c[i].count == 1 ? "" : "s",
+			defend ? "defending it with a gratuitous ARP (once per "
+				 "10 s at most, RFC 5227 2.4 (c))"
+			       : "defended less than 10 s ago: not again "
+				 "before then, still announcing it");
+		v->undefended = !defend;
+		if (defend) {
+			garp(a, v);
+			v->defences++;
+		}
 	}
 }
 
@@ -287,6 +304,8 @@ void ann_report(const struct announcer *a, struct jw *w)
 		jw_int(w, (long long)v->garps);
 		jw_key(w, "arpConflicts");
 		jw_int(w, (long long)v->conflicts);
+		jw_key(w, "arpDefences");
+		jw_int(w, (long long)v->defences);
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);

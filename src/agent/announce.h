@@ -7,7 +7,9 @@
  * times over the next second (request and reply forms each time), so that
  * the gateway and the neighbours switch even if a frame is lost.  Answering
  * ARP requests is the data plane's job (src/bpf/arp.h); the agent gives it
- * the owned set (dp_announce).
+ * the owned set (dp_announce).  Another host claiming an owned VIP is a
+ * conflict the data plane records; this node answers it with a gratuitous
+ * ARP, rate-limited (ann_conflicts).
  */
 #ifndef BMLB_AGENT_ANNOUNCE_H
 #define BMLB_AGENT_ANNOUNCE_H
@@ -43,10 +45,13 @@ size_t ann_update(struct announcer *a, const struct plan *p, bool active,
 /* Sends the gratuitous ARPs that are due. */
 void ann_tick(struct announcer *a, uint64_t now_ms);
 
-/* Logs conflicts (another MAC answering for an owned VIP) that are new or
- * grew since the last call. */
+/* Conflicts (another MAC claiming an owned VIP) that are new or grew
+ * since the last call: defended as RFC 5227 §2.4 (c) says, with one
+ * gratuitous ARP (both forms) at most once per ARP_DEFEND_INTERVAL_MS per
+ * VIP, and logged (once more at most between two defences).  The VIP stays
+ * announced and answered whatever happens.  now_ms: a monotonic clock. */
 void ann_conflicts(struct announcer *a, const struct dp_conflict *c,
-		   size_t n);
+		   size_t n, uint64_t now_ms);
 
 /* "vips": [...] for the status. */
 void ann_report(const struct announcer *a, struct jw *w);

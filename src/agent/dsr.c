@@ -3,97 +3,182 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "agent/log.h"
+#include "announce/arp.h"
+#include "announce/pins.h"
 #include "lib/ipv4.h"
 #include "lib/xalloc.h"
 
-#define ATF_COM 0x2 /* a complete entry (linux/if_arp.h) */
+struct dsr_watch {
+	struct dp *dp;
+	int fd, ifindex;
+	uint8_t mac[6];
+	uint32_t self_ip;
+	struct pins pins;
+	struct dp_peer *seed; /* until the first tick */
+	size_t nseed;
+};
 
-int dsr_arp_lookup(const char *text, const char *ifname, uint32_t ip,
-		   uint8_t mac[6])
+int dsr_watch_open(struct dsr_watch **out, struct dp *dp, uint32_t self_ip,
+		   char *err, size_t errlen)
 {
-	const char *line = strchr(text, '\n'); /* after the heading */
+	struct dsr_watch *w = xcalloc(1, sizeof(*w));
+	struct sockaddr_ll at = {.sll_family = AF_PACKET,
+				 .sll_protocol = htons(ETH_P_ARP)};
 
-	while (line && *++line) {
-		char addr[IPV4_STRLEN], hw[18], dev[32];
-		unsigned type, flags, m[6];
-		struct in_addr a;
+	w->dp = dp;
+	w->self_ip = self_ip;
+	dp_iface(dp, &w->ifindex, w->mac);
+	at.sll_ifindex = w->ifindex;
+	w->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		       htons(ETH_P_ARP));
+	if (w->fd < 0 || bind(w->fd, (struct sockaddr *)&at, sizeof(at))) {
+		int ret = -errno;
 
-		if (sscanf(line, "%15s 0x%x 0x%x %17s %*s %31s", addr, &type,
-			   &flags, hw, dev) == 5 &&
-		    (flags & ATF_COM) && !strcmp(dev, ifname) &&
-		    inet_pton(AF_INET, addr, &a) == 1 &&
-		    ntohl(a.s_addr) == ip &&
-		    sscanf(hw, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3],
-			   &m[4], &m[5]) == 6) {
-			for (int i = 0; i < 6; i++)
-				mac[i] = (uint8_t)m[i];
-			return 0;
-		}
-		line = strchr(line, '\n');
+		snprintf(err, errlen, "cannot open a packet socket for the LB "
+			 "nodes' ARP (DSR): %s", strerror(errno));
+		if (w->fd >= 0)
+			close(w->fd);
+		free(w);
+		return ret;
 	}
-	return -ENOENT;
+	w->seed = xcalloc(LB_DSR_PEERS, sizeof(*w->seed));
+	w->nseed = dp_peers(dp, w->seed, LB_DSR_PEERS);
+	*out = w;
+	return 0;
 }
 
-/* A /proc file, whole (its size is not known before reading it); NULL
- * with errno set. */
-static char *read_proc(const char *path)
+void dsr_watch_close(struct dsr_watch *w)
 {
-	FILE *f = fopen(path, "re"), *m;
-	char chunk[4096], *buf = NULL;
-	size_t n, len = 0;
+	if (!w)
+		return;
+	close(w->fd);
+	pins_free(&w->pins);
+	free(w->seed);
+	free(w);
+}
 
-	if (!f)
-		return NULL;
-	m = open_memstream(&buf, &len);
-	if (!m)
-		xalloc_fail();
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	fclose(f);
-	fclose(m);
+int dsr_watch_fd(const struct dsr_watch *w)
+{
+	return w->fd;
+}
+
+void dsr_watch_read(struct dsr_watch *w)
+{
+	uint8_t frame[128];
+	struct arp_fields f;
+	ssize_t len;
+
+	/* Every kind counts as a claim of its sender address: a request, a
+	 * reply, a gratuitous one (the kernel learns from them all). */
+	while ((len = recv(w->fd, frame, sizeof(frame), MSG_TRUNC)) >= 0)
+		if (!arp_parse(frame, len > (ssize_t)sizeof(frame)
+					      ? sizeof(frame)
+					      : (size_t)len,
+			       &f))
+			pins_claim(&w->pins, f.spa, f.sha);
+}
+
+/* An ARP request for ip from this node, broadcast. */
+static void probe(const struct dsr_watch *w, uint32_t ip)
+{
+	struct arp_fields f = {.op = ARP_REQUEST, .spa = w->self_ip,
+			       .tpa = ip};
+	struct sockaddr_ll to = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ARP),
+		.sll_ifindex = w->ifindex,
+		.sll_halen = 6,
+	};
+	uint8_t frame[ARP_FRAME_LEN];
+
+	memset(f.dst, 0xff, 6);
+	memset(to.sll_addr, 0xff, 6);
+	memcpy(f.src, w->mac, 6);
+	memcpy(f.sha, w->mac, 6);
+	arp_frame(frame, &f);
+	sendto(w->fd, frame, sizeof(frame), 0, (struct sockaddr *)&to,
+	       sizeof(to));
+}
+
+static char *mac_format(const uint8_t m[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
 	return buf;
 }
 
-/* One empty datagram to ip's discard port: the kernel resolves ip's MAC
- * to send it (whatever becomes of the datagram). */
-static void resolve(uint32_t ip)
+static void log_event(const struct pin_event *e)
 {
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_port = htons(9),
-				 .sin_addr.s_addr = htonl(ip)};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char ip[IPV4_STRLEN], mac[18], was[18];
 
-	if (fd < 0)
-		return;
-	sendto(fd, "", 0, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof(to));
-	close(fd);
+	ipv4_format(e->ip, ip);
+	mac_format(e->mac, mac);
+	mac_format(e->was, was);
+	switch (e->kind) {
+	case PIN_ADOPTED:
+		if (e->had)
+			log_msg("DSR: LB node %s moved from %s to %s (it alone "
+				"answered this node's ARP probe); the option is "
+				"believed from %s only", ip, was, mac, mac);
+		else
+			log_msg("DSR: LB node %s is at %s (it alone answered "
+				"this node's ARP probe); the option is believed "
+				"from that MAC", ip, mac);
+		break;
+	case PIN_STRANGER:
+		log_msg("DSR: %s claims LB node %s's address in an ARP frame; "
+			"not believed (%s%s); probing it", mac, ip,
+			e->had ? "the MAC verified for it is " : "no MAC is "
+			"verified for it yet", e->had ? was : "");
+		break;
+	case PIN_CONFLICT:
+		log_msg("DSR: %zu MACs answered the ARP probe for LB node %s, "
+			"%s among them: %s%s", e->nseen, ip, mac,
+			e->kept ? "the option stays believed from the one "
+				  "verified before, " : "the option is believed "
+			"from none of them until one answers alone",
+			e->kept ? was : "");
+		break;
+	}
 }
 
-long dsr_peers_refresh(struct dp *dp, const char *ifname,
-		       const uint32_t *ips, size_t n)
+long dsr_watch_tick(struct dsr_watch *w, const uint32_t *ips, size_t n,
+		    uint64_t now_ms)
 {
-	struct dp_peer *peers = xcalloc(n ? n : 1, sizeof(*peers));
-	char *text = read_proc("/proc/net/arp");
-	size_t k = 0;
-	int ret = text ? 0 : -errno;
+	uint32_t *due = xcalloc(n + 1, sizeof(*due));
+	struct pin_event *ev = xcalloc(n + 1, sizeof(*ev));
+	uint8_t(*macs)[6] = xcalloc(n + 1, sizeof(*macs));
+	struct dp_peer *peers = xcalloc(n + 1, sizeof(*peers));
+	size_t nev, k;
+	int ret;
 
-	for (size_t i = 0; i < n && !ret; i++) {
-		if (dsr_arp_lookup(text, ifname, ips[i], peers[k].mac)) {
-			resolve(ips[i]);
-			continue;
-		}
-		peers[k++].ip = ips[i];
+	pins_nodes(&w->pins, ips, n);
+	for (size_t i = 0; i < w->nseed; i++)
+		pins_seed(&w->pins, w->seed[i].ip, w->seed[i].mac, now_ms);
+	w->nseed = 0;
+	k = pins_tick(&w->pins, now_ms, due, ev, &nev);
+	for (size_t i = 0; i < nev; i++)
+		log_event(&ev[i]);
+	for (size_t i = 0; i < k; i++)
+		probe(w, due[i]);
+	k = pins_believed(&w->pins, due, macs);
+	for (size_t i = 0; i < k; i++) {
+		peers[i].ip = due[i];
+		memcpy(peers[i].mac, macs[i], 6);
 	}
-	if (!ret)
-		ret = dp_set_peers(dp, peers, k);
+	ret = dp_set_peers(w->dp, peers, k);
+	free(due);
+	free(ev);
+	free(macs);
 	free(peers);
-	free(text);
 	return ret ? ret : (long)k;
 }

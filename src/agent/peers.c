@@ -1,8 +1,15 @@
-/* peers: the liveness channel's socket, timer and sending (see peers.h). */
+/* peers: the liveness channel's socket, timer and sending (see peers.h).
+ *
+ * What reaches the socket is filtered twice before any log line: the
+ * kernel drops datagrams from any address but the other LB nodes' (a
+ * socket filter, below), and what is refused after that is logged at
+ * most once per PEERS_REFUSAL_LOG_MS and reason (refusals.h). */
 #include "agent/peers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +20,7 @@
 #include <unistd.h>
 
 #include "agent/log.h"
+#include "announce/refusals.h"
 #include "lib/ipv4.h"
 #include "lib/xalloc.h"
 
@@ -33,6 +41,7 @@ struct peers {
 	uint64_t *table_sent_ms; /* per peer (memb order) */
 	struct table_rx rx;
 	char rx_from[PEER_NAME_MAX + 1];
+	struct refusals refusals; /* the refusal log's rate limit */
 	const char **alive; /* peers_alive's last answer */
 	bool restarting;    /* leaving for a restart */
 };
@@ -53,6 +62,7 @@ static void send_to(struct peers *p, uint32_t ip, enum peer_type type,
 		.flags = (p->ready ? PEER_F_READY : 0) |
 			 (p->restarting ? PEER_F_RESTART : 0),
 		.digest = p->table.digest,
+		.to = ip, /* sealed for this peer alone */
 		.payload = payload,
 		.payload_len = len,
 	};
@@ -183,6 +193,16 @@ static void expired(const struct peers *p, const struct memb_peer *was,
 		snprintf(why + strlen(why), len - strlen(why), "%s", what);
 }
 
+/* The summary of the refusals not logged on their own, once an
+ * interval. */
+static void log_refusals(struct peers *p, uint64_t now)
+{
+	char line[256];
+
+	if (refusals_flush(&p->refusals, now, line, sizeof(line)))
+		log_msg("peers: %s", line);
+}
+
 static void on_timer(void *arg, uint32_t events)
 {
 	struct peers *p = arg;
@@ -193,6 +213,7 @@ static void on_timer(void *arg, uint32_t events)
 	(void)events;
 	loop_timer_read(p->timer);
 	send_all(p, PEER_HELLO);
+	log_refusals(p, now);
 	memcpy(was, p->memb.peers, p->memb.n * sizeof(*was));
 	if (memb_expire(&p->memb, now)) {
 		snprintf(what, sizeof(what), " missed messages for %llu ms",
@@ -240,19 +261,23 @@ static void on_datagram(struct peers *p, const uint8_t *buf, size_t len,
 			uint32_t src)
 {
 	struct peer_msg m;
-	enum peer_verdict v = peer_open(buf, len, p->cfg.key, p->cfg.keylen,
-					&m);
-	struct memb_event ev = memb_receive(&p->memb, v, &m, src, loop_now_ms(),
+	enum peer_verdict v = peer_open(buf, len, p->cfg.self_ip, p->cfg.key,
+					p->cfg.keylen, &m);
+	uint64_t now = loop_now_ms();
+	struct memb_event ev = memb_receive(&p->memb, v, &m, src, now,
 					    clock_ns(CLOCK_REALTIME));
 	char ip[IPV4_STRLEN];
 
 	if (ev.verdict != PEER_OK) {
-		/* Counted (status); logged once per burst at most. */
-		if (!ev.peer || ev.peer->refused[ev.verdict] == 1)
+		/* Counted per peer (status); in the log, the first of a run
+		 * on its own line, the rest in a summary (on_timer). */
+		if (refusals_add(&p->refusals, ev.verdict, now))
 			log_msg("peers: refused a message from %s naming "
-				"%s: %s", ipv4_format(src, ip),
+				"%s: %s (more refusals: one line per %d s)",
+				ipv4_format(src, ip),
 				ev.peer ? ev.peer->name : "no LB node",
-				peer_verdict_name(ev.verdict));
+				peer_verdict_name(ev.verdict),
+				PEERS_REFUSAL_LOG_MS / 1000);
 		return;
 	}
 	if (m.type == PEER_TABLE)
@@ -285,6 +310,44 @@ static void on_readable(void *arg, uint32_t events)
 	}
 }
 
+/* Lets only the other LB nodes' datagrams reach the socket: the kernel
+ * drops the rest before user space (counted in the socket's drops), so
+ * junk from any other host costs no wakeup, no HMAC and no log line.
+ * Forged sources on the segment still pass, and are refused by the HMAC
+ * and the source check (members.h).  Classic BPF on a UDP socket starts
+ * at the UDP header; SKF_NET_OFF reaches the IP header, whose source
+ * address is at offset 12 (loaded in host order).  Two instructions per
+ * node (not this one: jump over the accept, or accept) keep every jump
+ * short whatever the count.  Replaced whole when the LB nodes change. */
+static void filter_attach(struct peers *p)
+{
+	size_t len = 2 * p->memb.n + 2;
+	struct sock_filter *code = xcalloc(len, sizeof(*code));
+	struct sock_fprog prog = {.len = (unsigned short)len, .filter = code};
+
+	code[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					       (uint32_t)SKF_NET_OFF + 12);
+	for (size_t i = 0; i < p->memb.n; i++) {
+		code[1 + 2 * i] = (struct sock_filter)BPF_JUMP(
+			BPF_JMP | BPF_JEQ | BPF_K, p->memb.peers[i].ip, 0, 1);
+		code[2 + 2 * i] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+							       UINT32_MAX);
+	}
+	code[len - 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	if (len > BPF_MAXINSNS ||
+	    setsockopt(p->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+		       sizeof(prog)) < 0) {
+		/* Never keep a filter of the former nodes: it would drop
+		 * the new ones. */
+		log_msg("peers: cannot filter the peer socket by source "
+			"(%zu LB nodes): %s; every host's datagrams reach the "
+			"agent, and are refused there", p->memb.n + 1,
+			len > BPF_MAXINSNS ? "too many" : strerror(errno));
+		setsockopt(p->fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0);
+	}
+	free(code);
+}
+
 int peers_open(struct loop *l, const struct peers_config *c,
 	       const struct peers_cb *cb, struct peers **out, char *err,
 	       size_t errlen)
@@ -299,8 +362,9 @@ int peers_open(struct loop *l, const struct peers_config *c,
 	p->loop = l;
 	p->cfg = *c;
 	p->cb = *cb;
-	p->timer = -1;
+	p->fd = p->timer = -1;
 	p->ready = c->resume;
+	refusals_init(&p->refusals, PEERS_REFUSAL_LOG_MS);
 	table_seal(&p->table);
 	peers_set_nodes(p, c->names, c->ips, c->n);
 	p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -311,6 +375,7 @@ int peers_open(struct loop *l, const struct peers_config *c,
 			 ip), c->port, strerror(errno));
 		goto fail;
 	}
+	filter_attach(p);
 	if ((p->timer = loop_timer_new()) < 0 ||
 	    (ret = loop_add(l, p->fd, EPOLLIN, on_readable, p)) ||
 	    (ret = loop_add(l, p->timer, EPOLLIN, on_timer, p)) ||
@@ -378,6 +443,8 @@ void peers_set_nodes(struct peers *p, const char *const *names,
 	       sizeof(next.unattributed));
 	memb_free(&p->memb);
 	p->memb = next;
+	if (p->fd >= 0)
+		filter_attach(p);
 	free(p->table_sent_ms);
 	p->table_sent_ms = xcalloc(next.n + 1, sizeof(*p->table_sent_ms));
 }
@@ -438,6 +505,8 @@ static void report_refused(struct jw *w, const uint64_t *refused)
 
 void peers_report(const struct peers *p, struct jw *w, uint64_t now)
 {
+	uint32_t meminfo[SK_MEMINFO_VARS];
+	socklen_t mlen = sizeof(meminfo);
 	char ip[IPV4_STRLEN];
 
 	jw_key(w, "ready");
@@ -474,4 +543,12 @@ void peers_report(const struct peers *p, struct jw *w, uint64_t now)
 	jw_arr_end(w);
 	jw_key(w, "refusedUnattributed");
 	report_refused(w, p->memb.unattributed);
+	/* The socket's drops: by the source filter, or for a full receive
+	 * buffer (the kernel counts both as one). */
+	jw_key(w, "droppedInKernel");
+	if (getsockopt(p->fd, SOL_SOCKET, SO_MEMINFO, meminfo, &mlen) == 0 &&
+	    mlen > SK_MEMINFO_DROPS * sizeof(*meminfo))
+		jw_int(w, meminfo[SK_MEMINFO_DROPS]);
+	else
+		jw_null(w);
 }

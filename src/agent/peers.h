@@ -1,9 +1,10 @@
 /* peers: the LB nodes' liveness channel, the agent's side (SPEC.md §4).
  *
- * A UDP socket on this node's address and the peer port, and a timer: every
- * interval a HELLO goes to every other LB node, silent peers are declared
- * dead (members.h), and the leader sends its allocation table to any peer
- * that announces another digest (table.h).  Datagrams are sealed and
+ * A UDP socket on this node's address and the peer port (only the other LB
+ * nodes' addresses get through to it), and a timer: every interval a
+ * HELLO goes to every other LB node, silent peers are declared dead
+ * (members.h), and the leader sends its allocation table to any peer that
+ * announces another digest (table.h).  Datagrams are sealed and
  * checked with the cluster key (peer_msg.h).  This node joins (becomes
  * ready, so that it may own VIPs) once it has listened for the timeout and
  * holds the leader's table (with no leader: has heard every LB node), or
@@ -29,6 +30,7 @@
 #define PEERS_TIMEOUT_MS 200 /* default: dead after 200 ms of silence */
 #define PEERS_JOIN_MAX_MS 2000
 #define PEERS_TABLE_RESEND_MS 500
+#define PEERS_REFUSAL_LOG_MS 10000 /* refusals: one summary line per 10 s */
 
 struct peers;
 

@@ -11,13 +11,20 @@
 #include "lib/ipv4.h"
 #include "lib/xalloc.h"
 
+/* Service ports in (VIP, port, protocol) order. */
+static int tuple_cmp(uint32_t av, uint16_t ap, uint8_t ax, uint32_t bv,
+		     uint16_t bp, uint8_t bx)
+{
+	if (av != bv)
+		return av < bv ? -1 : 1;
+	if (ap != bp)
+		return ap < bp ? -1 : 1;
+	return (int)ax - (int)bx;
+}
+
 static int key_cmp(const struct dp_service *a, const struct dp_service *b)
 {
-	if (a->vip != b->vip)
-		return a->vip < b->vip ? -1 : 1;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
-	return (int)a->proto - (int)b->proto;
+	return tuple_cmp(a->vip, a->port, a->proto, b->vip, b->port, b->proto);
 }
 
 /* Sorting svcs and meta together: sort an index, then permute. */
@@ -56,6 +63,11 @@ static bool serves(const struct plan_service *ps, const struct plan_backend *b,
 	return !ps->svc->local || (b->node && !strcmp(b->node, node));
 }
 
+static uint8_t port_proto(const struct plan_port *pp)
+{
+	return pp->spec->protocol == K8S_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+}
+
 /* Adds port pp of ps at address addr (its VIP, or the node's address for
  * its nodePort), with the backends node serves. */
 static void add_port(struct rec_set *out, size_t *b,
@@ -67,8 +79,7 @@ static void add_port(struct rec_set *out, size_t *b,
 	*d = (struct dp_service){
 		.vip = addr,
 		.port = port,
-		.proto = pp->spec->protocol == K8S_UDP ? IPPROTO_UDP
-						       : IPPROTO_TCP,
+		.proto = port_proto(pp),
 		.local = ps->svc->local,
 		.backends = &out->backends[*b],
 	};
@@ -203,6 +214,42 @@ void rec_without(const struct rec_set *in, const uint32_t *down, size_t n,
 		}
 	}
 	out->n = in->n;
+}
+
+static int vip_port_cmp(const void *x, const void *y)
+{
+	const struct dp_vip_port *a = x, *b = y;
+
+	return tuple_cmp(a->vip, a->port, a->proto, b->vip, b->port, b->proto);
+}
+
+size_t rec_dsr_vips(const struct plan *p, struct dp_vip_port **out)
+{
+	size_t n = 0, k = 0, cap = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_service *ps = &p->services[i];
+
+		if (!ps->vip || ps->svc->local)
+			continue;
+		for (size_t j = 0; j < ps->nports; j++) {
+			struct dp_vip_port *v = xpush(out, &n, &cap, sizeof(*v));
+
+			*v = (struct dp_vip_port){
+				.vip = ps->vip,
+				.port = ps->ports[j].spec->port,
+				.proto = port_proto(&ps->ports[j]),
+			};
+		}
+	}
+	if (!n)
+		return 0;
+	qsort(*out, n, sizeof(**out), vip_port_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!k || vip_port_cmp(&(*out)[k - 1], &(*out)[i]))
+			(*out)[k++] = (*out)[i];
+	return k;
 }
 
 static bool str_eq(const char *a, const char *b)

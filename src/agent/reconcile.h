@@ -51,6 +51,12 @@ size_t rec_backend_ips(const struct rec_set *s, uint32_t **out);
 void rec_without(const struct rec_set *in, const uint32_t *down, size_t n,
 		 struct rec_set *out);
 
+/* The VIP:ports of p an LB node adds the DSR option for: every port of
+ * a Cluster Service with a VIP (a Local one is delivered on the LB node
+ * itself, without the option), sorted by (VIP, port, protocol), each once
+ * (malloc'd). */
+size_t rec_dsr_vips(const struct plan *p, struct dp_vip_port **out);
+
 enum rec_change { REC_ADDED, REC_CHANGED, REC_REMOVED };
 
 /* One difference between two sets: svc/meta from the new set (from the

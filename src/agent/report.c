@@ -48,6 +48,7 @@ const char *const report_counter_names[LB_C_MAX] = {
 	[LB_C_DROP_NO_BINDING] = "drop_no_binding",
 	[LB_C_EVICT_UNREPLIED] = "evict_unreplied",
 	[LB_C_DROP_SOURCE_LIMIT] = "drop_source_limit",
+	[LB_C_DSR_DROP_UNKNOWN_VIP] = "dsr_drop_unknown_vip",
 };
 
 static void key_str(struct jw *w, const char *key, const char *v)

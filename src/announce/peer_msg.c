@@ -1,7 +1,9 @@
 /* peer_msg: sealing and opening the datagrams LB nodes exchange (see
  * peer_msg.h for the layout).  Opening checks the format before the HMAC
- * so that no length read from the datagram is trusted, and compares the
- * HMAC in constant time. */
+ * so that no length read from the datagram is trusted and junk costs no
+ * hash, compares the HMAC in constant time, and checks the receiver only
+ * once the HMAC holds: PEER_RECEIVER then says that a key holder's message
+ * was replayed to another node, never that junk was addressed wrong. */
 #include "announce/peer_msg.h"
 
 #include <endian.h>
@@ -20,7 +22,7 @@ const char *peer_verdict_name(enum peer_verdict v)
 		[PEER_OK] = "ok",         [PEER_MALFORMED] = "malformed",
 		[PEER_AUTH] = "auth",     [PEER_UNKNOWN] = "unknown",
 		[PEER_SOURCE] = "source", [PEER_REPLAY] = "replay",
-		[PEER_SKEW] = "skew",
+		[PEER_SKEW] = "skew",     [PEER_RECEIVER] = "receiver",
 	};
 
 	return (unsigned)v < PEER_VERDICT_MAX ? names[v] : "?";
@@ -49,6 +51,7 @@ size_t peer_seal(const struct peer_msg *m, const void *key, size_t keylen,
 	size_t nlen = strnlen(m->name, sizeof(m->name));
 	size_t body = PEER_HDR_LEN + nlen + m->payload_len;
 	uint64_t be;
+	uint32_t to;
 
 	if (nlen == 0 || nlen > PEER_NAME_MAX || !type_valid(m->type) ||
 	    (m->payload_len && m->type != PEER_TABLE) ||
@@ -64,6 +67,8 @@ size_t peer_seal(const struct peer_msg *m, const void *key, size_t keylen,
 	memcpy(buf + 8, &be, 8);
 	be = htobe64(m->digest);
 	memcpy(buf + 16, &be, 8);
+	to = htobe32(m->to);
+	memcpy(buf + 24, &to, 4);
 	memcpy(buf + PEER_HDR_LEN, m->name, nlen);
 	if (m->payload_len)
 		memcpy(buf + PEER_HDR_LEN + nlen, m->payload, m->payload_len);
@@ -72,12 +77,13 @@ size_t peer_seal(const struct peer_msg *m, const void *key, size_t keylen,
 	return body + PEER_MAC_LEN;
 }
 
-enum peer_verdict peer_open(const uint8_t *buf, size_t len, const void *key,
-			    size_t keylen, struct peer_msg *m)
+enum peer_verdict peer_open(const uint8_t *buf, size_t len, uint32_t self_ip,
+			    const void *key, size_t keylen, struct peer_msg *m)
 {
 	uint8_t want[PEER_MAC_LEN];
 	size_t nlen, body;
 	uint64_t be;
+	uint32_t to;
 
 	memset(m, 0, sizeof(*m));
 	if (len < PEER_HDR_LEN + PEER_MAC_LEN ||
@@ -99,6 +105,8 @@ enum peer_verdict peer_open(const uint8_t *buf, size_t len, const void *key,
 	m->ts_ns = be64toh(be);
 	memcpy(&be, buf + 16, 8);
 	m->digest = be64toh(be);
+	memcpy(&to, buf + 24, 4);
+	m->to = be32toh(to);
 	memcpy(m->name, buf + PEER_HDR_LEN, nlen);
 	m->payload = buf + PEER_HDR_LEN + nlen;
 	m->payload_len = body - PEER_HDR_LEN - nlen;
@@ -106,5 +114,5 @@ enum peer_verdict peer_open(const uint8_t *buf, size_t len, const void *key,
 	if (!mac(key, keylen, buf, body, want) ||
 	    CRYPTO_memcmp(want, buf + body, PEER_MAC_LEN))
 		return PEER_AUTH;
-	return PEER_OK;
+	return m->to == self_ip ? PEER_OK : PEER_RECEIVER;
 }

@@ -3,9 +3,14 @@
  * One UDP datagram each, authenticated with HMAC-SHA256 under the cluster
  * key, so that a host without the key can neither make a node look alive or
  * dead nor take over a VIP.  Every message carries the sender's wall clock
- * in ns; a receiver accepts from each sender only timestamps that increase,
- * and within PEER_SKEW_NS of its own clock, so a captured message can never
- * be played again (members.h keeps the last timestamp per sender).
+ * in ns; a receiver accepts from each sender only timestamps that increase
+ * (members.h keeps the last one per sender), and within PEER_SKEW_NS of its
+ * own clock.  Each message is sealed for one receiver, named by its
+ * InternalIP: one captured on its way to an LB node is refused by every
+ * other (PEER_RECEIVER), whatever they have heard.  A captured message can
+ * thus be played again only to the node it was sealed for, within
+ * PEER_SKEW_NS, and only while that node has heard nothing newer from its
+ * sender (an agent just started): what the sender said 2 s before at most.
  *
  *   offset  size  field (integers big-endian)
  *   0       4     magic "BMLB"
@@ -15,9 +20,12 @@
  *   7       1     name length N (1..PEER_NAME_MAX)
  *   8       8     timestamp, ns since the epoch (CLOCK_REALTIME)
  *   16      8     digest of the allocation table the sender holds
- *   24      N     sender's Node name
- *   24+N    P     payload (PEER_TABLE: table.h's chunk; else empty)
- *   24+N+P  32    HMAC-SHA256 of every byte before it
+ *   24      4     receiver's InternalIP (IPv4)
+ *   28      N     sender's Node name
+ *   28+N    P     payload (PEER_TABLE: table.h's chunk; else empty)
+ *   28+N+P  32    HMAC-SHA256 of every byte before it
+ *
+ * Version 2 added the receiver; version 1 datagrams are malformed.
  *
  * Pure: no I/O, no clock (callers pass the time).
  */
@@ -27,12 +35,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PEER_VERSION 1
+#define PEER_VERSION 2
 #define PEER_NAME_MAX 63
-#define PEER_HDR_LEN 24
+#define PEER_HDR_LEN 28
 #define PEER_MAC_LEN 32
 #define PEER_DGRAM_MAX 1400 /* fits any cluster segment's MTU */
-#define PEER_SKEW_NS (10ull * 1000000000ull)
+/* How far a timestamp may be from the receiver's clock: LB nodes keep
+ * their clocks within it (NTP keeps them within milliseconds). */
+#define PEER_SKEW_NS (2ull * 1000000000ull)
 
 enum peer_type {
 	PEER_HELLO = 1, /* I am alive (sent every interval) */
@@ -51,6 +61,7 @@ struct peer_msg {
 	uint8_t flags;
 	uint64_t ts_ns;
 	uint64_t digest;
+	uint32_t to; /* the receiver's InternalIP, host order */
 	char name[PEER_NAME_MAX + 1];
 	const uint8_t *payload; /* into the buffer given to peer_open */
 	size_t payload_len;
@@ -65,6 +76,7 @@ enum peer_verdict {
 	PEER_SOURCE,    /* sent from another address than the node's */
 	PEER_REPLAY,    /* timestamp not after the last one accepted */
 	PEER_SKEW,      /* timestamp too far from the receiver's clock */
+	PEER_RECEIVER,  /* authentic, but sealed for another node */
 	PEER_VERDICT_MAX,
 };
 
@@ -78,12 +90,15 @@ const char *peer_verdict_name(enum peer_verdict v);
 size_t peer_seal(const struct peer_msg *m, const void *key, size_t keylen,
 		 uint8_t *buf, size_t cap);
 
-/* Checks buf[0..len) (format, then HMAC, in constant time) and decodes it
- * into m.  Returns PEER_OK, PEER_MALFORMED or PEER_AUTH; replay and
- * source checks are members.h's.  On PEER_AUTH m is decoded all the same
- * (its name says whom the datagram claims to be from, unauthenticated);
- * on PEER_MALFORMED m is zeroed (empty name). */
-enum peer_verdict peer_open(const uint8_t *buf, size_t len, const void *key,
-			    size_t keylen, struct peer_msg *m);
+/* Checks buf[0..len) (format, then HMAC, in constant time, then that it
+ * was sealed for self_ip, this node's InternalIP in host order) and
+ * decodes it into m.  Returns PEER_OK, PEER_MALFORMED, PEER_AUTH or
+ * PEER_RECEIVER; replay and source checks are members.h's.  On PEER_AUTH
+ * and PEER_RECEIVER m is decoded all the same (its name says whom the
+ * datagram claims to be from, unauthenticated on PEER_AUTH); on
+ * PEER_MALFORMED m is zeroed (empty name). */
+enum peer_verdict peer_open(const uint8_t *buf, size_t len, uint32_t self_ip,
+			    const void *key, size_t keylen,
+			    struct peer_msg *m);
 
 #endif

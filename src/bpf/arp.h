@@ -6,8 +6,11 @@
  * interface address, so the kernel never answers for it, and a node whose
  * agent died falls silent when the lease runs out.  Any ARP packet from
  * another MAC claiming an owned VIP is counted in lb_arp_conflicts (two
- * owners on the segment) and passed on, unanswered.  Everything else is passed
- * untouched: other hosts' ARP is not ours.
+ * owners on the segment) and passed on, not answered here: the agent
+ * reads the map and defends the VIP with one gratuitous ARP at most every
+ * 10 s (RFC 5227 §2.4 (c), src/agent/announce.h), a pace no per-packet
+ * answer would keep.  Everything else is passed untouched: other hosts'
+ * ARP is not ours.
  */
 #ifndef BMLB_BPF_ARP_H
 #define BMLB_BPF_ARP_H
@@ -84,7 +87,7 @@ static __always_inline bool arp_answer(struct ethhdr *eth, void *end,
 	if (mac_eq(a->sha, mac))
 		return false; /* our own (a test, or a looped frame) */
 	if (arp_owned(spa)) {
-		/* Answering would only feed the fight: count, let be. */
+		/* Counted; the agent defends it, rate-limited. */
 		arp_conflict(spa, a->sha);
 		return false;
 	}

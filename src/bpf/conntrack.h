@@ -41,31 +41,49 @@ static __always_inline bool ct_expired(const struct lb_ct *ct, __u8 proto,
 	       lb_ct_timeout_ns(ct, proto, &cfg_timeouts);
 }
 
+/* The state an unconfirmed flow moves to: the backend's answer makes a
+ * new flow answered, the client's next packet after it established.  A
+ * spoofed source never sends that packet (the answer went to the address
+ * it borrowed), so what a flood opens stays unconfirmed: short-lived and
+ * the first to go (unreplied.h). */
+static __always_inline __u8 ct_confirm(__u8 state, bool reply)
+{
+	if (reply)
+		return state == LB_CT_NEW ? LB_CT_ANSWERED : state;
+	return state == LB_CT_ANSWERED ? LB_CT_ESTABLISHED : state;
+}
+
 /* The state a TCP flow moves to for a packet with these flags: a SYN
- * alone opens it again (a client reusing its port after a close), a RST
- * closes it, a FIN closes the sender's side and, after the other side's,
- * the flow; a reply makes a new flow established. */
+ * alone opens a closing or closed one again (a client reusing its port),
+ * a RST closes it, a FIN closes the sender's side and, after the other
+ * side's, the flow; the backend's SYN+ACK and the client's ACK confirm a
+ * new one. */
 static __always_inline __u8 tcp_next(__u8 state, __u8 flags, bool reply)
 {
 	__u8 mine = reply ? LB_CT_CLOSING_REPLY : LB_CT_CLOSING;
 	__u8 other = reply ? LB_CT_CLOSING : LB_CT_CLOSING_REPLY;
 
 	if ((flags & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN)
-		return state >= LB_CT_CLOSING ? LB_CT_NEW : state;
+		return state == LB_CT_CLOSING || state == LB_CT_CLOSING_REPLY ||
+			       state == LB_CT_CLOSED
+			       ? LB_CT_NEW
+			       : state;
 	if (flags & LB_TCP_RST)
 		return LB_CT_CLOSED;
 	if (flags & LB_TCP_FIN)
 		return state == other || state == LB_CT_CLOSED ? LB_CT_CLOSED
 							       : mine;
-	return reply && state == LB_CT_NEW ? LB_CT_ESTABLISHED : state;
+	return ct_confirm(state, reply);
 }
 
 /* Moves a flow's state on for a packet of either direction (the LB
- * node's conntrack entries and the DSR worker's flows alike). */
-static __always_inline void flow_touch(__u64 *last_seen, __u8 *state,
+ * node's conntrack entries and the DSR worker's flows alike).  True when
+ * this packet confirmed it (the client spoke after the answer). */
+static __always_inline bool flow_touch(__u64 *last_seen, __u8 *state,
 				       __u8 proto, __u8 flags, bool reply,
 				       __u64 now)
 {
+	bool confirmed;
 	__u8 next;
 
 	/* The clock is coarse: most packets find it unchanged, and the
@@ -73,11 +91,14 @@ static __always_inline void flow_touch(__u64 *last_seen, __u8 *state,
 	if (*last_seen != now)
 		*last_seen = now;
 	if (proto != IPPROTO_TCP)
-		next = reply ? LB_CT_ESTABLISHED : *state;
+		next = ct_confirm(*state, reply);
 	else
 		next = tcp_next(*state, flags, reply);
-	if (*state != next)
-		*state = next;
+	if (*state == next)
+		return false;
+	confirmed = *state == LB_CT_ANSWERED && next == LB_CT_ESTABLISHED;
+	*state = next;
+	return confirmed;
 }
 
 /* A flow that is over: expired (the sweep has not come by yet), or closed
@@ -96,15 +117,16 @@ static __always_inline bool ct_yields(const struct lb_ct *ct, __u8 proto,
 				      __u64 now)
 {
 	return ct_over(ct, proto, now) ||
-	       (ct->state == LB_CT_NEW &&
+	       (lb_ct_unconfirmed(ct->state) &&
 		now - ct->last_seen >
 			(__u64)cfg_timeouts.unreplied_yield_ms * 1000000ull);
 }
 
-static __always_inline void ct_touch(struct lb_ct *ct, __u8 proto,
+static __always_inline bool ct_touch(struct lb_ct *ct, __u8 proto,
 				     __u8 flags, bool reply, __u64 now)
 {
-	flow_touch(&ct->last_seen, &ct->state, proto, flags, reply, now);
+	return flow_touch(&ct->last_seen, &ct->state, proto, flags, reply,
+			  now);
 }
 
 #endif

@@ -29,8 +29,13 @@
  *
  * Worker node (tc on the cluster interface):
  *   ingress  the option from an LB node (its source MAC: the packet keeps
- *            the client's address) records (client, pod) -> VIP:port and
- *            is removed; from any other host it is dropped and counted.
+ *            the client's address) naming a VIP:port of the cluster's
+ *            LoadBalancer Services records (client, pod) -> VIP:port and
+ *            is removed.  From any other MAC (lb_dsr_peers holds only
+ *            those the agent verified for an LB node's InternalIP) it is
+ *            dropped and counted (dsr_drop_forged); naming a VIP:port not
+ *            in lb_dsr_vips, dropped and counted (dsr_drop_unknown_vip):
+ *            else the pod's replies would leave from any address.
  *   egress   a pod's reply of a recorded flow leaves from VIP:port (the
  *            same program serves Local flows on LB nodes: local.h).
  * Flows expire as the LB node's conntrack does (same timeouts, swept by
@@ -155,24 +160,11 @@ static __always_inline enum verdict dsr_add_option(struct pkt *p, void *data,
  * the headroom, opening the option's room after the 20-byte IP header. */
 static __always_inline enum verdict dsr_xdp(struct xdp_md *ctx, struct pkt *p)
 {
-	struct {
-		struct ethhdr eth;
-		struct iphdr ip;
-	} __attribute__((packed)) h;
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-
-	if (data + sizeof(h) > end)
+	if (!xdp_open_room(ctx, sizeof(struct ethhdr) + sizeof(struct iphdr),
+			   DSR_OPT_LEN))
 		return V_DROP;
-	__builtin_memcpy(&h, data, sizeof(h));
-	if (bpf_xdp_adjust_head(ctx, -DSR_OPT_LEN))
-		return V_DROP;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (data + sizeof(h) > end)
-		return V_DROP;
-	__builtin_memcpy(data, &h, sizeof(h));
-	return dsr_add_option(p, data, end);
+	return dsr_add_option(p, (void *)(long)ctx->data,
+			      (void *)(long)ctx->data_end);
 }
 
 /* tc: the kernel opens the room after the IP header. */
@@ -249,6 +241,16 @@ static __always_inline bool dsr_from_lb_node(struct __sk_buff *skb)
 	return bpf_map_lookup_elem(&lb_dsr_peers, &k) != NULL;
 }
 
+/* Whether the option names a VIP:port the agent gave (lb_dsr_vips). */
+static __always_inline bool dsr_known_vip(const struct dsr_opt *o, __u8 proto)
+{
+	struct lb_svc_key k = {.vip = __builtin_bswap32(o->addr),
+			       .port = __builtin_bswap16(o->port),
+			       .proto = proto};
+
+	return bpf_map_lookup_elem(&lb_dsr_vips, &k) != NULL;
+}
+
 /* Records the flow the option announces (a retransmitted SYN or the next
  * datagram of a known flow only refreshes it). */
 static __always_inline bool dsr_record(struct dsr_pkt *d,
@@ -299,6 +301,10 @@ static __always_inline int dsr_worker_in(struct __sk_buff *skb)
 		count(LB_C_DSR_DROP_FORGED);
 		return TC_ACT_SHOT;
 	}
+	if (!dsr_known_vip(o, d.ip->protocol)) {
+		count(LB_C_DSR_DROP_UNKNOWN_VIP);
+		return TC_ACT_SHOT;
+	}
 	if (!dsr_record(&d, o, now)) {
 		count(LB_C_DSR_DROP_FULL);
 		return TC_ACT_SHOT;
@@ -334,8 +340,6 @@ static __always_inline int dsr_worker_out(struct __sk_buff *skb)
 	v = bpf_map_lookup_elem(&lb_dsr, &k);
 	if (!v)
 		return TC_ACT_OK;
-	if (v->state == LB_CT_NEW)
-		source_answered(k.saddr);
 	flow_touch(&v->last_seen, &v->state, k.proto, d.flags, true, now);
 	pod_ip = k.daddr;
 	pod_port = k.dport;

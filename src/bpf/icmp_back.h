@@ -133,20 +133,12 @@ static __always_inline enum verdict icmp_back_build(struct pkt *p, void *data,
 static __always_inline enum verdict icmp_back_xdp(struct xdp_md *ctx,
 						  struct pkt *p)
 {
-	struct ethhdr eth;
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
+	void *data, *end;
 
-	if (data + sizeof(eth) > end)
-		return V_DROP;
-	__builtin_memcpy(&eth, data, sizeof(eth));
-	if (bpf_xdp_adjust_head(ctx, -(int)ICMP_BACK_PUSH))
+	if (!xdp_open_room(ctx, sizeof(struct ethhdr), ICMP_BACK_PUSH))
 		return V_DROP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (data + sizeof(eth) > end)
-		return V_DROP;
-	__builtin_memcpy(data, &eth, sizeof(eth));
 	if (bpf_xdp_adjust_tail(ctx, (int)ICMP_BACK_LEN - (int)(end - data)))
 		return V_DROP;
 	return icmp_back_build(p, (void *)(long)ctx->data,

@@ -98,6 +98,29 @@ static __always_inline bool pkt_reparse(struct pkt *p, void *data, void *end)
 	return (void *)(p->ip + 1) <= end;
 }
 
+/* XDP: opens `room` bytes after the frame's first `keep` (its headers,
+ * moved down into the headroom).  False when the frame is shorter or has
+ * no headroom. */
+static __always_inline bool xdp_open_room(struct xdp_md *ctx, const int keep,
+					  const int room)
+{
+	__u8 h[sizeof(struct ethhdr) + sizeof(struct iphdr)];
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+
+	if (keep > (int)sizeof(h) || data + keep > end)
+		return false;
+	__builtin_memcpy(h, data, keep);
+	if (bpf_xdp_adjust_head(ctx, -room))
+		return false;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + keep > end)
+		return false;
+	__builtin_memcpy(data, h, keep);
+	return true;
+}
+
 #include "bpf/hop.h"
 #include "bpf/icmp_back.h"
 
@@ -345,7 +368,8 @@ static __always_inline enum verdict to_service(struct pkt *p,
 		return V_DROP;
 	count(LB_C_FWD_NEW);
 translate:
-	ct_touch(ct, f.proto, flags, false, now);
+	if (ct_touch(ct, f.proto, flags, false, now))
+		source_confirmed(f.saddr);
 	nat_rewrite(p->ip, l4, c, cfg_node_ip, ct->snat_port, ct->backend_ip,
 		    ct->backend_port);
 	return hop_emit(p);
@@ -392,8 +416,6 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 			      bpf_ntohs(p->ip->tot_len), now);
 	if (rc != HOP_OK)
 		return hop_fail(p, rc);
-	if (ct && ct->state == LB_CT_NEW)
-		source_answered(f.saddr);
 	if (ct)
 		ct_touch(ct, f.proto, flags, true, now);
 	nat_rewrite(p->ip, l4, c, f.daddr, f.dport, f.saddr, f.sport);

@@ -61,7 +61,17 @@ enum lb_ct_state {
 	LB_CT_CLOSING,       /* a FIN from the client's side */
 	LB_CT_CLOSING_REPLY, /* a FIN from the backend's side */
 	LB_CT_CLOSED,        /* FINs both ways, or a RST */
+	LB_CT_ANSWERED,      /* the backend answered, the client has not
+				spoken since: a spoofed source never does */
 };
+
+/* A flow that anyone could have opened: no packet from the client after
+ * its backend's answer proves the client is where its address says
+ * (src/bpf/unreplied.h). */
+static inline int lb_ct_unconfirmed(__u8 state)
+{
+	return state == LB_CT_NEW || state == LB_CT_ANSWERED;
+}
 
 /* A closed flow idle this long has seen its last ACK: its SNAT port may
  * go to a new flow (the TIME_WAIT reuse of the kernel's NAT). */
@@ -69,12 +79,12 @@ enum lb_ct_state {
 
 /* Idle timeouts by state, in seconds; set by the agent at load. */
 struct lb_timeouts {
-	__u32 unreplied; /* TCP or UDP, not answered by the backend yet */
+	__u32 unreplied; /* TCP or UDP, not confirmed yet (lb_ct_unconfirmed) */
 	__u32 tcp_established;
 	__u32 tcp_closing;
 	__u32 udp;
-	/* A flow not answered yet (a SYN, a first datagram, spoofed or not)
-	 * idle this long, in ms, may give its SNAT port and its table entry
+	/* A flow not confirmed yet (a SYN, a first datagram, spoofed or not,
+	 * even answered) idle this long, in ms, may give its SNAT port and its table entry
 	 * to a new flow (src/bpf/unreplied.h): long enough for a backend in
 	 * the cluster to answer, short enough that a flood cannot keep
 	 * them. */
@@ -112,7 +122,7 @@ static inline __u64 lb_timeout_ns(__u8 state, __u8 proto,
 {
 	__u32 s = t->udp;
 
-	if (state == LB_CT_NEW)
+	if (lb_ct_unconfirmed(state))
 		s = t->unreplied;
 	else if (proto == 6 /* TCP */)
 		s = state == LB_CT_ESTABLISHED ? t->tcp_established
@@ -205,6 +215,8 @@ enum lb_counter {
 	LB_C_EVICT_UNREPLIED,   /* an unanswered flow gave its port or entry
 				   to a new one (embryo.h) */
 	LB_C_DROP_SOURCE_LIMIT, /* one source opened too many new flows */
+	LB_C_DSR_DROP_UNKNOWN_VIP, /* worker: an LB node's option naming no
+				      VIP:port of a LoadBalancer Service */
 	LB_C_MAX,
 };
 
@@ -269,5 +281,11 @@ struct lb_dsr_hop {
 };
 
 #define LB_DSR_PEERS 256 /* LB nodes a worker accepts the option from */
+
+/* DSR, worker side: the value of lb_dsr_vips, keyed by struct lb_svc_key
+ * (a VIP:port an LB node may name in the option). */
+struct lb_dsr_vip {
+	__u32 flags; /* none yet */
+};
 
 #endif

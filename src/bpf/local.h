@@ -40,8 +40,9 @@ static __always_inline bool flow_record(const struct lb_flow *k, __u32 vip,
 
 	if (old && old->vip == vip && old->vport == vport &&
 	    !(flags & LB_TCP_SYN)) {
-		flow_touch(&old->last_seen, &old->state, k->proto, flags,
-			   false, now);
+		if (flow_touch(&old->last_seen, &old->state, k->proto, flags,
+			       false, now))
+			source_confirmed(k->saddr);
 		return true;
 	}
 	return !bpf_map_update_elem(&lb_dsr, k, &v, BPF_ANY);

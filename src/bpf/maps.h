@@ -146,7 +146,8 @@ struct {
 } lb_dsr SEC(".maps");
 
 /* DSR, worker side: the LB nodes' MACs (-> their address), the only
- * senders whose option is believed. */
+ * senders whose option is believed: each one the agent verified for an
+ * LB node's InternalIP (src/agent/dsr.h), never the neighbour cache's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LB_DSR_PEERS);
@@ -154,5 +155,17 @@ struct {
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_dsr_peers SEC(".maps");
+
+/* DSR, worker side: the VIP:ports (VIP, port, protocol) of the cluster's
+ * LoadBalancer Services that get the option, the only ones it may name:
+ * an LB node's option naming another address would make the pod answer
+ * from it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_SERVICES);
+	__type(key, struct lb_svc_key);
+	__type(value, struct lb_dsr_vip);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lb_dsr_vips SEC(".maps");
 
 #endif

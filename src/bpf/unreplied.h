@@ -1,18 +1,20 @@
-/* unreplied.h: flows their backend has not answered yet, which anyone can
- * open by the million (a SYN or a datagram from a spoofed address costs
- * the sender nothing), kept from crowding out the others:
+/* unreplied.h: flows not confirmed yet (lb_ct_unconfirmed: no packet from
+ * the client after its backend's answer), which anyone can open by the
+ * million (a SYN or a datagram from a spoofed address costs the sender
+ * nothing, and the backend answers it), kept from crowding out the
+ * others:
  *
  *   short-lived   they expire after `unreplied` seconds (5 by default),
  *                 established flows after hours
- *   first to go   one idle past unreplied_yield_ms gives its SNAT
- *                 port to a new flow that draws it (ct_yields), and when
- *                 the flow table is full the oldest of those this CPU
- *                 opened gives up its entry (a ring of the latest
+ *   first to go   one idle past unreplied_yield_ms gives its SNAT port
+ *                 to a new flow that draws it (ct_yields), and when the
+ *                 flow table is full the oldest of those this CPU opened
+ *                 gives up its entry (a ring of the latest
  *                 LB_UNREPLIED_RING, per CPU): under a flood the table
  *                 stays full of the flood's newest flows, and a real
- *                 client's flow, answered within milliseconds, becomes
- *                 established and is never chosen
- *   per source    one source address may open cfg_source_new_max of them
+ *                 client's flow, confirmed within a round trip, is never
+ *                 chosen
+ *   per source    one source address may hold cfg_source_new_max of them
  *                 per `unreplied` window (lb_sources, an LRU: a flood
  *                 from random addresses churns it, it never fills)
  *
@@ -26,7 +28,7 @@
 
 #define UNREPLIED_EVICT_TRIES 8
 
-/* Where this CPU's ring of unanswered flows starts and ends: the flows
+/* Where this CPU's ring of unconfirmed flows starts and ends: the flows
  * noted are (tail, head], the oldest first. */
 struct unreplied_pos {
 	__u32 head; /* flows noted */
@@ -36,7 +38,7 @@ struct unreplied_pos {
 /* Set by the agent before load. */
 const volatile __u32 cfg_source_new_max = LB_SOURCE_NEW_MAX;
 
-/* Source address -> its unanswered flows in the current window. */
+/* Source address -> its unconfirmed flows in the current window. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, LB_SOURCES);
@@ -45,7 +47,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } lb_sources SEC(".maps");
 
-/* Per CPU: the latest unanswered flows it opened, a ring, and where it
+/* Per CPU: the latest flows it opened (unconfirmed then), a ring, and where it
  * starts and ends. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -61,7 +63,7 @@ struct {
 	__type(value, struct unreplied_pos);
 } lb_unreplied_pos SEC(".maps");
 
-/* Whether source saddr may open one more unanswered flow now; counts it
+/* Whether source saddr may open one more unconfirmed flow now; counts it
  * when it may. */
 static __always_inline bool source_admit(__u32 saddr, __u64 now)
 {
@@ -87,8 +89,9 @@ static __always_inline bool source_admit(__u32 saddr, __u64 now)
 	return true;
 }
 
-/* The backend answered one of saddr's flows: it holds one less. */
-static __always_inline void source_answered(__u32 saddr)
+/* One of saddr's flows was confirmed (the client spoke after the
+ * backend's answer): it holds one unconfirmed flow less. */
+static __always_inline void source_confirmed(__u32 saddr)
 {
 	struct lb_source *s = bpf_map_lookup_elem(&lb_sources, &saddr);
 
@@ -97,7 +100,7 @@ static __always_inline void source_answered(__u32 saddr)
 		__sync_fetch_and_add(&s->count, (__u32)-1);
 }
 
-/* Notes new flow f (unanswered) in this CPU's ring. */
+/* Notes new flow f in this CPU's ring. */
 static __always_inline void unreplied_note(const struct lb_flow *f)
 {
 	__u32 zero = 0, slot;
@@ -114,8 +117,8 @@ static __always_inline void unreplied_note(const struct lb_flow *f)
 }
 
 /* Makes room in the full flow table: removes the oldest flow of this
- * CPU's ring that is still unanswered and yields, with its binding; those
- * answered or gone meanwhile are passed over for good.  False when none
+ * CPU's ring that is still unconfirmed and yields, with its binding;
+ * those confirmed or gone meanwhile are passed over for good.  False when none
  * of the next few is. */
 static __always_inline bool unreplied_evict(__u64 now)
 {
@@ -138,7 +141,7 @@ static __always_inline bool unreplied_evict(__u64 now)
 			continue;
 		key = *e;
 		ct = bpf_map_lookup_elem(&lb_ct, &key);
-		if (!ct || ct->state != LB_CT_NEW ||
+		if (!ct || !lb_ct_unconfirmed(ct->state) ||
 		    !ct_yields(ct, key.proto, now))
 			continue;
 		old = *ct;

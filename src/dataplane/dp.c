@@ -1057,33 +1057,88 @@ int dp_worker_prog_fd(struct dp *dp, bool egress)
 				      : dp->skel->progs.lb_tc);
 }
 
-int dp_set_peers(struct dp *dp, const struct dp_peer *peers, size_t n)
+/* Deletes the keys of hash map fd (of key_size bytes) that are not among
+ * keep[0..n) (packed, key_size bytes each).  Deleting moves the
+ * iteration on: it restarts from the first key after each. */
+#define KEEP_KEY_MAX 8
+_Static_assert(sizeof(struct lb_mac) <= KEEP_KEY_MAX &&
+		       sizeof(struct lb_svc_key) <= KEEP_KEY_MAX,
+	       "keep_only's key buffers");
+
+static int keep_only(int fd, const void *keep, size_t n, size_t key_size)
 {
-	int fd = bpf_map__fd(dp->skel->maps.lb_dsr_peers);
-	struct lb_mac key, next, *prev = NULL;
+	uint8_t key[KEEP_KEY_MAX], next[KEEP_KEY_MAX];
+	void *prev = NULL;
 	int ret = 0;
 
-	for (size_t i = 0; i < n && !ret; i++) {
-		struct lb_mac k = {0};
-		uint32_t ip = htonl(peers[i].ip);
+	while (!ret && !bpf_map_get_next_key(fd, prev, next)) {
+		bool found = false;
 
-		memcpy(k.addr, peers[i].mac, 6);
-		ret = bpf_map_update_elem(fd, &k, &ip, 0);
-	}
-	/* Then the MACs no LB node has any more (deleting moves the
-	 * iteration on: restart from the first key after each). */
-	while (!ret && !bpf_map_get_next_key(fd, prev, &next)) {
-		bool keep = false;
-
-		key = next;
-		prev = &key;
-		for (size_t i = 0; i < n && !keep; i++)
-			keep = !memcmp(peers[i].mac, key.addr, 6);
-		if (!keep) {
-			ret = bpf_map_delete_elem(fd, &key) ? -errno : 0;
+		memcpy(key, next, key_size);
+		prev = key;
+		for (size_t i = 0; i < n && !found; i++)
+			found = !memcmp((const uint8_t *)keep + i * key_size,
+					key, key_size);
+		if (!found) {
+			ret = bpf_map_delete_elem(fd, key) ? -errno : 0;
 			prev = NULL;
 		}
 	}
+	return ret;
+}
+
+int dp_set_peers(struct dp *dp, const struct dp_peer *peers, size_t n)
+{
+	int fd = bpf_map__fd(dp->skel->maps.lb_dsr_peers);
+	struct lb_mac *keys = xcalloc(n + 1, sizeof(*keys));
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		uint32_t ip = htonl(peers[i].ip);
+
+		memcpy(keys[i].addr, peers[i].mac, 6);
+		ret = bpf_map_update_elem(fd, &keys[i], &ip, 0) ? -errno : 0;
+	}
+	if (!ret)
+		ret = keep_only(fd, keys, n, sizeof(*keys));
+	free(keys);
+	return ret;
+}
+
+size_t dp_peers(struct dp *dp, struct dp_peer *out, size_t max)
+{
+	int fd = bpf_map__fd(dp->skel->maps.lb_dsr_peers);
+	struct lb_mac key, *prev = NULL;
+	size_t n = 0;
+
+	while (n < max && !bpf_map_get_next_key(fd, prev, &key)) {
+		uint32_t ip;
+
+		if (!bpf_map_lookup_elem(fd, &key, &ip)) {
+			memcpy(out[n].mac, key.addr, 6);
+			out[n++].ip = ntohl(ip);
+		}
+		prev = &key;
+	}
+	return n;
+}
+
+int dp_set_dsr_vips(struct dp *dp, const struct dp_vip_port *v, size_t n)
+{
+	int fd = bpf_map__fd(dp->skel->maps.lb_dsr_vips);
+	struct lb_svc_key *keys = xcalloc(n + 1, sizeof(*keys));
+	struct lb_dsr_vip none = {0};
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		keys[i] = (struct lb_svc_key){.vip = htonl(v[i].vip),
+					      .port = htons(v[i].port),
+					      .proto = v[i].proto};
+		ret = bpf_map_update_elem(fd, &keys[i], &none, 0) ? -errno : 0;
+	}
+	if (!ret)
+		ret = keep_only(fd, keys, n, sizeof(*keys));
+	free(keys);
 	return ret;
 }
 

@@ -142,6 +142,19 @@ struct dp_peer {
 };
 int dp_set_peers(struct dp *dp, const struct dp_peer *peers, size_t n);
 
+/* The peers the data plane holds (what an earlier agent set), at most max
+ * of them.  Returns how many. */
+size_t dp_peers(struct dp *dp, struct dp_peer *out, size_t max);
+
+/* DSR, worker side: makes the VIP:ports an LB node's option may name
+ * exactly v[0..n).  Returns 0 or -errno. */
+struct dp_vip_port {
+	uint32_t vip;  /* host order */
+	uint16_t port; /* host order */
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+};
+int dp_set_dsr_vips(struct dp *dp, const struct dp_vip_port *v, size_t n);
+
 /* DSR, worker side, for packet tests: the ingress or egress program. */
 int dp_worker_prog_fd(struct dp *dp, bool egress);
 

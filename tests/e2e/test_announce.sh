@@ -4,8 +4,12 @@
 # (arping from the gateway, a capture on the switch), a client streaming to
 # a VIP gets answers again through the new owner after the owner's agent is
 # killed and after its link goes down, a clean stop hands over at once,
-# forged and replayed peer messages change nothing, an agent that missed
-# allocations takes the leader's, and a partition heals into one table.
+# forged and replayed peer messages change nothing (a HELLO captured on its
+# way to one LB node and replayed to another included), junk from a host
+# that is no LB node never reaches an agent, a flood of junk from an LB
+# node's address costs a few log lines, an agent that missed allocations
+# takes the leader's, a partition heals into one table, and the owner
+# defends its VIP against a forged gratuitous ARP, once per 10 s.
 set -uo pipefail
 source tests/e2e/lib.sh
 
@@ -47,6 +51,25 @@ arp_answer_is() { # VIP MAC
 	[[ ${out,,} == *"[${2,,}]"* ]] || { echo "$out"; return 1; }
 }
 
+defences() { # NODE VIP: the conflicts NODE defended VIP against
+	status_py "$1" "[v['arpDefences'] for v in d['vips'] if v['vip']=='$2'][0]"
+}
+
+# forge_garp HOST VIP: HOST claims VIP with a gratuitous ARP from its own
+# MAC, broadcast, in the request form (an ARP Announcement): the one Linux
+# takes even within a neighbour entry's locktime (1 s) of its last update.
+forge_garp() {
+	lab_exec "$1" "$LAB_PYTHON" -c "
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('eth0', 0))
+mac = open('/sys/class/net/eth0/address').read().strip()
+m = bytes.fromhex(mac.replace(':', ''))
+ip = socket.inet_aton('$2')
+s.send(b'\\xff' * 6 + m + b'\\x08\\x06\\x00\\x01\\x08\\x00\\x06\\x04\\x00\\x01' + m + ip + bytes(6) + ip)
+"
+}
+
 all_ready() {
 	local n
 	for n in lb-1 lb-2 lb-3; do
@@ -57,6 +80,20 @@ all_ready() {
 
 owner_is() { # VIP NODE (as NODE's own status says)
 	[[ $(status_py "$2" "'$1' in d['vipsOwned']") == True ]]
+}
+
+refused() { # NODE PEER REASON -> how many NODE refused from PEER for REASON
+	status_py "$1" "[p['refused'].get('$3', 0) for p in d['peers'] if p['name']=='$2'][0]"
+}
+
+# grown NODE EXPR BEFORE N: the status field EXPR of NODE has grown from
+# BEFORE by N at least.
+grown() {
+	[[ $(status_py "$1" "$2 - $3 >= $4") == True ]]
+}
+
+refusal_lines() { # NODE -> the refusal lines in its agent's log
+	grep -c 'peers: refused' "$(lab_log "agent-$1")"
 }
 
 peer_state() { # NODE PEER -> "alive ready"
@@ -207,11 +244,18 @@ main() {
 		test "$(status_py "$other" "[p['refused'].get('auth', 0) for p in d['peers'] if p['name']=='$victim'][0] > 0")" = True
 	check "forgery: $victim is still alive" \
 		test "$(peer_state "$other" "$victim")" = "(True, True)"
+	lab_exec lb-3 "$LAB_PYTHON" "$FORGE" seal "$LAB_KEY" "$victim" bye \
+		"$(lab_addr "$other")" "$PORT" >/dev/null
+	sleep 0.3
+	check "forgery: a BYE with the key but from another LB node's address is refused (source)" \
+		test "$(status_py "$other" "[p['refused'].get('source', 0) for p in d['peers'] if p['name']=='$victim'][0] > 0")" = True
+	local dropped
+	dropped=$(status_py "$other" "d['droppedInKernel']")
 	lab_exec client "$LAB_PYTHON" "$FORGE" seal "$LAB_KEY" "$victim" bye \
 		"$(lab_addr "$other")" "$PORT" >/dev/null
 	sleep 0.3
-	check "forgery: a BYE with the key but from another address is refused (source)" \
-		test "$(status_py "$other" "[p['refused'].get('source', 0) for p in d['peers'] if p['name']=='$victim'][0] > 0")" = True
+	check "forgery: the same BYE from a host that is no LB node is dropped by the kernel, before the agent" \
+		test "$(status_py "$other" "d['droppedInKernel'] - $dropped")" = 1
 	lab_exec "$victim" "$LAB_PYTHON" "$FORGE" seal "$LAB_KEY" "$victim" bye \
 		"$(lab_addr "$other")" "$PORT" --age 60 >/dev/null
 	sleep 0.3
@@ -220,6 +264,46 @@ main() {
 	check "forgery: $victim is still alive after all of it" \
 		test "$(peer_state "$other" "$victim")" = "(True, True)"
 	check "forgery: nothing moved: $owner still owns $vip" owner_is "$vip" "$owner"
+
+	# A HELLO captured on its way from lb-3 to lb-1, replayed to lb-2 from
+	# lb-3's own address: sealed for lb-1, refused by lb-2.
+	lab_exec switch timeout 3 tcpdump -n -U -c 10 -i br0 -w "$E2E_TMP/to-lb-1.pcap" \
+		"udp dst port $PORT and src host $(lab_addr lb-3) and dst host $(lab_addr lb-1)" \
+		>/dev/null 2>&1
+	local sent before
+	before=$(refused lb-2 lb-3 receiver)
+	sent=$(lab_exec lb-3 "$LAB_PYTHON" "$FORGE" replay "$E2E_TMP/to-lb-1.pcap" \
+		"$(lab_addr lb-2)" "$PORT")
+	sleep 0.3
+	check "receiver: lb-3's HELLOs to lb-1 ($sent), replayed to lb-2, are refused by lb-2 as sealed for another node" \
+		test "$(( $(refused lb-2 lb-3 receiver) - before ))" = "$sent"
+	check "receiver: lb-3 is still alive and ready for lb-2" \
+		test "$(peer_state lb-2 lb-3)" = "(True, True)"
+	check "receiver: nothing moved: $owner still owns $vip" owner_is "$vip" "$owner"
+
+	# Junk: from a host that is no LB node, dropped before the socket; from
+	# an LB node's address (an attacker on the segment can forge one),
+	# refused, and logged in a line or two however many come.
+	local lines
+	dropped=$(status_py lb-1 "d['droppedInKernel']")
+	lines=$(refusal_lines lb-1)
+	lab_exec client "$LAB_PYTHON" "$FORGE" junk "$(lab_addr lb-1)" "$PORT" 2000 \
+		>/dev/null
+	check "junk: 2000 datagrams from the client are dropped in the kernel" \
+		lab_poll 3 grown lb-1 "d['droppedInKernel']" "$dropped" 2000
+	check "junk: ... and not one is logged" \
+		test "$(refusal_lines lb-1)" = "$lines"
+	before=$(status_py lb-1 "d['refusedUnattributed'].get('malformed', 0)")
+	lab_exec lb-3 "$LAB_PYTHON" "$FORGE" junk "$(lab_addr lb-1)" "$PORT" 2000 \
+		>/dev/null
+	check "junk: 2000 datagrams from lb-3's address reach lb-1's agent and are refused (most as malformed)" \
+		lab_poll 3 grown lb-1 "d['refusedUnattributed'].get('malformed', 0)" "$before" 1000
+	check "junk: ... and logged in one summary line within 10 s" \
+		lab_poll 12 grep -q 'peers: refused [0-9]* messages in the last 10 s: malformed' "$(lab_log agent-lb-1)"
+	check "junk: ... the whole flood in 3 log lines at most" \
+		test "$(( $(refusal_lines lb-1) - lines ))" -le 3
+	check "junk: every LB node is still ready" all_ready
+	check "junk: nothing moved: $owner still owns $vip" owner_is "$vip" "$owner"
 
 	# Agreement: lb-3 misses changes; it takes the leader's allocation.
 	lab_stop agent-lb-3 TERM
@@ -255,19 +339,44 @@ print(' '.join(sorted(s['namespace']+'/'+s['name']+'='+s['vip'] for s in json.lo
 			arp_answer_is "$vip" "$(mac_of "$owner")"
 	done
 
-	# A conflict: the gateway claims an owned VIP.
+	# A conflict: a rogue host on the segment claims an owned VIP with a
+	# forged gratuitous ARP; the owner defends it (RFC 5227 2.4 (c)): one
+	# gratuitous ARP, within a second, at most once per 10 s.
 	vip=$(plan_owner web vip) owner=$(plan_owner web owner)
-	lab_exec gw "$LAB_PYTHON" -c "
-import socket
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(('eth0', 0))
-mac = open('/sys/class/net/eth0/address').read().strip()
-m = bytes.fromhex(mac.replace(':', ''))
-ip = socket.inet_aton('$vip')
-s.send(b'\xff' * 6 + m + b'\x08\x06\x00\x01\x08\x00\x06\x04\x00\x02' + m + ip + b'\xff' * 6 + ip)
-"
-	check "conflict: $owner counts another MAC claiming $vip" \
-		lab_poll 2 bash -c "grep -q 'VIP $vip: conflict' '$(lab_log "agent-$owner")'"
+	local rogue=worker-1 log t0 wait_ms d0
+	log=$(lab_log "agent-$owner")
+	# lb-3, healed, announced every VIP before it heard the others: a
+	# conflict $owner defended, maybe less than 10 s ago.
+	sleep 10
+	d0=$(defences "$owner" "$vip")
+	lab_ask client udp "$vip" 53 --timeout 1 >/dev/null 2>&1
+	check "conflict: the gateway's entry for $vip is $owner's" \
+		lab_poll 3 neigh_is "$vip" "$(mac_of "$owner")"
+	forge_garp "$rogue" "$vip"
+	t0=$(now_ms) # the forgery is out; the defence follows within 50 ms
+	check "conflict: $owner counts and logs $rogue's MAC claiming $vip, and defends it" \
+		lab_poll 2 grep -q "VIP $vip: conflict: $(mac_of "$rogue") also claims it.*defending it" "$log"
+	check "conflict: the gateway's entry for $vip is back at $owner's MAC within a second" \
+		lab_poll 1 neigh_is "$vip" "$(mac_of "$owner")"
+	sleep 0.5
+	forge_garp "$rogue" "$vip"
+	check "conflict: a second forgery within 10 s is logged, not defended" \
+		lab_poll 2 grep -q "VIP $vip: conflict: .*defended less than 10 s ago" "$log"
+	check "... so the gateway follows the rogue (the forged ARP works: the defence above did something)" \
+		lab_poll 2 neigh_is "$vip" "$(mac_of "$rogue")"
+	sleep 1
+	check "... and stays there: one defence in 10 s" \
+		neigh_is "$vip" "$(mac_of "$rogue")"
+	check "conflict: status counts one defence more" \
+		test "$(defences "$owner" "$vip")" = $((d0 + 1))
+	check "conflict: $owner still answers ARP for $vip" \
+		arp_answer_is "$vip" "$(mac_of "$owner")"
+	wait_ms=$((t0 + 10300 - $(now_ms)))
+	((wait_ms > 0)) && sleep "$((wait_ms / 1000)).$(printf %03d $((wait_ms % 1000)))"
+	forge_garp "$rogue" "$vip"
+	check "conflict: 10 s after the first defence, the next forgery is defended again" \
+		lab_poll 1 neigh_is "$vip" "$(mac_of "$owner")"
+	check "... and counted" test "$(defences "$owner" "$vip")" = $((d0 + 2))
 	lab_down
 }
 

@@ -6,7 +6,9 @@
 #     the owner LB node's interface sees none of them (one on a worker's
 #     does), and a 1 MB download moves through the LB node only as ACKs;
 #   - the LB node tracks no flow;
-#   - an option forged by the client host is dropped by the worker;
+#   - an option forged by the client host is dropped by the worker, also
+#     once the gateway planted its MAC for an LB node's address in the
+#     worker's neighbour cache (a forged ARP request and gratuitous ARP);
 #   - a datagram too big for the option brings an ICMP back, and the
 #     client's next one, sized to it, is answered;
 #   - a transfer survives restarting the workers' agents (pinned flows);
@@ -49,6 +51,14 @@ flows_are() {
 import json, sys
 f = json.load(sys.stdin)["flows"]
 sys.exit(0 if f == int(sys.argv[1]) else "flows = %s" % f)' "$2"
+}
+
+# counter_of NODE NAME: the agent on NODE's counter NAME.
+counter_of() {
+	"$LAB_BMLB" status --state-dir "$LAB_WORK/$1/state" --json |
+		"$LAB_PYTHON" -c '
+import json, sys
+print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$2"
 }
 
 # peers_known NODE N: NODE's agent believes the option from N LB nodes.
@@ -129,6 +139,57 @@ check "the client reaches a pod directly (no option)" \
 check_fails "a datagram with an option forged by the client is dropped" \
 	lab_ask client udp "$pod" 5353 --timeout 1 --ip-option 9a0850000100000a
 check "... and counted on the worker" counter_min worker-1 dsr_drop_forged 1
+
+# The gateway (a host on the segment, no LB node) plants its MAC for an LB
+# node's address in worker-1's neighbour cache: an ARP request claiming
+# it, then a gratuitous ARP.  The option the client forges arrives with
+# the gateway's MAC, naming a real VIP:port: still dropped, and the pod
+# never answers as the VIP.
+lb=$(lab_hosts lb | head -1)
+gw_mac=$(lab_exec gw cat /sys/class/net/eth0/address)
+poison() {
+	lab_exec gw "$LAB_PYTHON" -c "
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('eth0', 0))
+m = bytes.fromhex('$gw_mac'.replace(':', ''))
+w = bytes.fromhex('$(lab_exec worker-1 cat /sys/class/net/eth0/address)'.replace(':', ''))
+lb = socket.inet_aton('$(lab_addr "$lb")')
+arp = w + m + bytes.fromhex('08060001080006040001')
+s.send(arp + m + lb + bytes(6) + socket.inet_aton('$(lab_addr worker-1)'))
+s.send(w + m + bytes.fromhex('08060001080006040002') + m + lb + b'\\xff' * 6 + lb)
+"
+}
+poisoned() {
+	lab_exec worker-1 ip neigh show "$(lab_addr "$lb")" dev eth0 |
+		grep -qi "lladdr $gw_mac"
+}
+poison
+check "the gateway's MAC is planted in worker-1's neighbour cache for $lb's address" \
+	lab_poll 2 poisoned
+check "worker-1's agent logs the claim and believes it not" \
+	lab_poll 2 grep -q "DSR: $gw_mac claims LB node $(lab_addr "$lb")'s address.*not believed" \
+	"$(lab_log agent-worker-1)"
+sleep 6 # longer than the agent's 5 s tick, which read the cache once
+poison
+check "... still planted" lab_poll 2 poisoned
+# The option naming VIP:53 (UDP), its address byte-swapped.
+opt=9a083500$(printf '%02x' $(echo "$vip" | tr . ' ' | awk '{print $4, $3, $2, $1}'))
+capture cap-forged gw "udp and src host $vip" ||
+	not_ok "a capture runs on the gateway"
+forged_before=$(counter_of worker-1 dsr_drop_forged)
+for i in 1 2 3; do
+	lab_ask client udp "$pod" 5353 --timeout 1 --ip-option "$opt" \
+		>/dev/null 2>&1
+done
+check "three options forged by the client, naming $vip:53, arriving with the planted MAC, are dropped as forged" \
+	counter_min worker-1 dsr_drop_forged $((forged_before + 3))
+forged_replies=$(captured cap-forged)
+check "... and the pod never answers as the VIP ($forged_replies packets from $vip)" \
+	test "$forged_replies" = 0
+check "the VIP's real traffic is still answered" \
+	lab_ask client udp "$vip" 53 --count 5 --timeout 2
+lab_exec worker-1 ip neigh del "$(lab_addr "$lb")" dev eth0
 
 lab_ask client udp "$vip" 53 --size 1472 --pmtu --timeout 1 \
 	>"$E2E_TMP/pmtu" 2>&1

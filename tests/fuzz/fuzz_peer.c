@@ -1,6 +1,7 @@
 /* fuzz_peer: the peer message and table chunk decoders on any bytes.
  *
- * The input is one datagram for peer_open (with a fixed key), and also a
+ * The input is one datagram for peer_open (with a fixed key, received by
+ * 198.18.0.2: the corpus's messages are sealed for it), and also a
  * run of table chunks for table_rx_add, each as a 2-byte big-endian length
  * and that many bytes.  What opens must seal back to the same bytes; a
  * table that reassembles must be sealed and must go through chunking and
@@ -15,6 +16,7 @@
 #define CHUNKS_MAX 64
 
 static const char key[] = "fuzz key: 32 characters at least";
+#define SELF_IP 0xc6120002u /* 198.18.0.2 */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -62,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct peer_msg m;
 	size_t off = 0;
 
-	if (peer_open(data, size, key, sizeof(key) - 1, &m) == PEER_OK) {
+	if (peer_open(data, size, SELF_IP, key, sizeof(key) - 1, &m) ==
+	    PEER_OK) {
 		if (peer_seal(&m, key, sizeof(key) - 1, buf, sizeof(buf)) !=
 			    size ||
 		    memcmp(buf, data, size))

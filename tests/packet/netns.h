@@ -118,6 +118,22 @@ static inline struct pspec from_client(const uint8_t node_mac[6],
 	return s;
 }
 
+/* An ICMP fragmentation-needed from `from` to the client, through the
+ * gateway, announcing mtu and quoting packet q, as the LB node whose MAC
+ * is node_mac sends it. */
+static inline struct pspec frag_needed(const uint8_t node_mac[6],
+				       uint32_t from, uint16_t mtu,
+				       const struct pspec *q)
+{
+	struct pspec s = {.dmac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_ICMP,
+			  .saddr = from, .daddr = NETNS_CLIENT,
+			  .icmp_type = 3, .icmp_code = 4, .mtu = mtu,
+			  .inner = q};
+
+	memcpy(s.smac, node_mac, 6);
+	return s;
+}
+
 static inline void sh(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 static inline void sh(const char *fmt, ...)

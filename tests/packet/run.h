@@ -167,7 +167,7 @@ static inline struct frame run_expect(int fd, bool tc, int ifindex,
 
 /* Runs the pod's reply (to the client) through dp's egress program on
  * ifindex: it must leave from vip:vport, and the recorded flow it answers
- * be established. */
+ * be answered (the client's next packet confirms it). */
 static inline void reply_from_vip(struct dp *dp, int ifindex,
 				  const struct pspec *reply, uint32_t vip,
 				  uint16_t vport, const char *what)
@@ -181,11 +181,12 @@ static inline void reply_from_vip(struct dp *dp, int ifindex,
 		   TC_ACT_OK, &want, what);
 	assert_true(client_flow(dp, reply->proto, reply->saddr, reply->sport,
 				&v));
-	assert_int_equal(v.state, LB_CT_ESTABLISHED);
+	assert_int_equal(v.state, LB_CT_ANSWERED);
 }
 
-/* dp holds `flows` flows, `unanswered` of them SYNs nothing answered: a
- * sweep now removes none, one 61 s later (past the SYN timeout) those. */
+/* dp holds `flows` flows, `unanswered` of them never confirmed (a SYN,
+ * answered or not, and nothing from the client since): a sweep now
+ * removes none, one 61 s later (past their timeout) those. */
 static inline void expect_syn_expiry(struct dp *dp, int flows, int unanswered)
 {
 	uint64_t now;

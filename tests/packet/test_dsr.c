@@ -2,7 +2,9 @@
  * wire format's test vector, byte for byte), its policies (too big, IP
  * options, fragments), its statelessness and its backend choice being the
  * same on every LB node; the worker's parse, strip, reverse translation,
- * forged-option drop and flow expiry.
+ * forged-option drop, unknown-VIP:port drop and flow expiry, and the LB
+ * node MACs its agent verifies (src/agent/dsr.h) against a poisoned
+ * neighbour cache.
  *
  * Crafted frames through BPF_PROG_TEST_RUN in a private network namespace
  * (netns.h); every expected frame is built from scratch (frames.h), and an
@@ -10,7 +12,10 @@
  */
 #include <errno.h>
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +24,8 @@
 #include <bpf/bpf.h>
 #include <cmocka.h>
 
+#include "agent/dsr.h"
+#include "announce/arp.h"
 #include "dataplane/dp.h"
 #include "frames.h"
 #include "netns.h"
@@ -211,11 +218,7 @@ static void lb_too_big(bool tc)
 	memset(big, 'x', 1472);
 	udp.payload = big;
 	quoted = udp;
-	icmp = (struct pspec){.proto = IPPROTO_ICMP, .saddr = VIP,
-			      .daddr = CLIENT, .icmp_type = 3,
-			      .icmp_code = 4, .mtu = 1492, .inner = &quoted};
-	memcpy(icmp.dmac, GW_MAC, 6);
-	memcpy(icmp.smac, node_mac, 6);
+	icmp = frag_needed(node_mac, VIP, 1492, &quoted);
 	run_expect(fd, tc, ifindex, &udp, sent(tc), &icmp,
 		   "a 1500-byte datagram: ICMP fragmentation needed, MTU 1492");
 	assert_int_equal(netns_counter(dp, LB_C_DSR_TOO_BIG), 1);
@@ -263,9 +266,23 @@ static void test_same_backend_on_every_lb_node(void **state)
 
 /* ---- worker */
 
-static struct dp *open_worker(void)
+/* The VIP:ports of the test's LoadBalancer Services, as a worker's agent
+ * gives them (the vector's VIP:80 over TCP, VIP:53 over UDP). */
+static const struct dp_vip_port known[] = {{VIP, 80, IPPROTO_TCP},
+					   {VIP, 53, IPPROTO_UDP}};
+
+/* A worker that knows the Services and no LB node yet. */
+static struct dp *open_bare_worker(void)
 {
 	struct dp *dp = open_dp(true, two);
+
+	assert_int_equal(dp_set_dsr_vips(dp, known, 2), 0);
+	return dp;
+}
+
+static struct dp *open_worker(void)
+{
+	struct dp *dp = open_bare_worker();
 	struct dp_peer lb = {.ip = NODE};
 
 	memcpy(lb.mac, node_mac, 6);
@@ -385,6 +402,157 @@ static void test_worker_forged_option(void **state)
 	dp_destroy(w);
 }
 
+/* The option from an LB node naming no VIP:port of the Services (another
+ * port, the other protocol, another address, a Service gone): dropped,
+ * counted apart from forged ones, nothing recorded: the pod would answer
+ * from that address. */
+static void test_worker_unknown_vip(void **state)
+{
+	static const uint8_t port81[8] = {0x9a, 0x08, 0x51, 0x00,
+					  0x01, 0x00, 0x00, 0x0a};
+	static const uint8_t other[8] = {0x9a, 0x08, 0x50, 0x00,
+					 0x02, 0x00, 0x00, 0x0a};
+	static const uint8_t udp80[8] = {0x9a, 0x08, 0x50, 0x00,
+					 0x01, 0x00, 0x00, 0x0a};
+	struct dp *w = open_worker();
+	int in = dp_worker_prog_fd(w, false);
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
+	struct pspec q = from_client(node_mac, IPPROTO_UDP, VIP, 53, 0);
+	const struct pspec bad[] = {
+		to_pod(syn, POD1, 8080, port81),
+		to_pod(syn, POD1, 8080, other),
+		to_pod(q, POD1, 5353, udp80), /* port 80 is TCP's */
+	};
+	struct pspec good = to_pod(syn, POD1, 8080, VECTOR);
+	struct lb_dsr v;
+	(void)state;
+
+	for (int i = 0; i < 3; i++) {
+		run_expect(in, true, ifindex, &bad[i], TC_ACT_SHOT, NULL,
+			   "an option naming no Service's VIP:port");
+		assert_int_equal(netns_counter(w, LB_C_DSR_DROP_UNKNOWN_VIP),
+				 i + 1);
+	}
+	assert_false(client_flow(w, IPPROTO_TCP, POD1, 8080, &v));
+	assert_false(client_flow(w, IPPROTO_UDP, POD1, 5353, &v));
+	assert_int_equal(netns_counter(w, LB_C_DSR_DROP_FORGED), 0);
+	/* the known one is recorded; once its Service is gone, no more */
+	good.sport = CPORT + 1;
+	run_expect(in, true, ifindex, &good, TC_ACT_OK, NULL,
+		   "the option naming VIP:80");
+	assert_int_equal(netns_counter(w, LB_C_DSR_IN), 1);
+	assert_int_equal(dp_set_dsr_vips(w, known + 1, 1), 0);
+	good.sport = CPORT + 2;
+	run_expect(in, true, ifindex, &good, TC_ACT_SHOT, NULL,
+		   "the option naming a VIP:port no longer served");
+	assert_int_equal(netns_counter(w, LB_C_DSR_DROP_UNKNOWN_VIP), 4);
+	dp_destroy(w);
+}
+
+#define LB2_IP IP(198, 18, 0, 12) /* an LB node beyond lbt1 */
+static const uint8_t LB2_MAC[6] = {2, 0, 0, 0, 0, 0x12};
+
+/* An ARP frame sent from lbt1, the segment's side of lbt0: op, the
+ * sender's addresses, the frame's destination and the target address. */
+static void arp_from_segment(int fd, uint16_t op, const uint8_t sha[6],
+			     uint32_t spa, const uint8_t dst[6], uint32_t tpa)
+{
+	struct arp_fields f = {.op = op, .spa = spa, .tpa = tpa};
+	uint8_t frame[ARP_FRAME_LEN];
+
+	memcpy(f.dst, dst, 6);
+	memcpy(f.src, sha, 6);
+	memcpy(f.sha, sha, 6);
+	memcpy(f.tha, dst, 6);
+	arp_frame(frame, &f);
+	assert_int_equal(send(fd, frame, sizeof(frame), 0), sizeof(frame));
+}
+
+/* A packet socket for ARP on dev. */
+static int arp_socket(const char *dev)
+{
+	struct sockaddr_ll at = {.sll_family = AF_PACKET,
+				 .sll_protocol = htons(ETH_P_ARP),
+				 .sll_ifindex = (int)if_nametoindex(dev)};
+	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ARP));
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&at, sizeof(at)), 0);
+	return fd;
+}
+
+/* The frames the watch's socket holds, once one arrived. */
+static void watch_read(struct dsr_watch *dw)
+{
+	struct pollfd p = {.fd = dsr_watch_fd(dw), .events = POLLIN};
+
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	dsr_watch_read(dw);
+}
+
+/* The worker's neighbour cache says LB2 is at a stranger's MAC (what a
+ * forged gratuitous ARP leaves there): the agent believes it not, probes
+ * LB2 itself, and believes only the MAC that alone answers; a forged
+ * gratuitous ARP later changes nothing. */
+static void test_worker_poisoned_cache(void **state)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	struct dp *w = open_bare_worker();
+	int in = dp_worker_prog_fd(w, false), seg = arp_socket("lbt1");
+	uint32_t lbs[] = {LB2_IP};
+	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
+	struct pspec opt = to_pod(syn, POD1, 8080, VECTOR);
+	struct dp_peer got[2];
+	struct dsr_watch *dw;
+	struct arp_fields probe;
+	uint8_t frame[64];
+	char err[256];
+	(void)state;
+
+	sh("ip neigh replace 198.18.0.12 lladdr 02:00:00:00:00:66 dev lbt0 "
+	   "nud reachable");
+	assert_int_equal(dsr_watch_open(&dw, w, NODE, err, sizeof(err)), 0);
+	assert_int_equal(dsr_watch_tick(dw, lbs, 1, 1000), 0);
+	memcpy(opt.smac, STRANGER_MAC, 6);
+	run_expect(in, true, ifindex, &opt, TC_ACT_SHOT, NULL,
+		   "the option from the MAC the neighbour cache gives LB2");
+	assert_int_equal(netns_counter(w, LB_C_DSR_DROP_FORGED), 1);
+
+	/* the probe: a request for LB2 from this node */
+	assert_int_equal(recv(seg, frame, sizeof(frame), 0), ARP_FRAME_LEN);
+	assert_int_equal(arp_parse(frame, ARP_FRAME_LEN, &probe), 0);
+	assert_int_equal(probe.op, ARP_REQUEST);
+	assert_int_equal(probe.tpa, LB2_IP);
+	assert_int_equal(probe.spa, NODE);
+	assert_memory_equal(probe.dst, bcast, 6);
+	arp_from_segment(seg, ARP_REPLY, LB2_MAC, LB2_IP, node_mac, NODE);
+	watch_read(dw);
+	assert_int_equal(dsr_watch_tick(dw, lbs, 1, 1500), 1);
+	assert_int_equal(dp_peers(w, got, 2), 1);
+	assert_memory_equal(got[0].mac, LB2_MAC, 6);
+	assert_int_equal(got[0].ip, LB2_IP);
+	memcpy(opt.smac, LB2_MAC, 6);
+	run_expect(in, true, ifindex, &opt, TC_ACT_OK, NULL,
+		   "the option from the MAC that answered the probe");
+	assert_int_equal(netns_counter(w, LB_C_DSR_IN), 1);
+
+	/* a forged gratuitous ARP for LB2's address */
+	arp_from_segment(seg, ARP_REPLY, STRANGER_MAC, LB2_IP, bcast, LB2_IP);
+	watch_read(dw);
+	assert_int_equal(dsr_watch_tick(dw, lbs, 1, 2000), 1);
+	assert_int_equal(dp_peers(w, got, 2), 1);
+	assert_memory_equal(got[0].mac, LB2_MAC, 6);
+	memcpy(opt.smac, STRANGER_MAC, 6);
+	opt.sport = CPORT + 1;
+	run_expect(in, true, ifindex, &opt, TC_ACT_SHOT, NULL,
+		   "the option from the forger, after its gratuitous ARP");
+	assert_int_equal(netns_counter(w, LB_C_DSR_DROP_FORGED), 2);
+	dsr_watch_close(dw);
+	close(seg);
+	sh("ip neigh del 198.18.0.12 dev lbt0");
+	dp_destroy(w);
+}
+
 /* Flows expire as the LB node's conntrack does: an unanswered SYN after
  * 60 s, an established flow not then. */
 static void test_worker_expiry(void **state)
@@ -394,6 +562,9 @@ static void test_worker_expiry(void **state)
 	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
 	struct pspec a = to_pod(syn, POD1, 8080, VECTOR);
 	struct pspec b = a, reply = from_pod(IPPROTO_TCP, SYN | ACK);
+	struct pspec ack = to_pod(from_client(node_mac, IPPROTO_TCP, VIP, 80,
+					      ACK),
+				  POD1, 8080, NULL);
 	struct frame f, got;
 	(void)state;
 
@@ -404,6 +575,8 @@ static void test_worker_expiry(void **state)
 	assert_int_equal(prog_run(in, true, ifindex, &f, &got), TC_ACT_OK);
 	build_frame(&f, &reply); /* answers a only */
 	assert_int_equal(prog_run(out, true, ifindex, &f, &got), TC_ACT_OK);
+	build_frame(&f, &ack); /* a's client confirms it */
+	assert_int_equal(prog_run(in, true, ifindex, &f, &got), TC_ACT_OK);
 	expect_syn_expiry(w, 2, 1);
 	dp_destroy(w);
 }
@@ -423,6 +596,8 @@ int main(void)
 		cmocka_unit_test(test_worker_parse_strip_reply),
 		cmocka_unit_test(test_worker_udp),
 		cmocka_unit_test(test_worker_forged_option),
+		cmocka_unit_test(test_worker_unknown_vip),
+		cmocka_unit_test(test_worker_poisoned_cache),
 		cmocka_unit_test(test_worker_expiry),
 	};
 

@@ -609,6 +609,18 @@ static struct pspec backend_reply(struct dp *dp, const struct lb_flow *f)
 	return r;
 }
 
+/* Flow f's backend answers and its client speaks again: confirmed. */
+static void confirm(struct dp *dp, const struct lb_flow *f)
+{
+	struct pspec r = backend_reply(dp, f);
+	struct pspec ack = syn_from(f->sport);
+
+	assert_int_equal(send_spec(dp, &r), XDP_TX);
+	ack.tcp_flags = ACK;
+	assert_int_equal(send_spec(dp, &ack), XDP_TX);
+	assert_int_equal(flow_entry(dp, f).state, LB_CT_ESTABLISHED);
+}
+
 static bool has_flow(struct dp *dp, uint16_t sport)
 {
 	struct lb_flow k = {htonl(CLIENT), htonl(VIP), htons(sport), htons(80),
@@ -623,14 +635,14 @@ static void sleep_ms(long ms)
 	nanosleep(&(struct timespec){.tv_nsec = ms * 1000000}, NULL);
 }
 
-/* A full table of unanswered flows: the oldest give their entries to new
- * flows once they have been idle past the yield time; an answered flow
- * is never chosen. */
+/* A full table of unconfirmed flows (answered by their backends, as
+ * spoofed SYNs are, but their clients silent): the oldest give their
+ * entries to new flows once idle past the yield time; a confirmed flow
+ * (answered, and its client spoke again) is never chosen. */
 static void test_unreplied_yield_entries(void **state)
 {
 	struct dp *dp = open_dp_with(61000, 65535, 4, 5, 0, 0);
 	struct lb_flow first = {CLIENT, VIP, 5000, 80, IPPROTO_TCP, {0}};
-	struct pspec r;
 	int ok = 0;
 	(void)state;
 
@@ -639,8 +651,16 @@ static void test_unreplied_yield_entries(void **state)
 
 		assert_int_equal(send_spec(dp, &s), XDP_TX);
 	}
-	r = backend_reply(dp, &first);
-	assert_int_equal(send_spec(dp, &r), XDP_TX); /* 5000 answered */
+	confirm(dp, &first);
+	/* The others answered by their backends too, as a spoofed SYN is:
+	 * their clients never speak again. */
+	for (uint16_t p = 5001; p < 5004; p++) {
+		struct lb_flow f = {CLIENT, VIP, p, 80, IPPROTO_TCP, {0}};
+		struct pspec r = backend_reply(dp, &f);
+
+		assert_int_equal(send_spec(dp, &r), XDP_TX);
+		assert_int_equal(flow_entry(dp, &f).state, LB_CT_ANSWERED);
+	}
 	sleep_ms(30);
 	for (uint16_t p = 5100; p < 5104; p++) {
 		struct pspec s = syn_from(p);
@@ -656,22 +676,21 @@ static void test_unreplied_yield_entries(void **state)
 	dp_destroy(dp);
 }
 
-/* With one SNAT port per backend: an unanswered flow's port goes to a new
- * flow to its backend once idle past the yield time; an answered flow's
- * stays. */
+/* With one SNAT port per backend: an unconfirmed flow's port goes to a
+ * new flow to its backend once idle past the yield time; a confirmed
+ * flow's stays. */
 static void test_unreplied_yield_ports(void **state)
 {
 	struct dp *dp = open_dp_with(61000, 61000, 0, 5, 0, 0);
 	struct lb_flow f = {CLIENT, VIP, 6000, 80, IPPROTO_TCP, {0}};
-	struct pspec s = syn_from(6000), r;
+	struct pspec s = syn_from(6000);
 	uint32_t answered;
 	int ok = 0;
 	(void)state;
 
 	assert_int_equal(send_spec(dp, &s), XDP_TX);
 	answered = flow_entry(dp, &f).backend_ip;
-	r = backend_reply(dp, &f);
-	assert_int_equal(send_spec(dp, &r), XDP_TX);
+	confirm(dp, &f);
 	s = syn_from(6001);
 	for (uint16_t p = 6001; p < 6100 && !ok; p++) {
 		/* A flow to the other backend, left unanswered. */
@@ -701,13 +720,13 @@ static void test_unreplied_yield_ports(void **state)
 	dp_destroy(dp);
 }
 
-/* One source opens at most source_new_max unanswered flows a window;
- * another source is not held back, and an answer frees one. */
+/* One source holds at most source_new_max unconfirmed flows a window;
+ * another source is not held back, and a confirmed flow frees one. */
 static void test_source_limit(void **state)
 {
 	struct dp *dp = open_dp_with(61000, 65535, 0, 0, 3, 0);
 	struct lb_flow f = {CLIENT, VIP, 7000, 80, IPPROTO_TCP, {0}};
-	struct pspec s, r;
+	struct pspec s;
 	(void)state;
 
 	for (uint16_t p = 7000; p < 7003; p++) {
@@ -719,8 +738,7 @@ static void test_source_limit(void **state)
 	assert_int_equal(netns_counter(dp, LB_C_DROP_SOURCE_LIMIT), 1);
 	s.saddr = IP(203, 0, 113, 11);
 	assert_int_equal(send_spec(dp, &s), XDP_TX);
-	r = backend_reply(dp, &f);
-	assert_int_equal(send_spec(dp, &r), XDP_TX);
+	confirm(dp, &f);
 	s = syn_from(7003);
 	assert_int_equal(send_spec(dp, &s), XDP_TX);
 	dp_destroy(dp);
@@ -1078,11 +1096,7 @@ static void too_big(bool tc)
 	memset(big, 'x', 1400 - 28 + 1); /* one byte too many */
 	udp.payload = big;
 	quoted = udp;
-	icmp = (struct pspec){.proto = IPPROTO_ICMP, .saddr = VIP_SMALL,
-			      .daddr = CLIENT, .icmp_type = 3,
-			      .icmp_code = 4, .mtu = 1400, .inner = &quoted};
-	memcpy(icmp.dmac, GW_MAC, 6);
-	memcpy(icmp.smac, node_mac, 6);
+	icmp = frag_needed(node_mac, VIP_SMALL, 1400, &quoted);
 	build_frame(&in, &udp);
 	expect_frame(run(dp, tc, &in, &got), &got, tc, verdict(TX, tc), &icmp,
 		     "a 1401-byte datagram: ICMP fragmentation needed, 1400");

@@ -1,9 +1,10 @@
 /* Unit tests of the agent's pure parts (src/agent): the service ports a
  * plan programs and their differences, the backends left out behind an
  * unreachable next hop, the previous plan a reload keeps,
- * the manifests' problem keys, the preflight checks, the key file, the
+ * the manifests' problem keys, the VIP:ports a DSR worker accepts, the preflight checks, the key file, the
  * status object and the log time stamp; plus the state directory's atomic
- * files and lock (in a temporary directory). */
+ * files and lock (in a temporary directory), and the peer socket's source
+ * filter (on the loopback addresses). */
 #include "helpers.h"
 #include "plan_fixture.h"
 
@@ -13,13 +14,14 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/dsr.h"
 #include "agent/key.h"
 #include "agent/log.h"
 #include "agent/loop.h"
+#include "agent/peers.h"
 #include "agent/preflight.h"
 #include "agent/reconcile.h"
 #include "agent/report.h"
@@ -780,7 +782,8 @@ static void test_report(void **state)
 				    "\"too_big\":0,\"ttl_exceeded\":0,"
 				    "\"drop_no_binding\":0,"
 				    "\"evict_unreplied\":0,"
-				    "\"drop_source_limit\":0},"
+				    "\"drop_source_limit\":0,"
+				    "\"dsr_drop_unknown_vip\":0},"
 				    "\"flows\":3,\"nextHops\":[{\"address\":"
 				    "\"198.18.0.21\",\"neighbour\":\"FAILED\","
 				    "\"managed\":true,\"unreachable\":true,"
@@ -868,6 +871,108 @@ static void test_loop(void **state)
 	loop_free(l);
 }
 
+static void peers_changed(void *arg, const char *why)
+{
+	(void)arg;
+	(void)why;
+}
+
+static void peers_table(void *arg, const struct table *t, const char *from)
+{
+	(void)arg;
+	(void)t;
+	(void)from;
+}
+
+static void peers_tick(void *arg, uint64_t now_ms)
+{
+	(void)arg;
+	(void)now_ms;
+}
+
+#define LOOPBACK(n) (0x7f000000u + (n)) /* 127.0.0.n */
+
+/* A datagram "junk" from 127.0.0.n to 127.0.0.1:port. */
+static void junk_from(uint32_t n, uint16_t port)
+{
+	struct sockaddr_in from = {.sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(LOOPBACK(n))};
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(LOOPBACK(1))};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
+	assert_int_equal(sendto(fd, "junk", 4, 0, (struct sockaddr *)&to,
+				sizeof(to)), 4);
+	close(fd);
+}
+
+/* Runs l for 100 ms, then returns p's status object (malloc'd). */
+static char *peers_status(struct loop *l, const struct peers *p)
+{
+	int t = loop_timer_new();
+	bool stop = false;
+	struct jw w;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(loop_add(l, t, EPOLLIN, on_timer, &stop), 0);
+	assert_int_equal(loop_timer_arm(t, 100, 0), 0);
+	assert_int_equal(loop_run(l, &stop), 0);
+	loop_del(l, t);
+	close(t);
+	assert_non_null(f = open_memstream(&out, &len));
+	jw_init(&w, f);
+	jw_obj_begin(&w);
+	peers_report(p, &w, loop_now_ms());
+	jw_obj_end(&w);
+	fclose(f);
+	return out;
+}
+
+/* Only the other LB nodes' addresses reach the peer socket: junk from
+ * another is dropped by the kernel (and counted), junk from an LB node's
+ * address reaches the agent and is refused; a node added to the LB nodes
+ * gets through from then on. */
+static void test_peers_filter(void **state)
+{
+	static const char *const names[] = {"lb-1", "lb-2", "lb-3"};
+	static const uint32_t ips[] = {LOOPBACK(1), LOOPBACK(2), LOOPBACK(3)};
+	struct peers_config c = {
+		.self = "lb-1", .self_ip = LOOPBACK(1),
+		.port = (uint16_t)(20000 + getpid() % 20000),
+		.interval_ms = 50, .timeout_ms = 200,
+		.key = "0123456789abcdef0123456789abcdef", .keylen = 32,
+		.names = names, .ips = ips, .n = 2,
+	};
+	struct peers_cb cb = {peers_changed, peers_table, peers_tick, NULL};
+	struct loop *l = loop_new();
+	struct peers *p;
+	char err[256], *st;
+	(void)state;
+
+	assert_int_equal(peers_open(l, &c, &cb, &p, err, sizeof(err)), 0);
+	for (int i = 0; i < 3; i++)
+		junk_from(3, c.port);
+	junk_from(2, c.port);
+	st = peers_status(l, p);
+	assert_non_null(strstr(st, "\"refusedUnattributed\":{\"malformed\":1},"
+				   "\"droppedInKernel\":3"));
+	free(st);
+
+	peers_set_nodes(p, names, ips, 3);
+	junk_from(3, c.port);
+	st = peers_status(l, p);
+	assert_non_null(strstr(st, "\"refusedUnattributed\":{\"malformed\":2},"
+				   "\"droppedInKernel\":3"));
+	free(st);
+	peers_close(p, PEERS_SILENT);
+	loop_free(l);
+}
+
 static void test_log_stamp(void **state)
 {
 	char buf[LOG_STAMP_LEN];
@@ -877,36 +982,24 @@ static void test_log_stamp(void **state)
 	assert_string_equal(log_stamp(1795507200, buf), "2026-11-24T08:00:00Z");
 }
 
-/* A DSR worker finds an LB node's MAC in /proc/net/arp's text: complete
- * entries of its interface only. */
-static void test_dsr_arp_lookup(void **state)
+/* The VIP:ports a DSR worker accepts the option for: every port of a
+ * Cluster Service with a VIP, none of a Local one (delivered on the LB
+ * node, no option) or of one without a VIP. */
+static void test_dsr_vips(void **state)
 {
-	static const char text[] =
-		"IP address       HW type     Flags       HW address            "
-		"Mask     Device\n"
-		"198.18.0.11      0x1         0x2         02:aa:bb:cc:dd:0b     *"
-		"        eth0\n"
-		"198.18.0.12      0x1         0x0         00:00:00:00:00:00     *"
-		"        eth0\n"
-		"198.18.0.13      0x1         0x2         02:aa:bb:cc:dd:0d     *"
-		"        eth1\n"
-		"198.18.0.111     0x1         0x2         02:aa:bb:cc:dd:6f     *"
-		"        eth0\n";
-	static const uint8_t want[6] = {2, 0xaa, 0xbb, 0xcc, 0xdd, 0x0b};
-	uint8_t mac[6];
+	struct fixture *f = setup(objects_yaml, NULL);
+	struct dp_vip_port *v;
+	size_t n = rec_dsr_vips(f->p, &v);
 	(void)state;
 
-	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc612000b, mac), 0);
-	assert_memory_equal(mac, want, 6);
-	/* incomplete, another interface, a longer address, none at all */
-	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc612000c, mac),
-			 -ENOENT);
-	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc612000d, mac),
-			 -ENOENT);
-	assert_int_equal(dsr_arp_lookup(text, "eth0", 0xc6120001, mac),
-			 -ENOENT);
-	assert_int_equal(dsr_arp_lookup("", "eth0", 0xc612000b, mac),
-			 -ENOENT);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].vip, IP(198, 18, 0, 100));
+	assert_int_equal(v[0].port, 80);
+	assert_int_equal(v[0].proto, IPPROTO_TCP);
+	assert_int_equal(v[1].vip, IP(198, 18, 0, 100));
+	assert_int_equal(v[1].port, 443);
+	free(v);
+	teardown(f);
 }
 
 int main(void)
@@ -930,8 +1023,9 @@ int main(void)
 		cmocka_unit_test(test_counter_names),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_loop),
+		cmocka_unit_test(test_peers_filter),
 		cmocka_unit_test(test_log_stamp),
-		cmocka_unit_test(test_dsr_arp_lookup),
+		cmocka_unit_test(test_dsr_vips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,8 @@
-/* Unit tests of src/announce/{peer_msg,members,table}: the messages LB nodes
- * exchange (SPEC.md §4).  Only a key holder's fresh, well-formed message
- * from the right address is accepted; liveness follows HELLO, BYE and
+/* Unit tests of src/announce/{peer_msg,members,table,refusals}: the messages
+ * LB nodes exchange (SPEC.md §4).  Only a key holder's fresh, well-formed
+ * message from the right address, sealed for this node, is accepted; a
+ * flood of refusals is logged as one line per interval; liveness follows
+ * HELLO, BYE and
  * silence; the peers still joining when this node joins count as owners;
  * the leader's allocation table crosses the wire in chunks that
  * reassemble in any order and are refused when corrupt. */
@@ -13,6 +15,7 @@
 
 #include "announce/members.h"
 #include "announce/peer_msg.h"
+#include "announce/refusals.h"
 #include "announce/table.h"
 #include "lib/xalloc.h"
 
@@ -21,13 +24,14 @@ static const char key[] = "0123456789abcdef0123456789abcdef";
 #define NOW_NS 1700000000000000000ull
 #define SEC 1000000000ull
 #define IP(n) (0xc6120000u + (n)) /* 198.18.0.n */
+#define SELF IP(2)                 /* memb_setup's node, lb-2 */
 
 /* m with the given fields (no payload). */
 static struct peer_msg msg(enum peer_type type, const char *name,
 			   uint64_t ts, uint8_t flags)
 {
 	struct peer_msg m = {.type = type, .flags = flags, .ts_ns = ts,
-			     .digest = 0x1122334455667788ull};
+			     .digest = 0x1122334455667788ull, .to = SELF};
 
 	snprintf(m.name, sizeof(m.name), "%s", name);
 	return m;
@@ -56,7 +60,7 @@ static enum peer_verdict open_(const uint8_t *buf, size_t len)
 {
 	struct peer_msg m;
 
-	return peer_open(buf, len, key, KEYLEN, &m);
+	return peer_open(buf, len, SELF, key, KEYLEN, &m);
 }
 
 static void test_seal_open_round_trip(void **state)
@@ -70,11 +74,13 @@ static void test_seal_open_round_trip(void **state)
 	n = seal(&m, buf);
 	assert_int_equal(n, PEER_HDR_LEN + 4 + PEER_MAC_LEN);
 	assert_memory_equal(buf, "BMLB", 4);
-	assert_int_equal(peer_open(buf, n, key, KEYLEN, &o), PEER_OK);
+	assert_int_equal(peer_open(buf, n, SELF, key, KEYLEN, &o), PEER_OK);
 	assert_int_equal(o.type, PEER_HELLO);
 	assert_int_equal(o.flags, PEER_F_READY);
 	assert_true(o.ts_ns == NOW_NS);
 	assert_true(o.digest == 0x1122334455667788ull);
+	assert_int_equal(o.to, SELF);
+	assert_memory_equal(buf + 24, "\xc6\x12\x00\x02", 4);
 	assert_string_equal(o.name, "lb-1");
 	assert_int_equal(o.payload_len, 0);
 
@@ -84,7 +90,7 @@ static void test_seal_open_round_trip(void **state)
 	m.payload = chunk;
 	m.payload_len = sizeof(chunk);
 	n = seal(&m, buf);
-	assert_int_equal(peer_open(buf, n, key, KEYLEN, &o), PEER_OK);
+	assert_int_equal(peer_open(buf, n, SELF, key, KEYLEN, &o), PEER_OK);
 	assert_int_equal(o.type, PEER_TABLE);
 	assert_string_equal(o.name, m.name);
 	assert_int_equal(o.payload_len, sizeof(chunk));
@@ -131,11 +137,11 @@ static void test_open_malformed(void **state)
 		uint8_t val;
 	} bad[] = {
 		{0, 'X'}, {3, 'b'},    /* magic */
-		{4, 0},   {4, 2},      /* version */
+		{4, 1},   {4, 3},      /* version: 1 had no receiver */
 		{5, 0},   {5, 4},      /* type */
 		{7, 0},   {7, 5},      /* name length: 0, past the end */
 		{7, 64},  {7, 255},    /* longer than PEER_NAME_MAX */
-		{25, 0},               /* NUL inside the name */
+		{29, 0},               /* NUL inside the name */
 	};
 	(void)state;
 
@@ -143,7 +149,7 @@ static void test_open_malformed(void **state)
 		memcpy(buf, good, n);
 		buf[bad[i].off] = bad[i].val;
 		reseal(buf, n);
-		assert_int_equal(peer_open(buf, n, key, KEYLEN, &o),
+		assert_int_equal(peer_open(buf, n, SELF, key, KEYLEN, &o),
 				 PEER_MALFORMED);
 		assert_string_equal(o.name, "");
 	}
@@ -170,10 +176,10 @@ static void test_open_auth(void **state)
 	m.payload = chunk;
 	m.payload_len = sizeof(chunk);
 	n = seal(&m, buf);
-	assert_int_equal(peer_open(buf, n, "another key, as long as the first",
+	assert_int_equal(peer_open(buf, n, SELF, "another key, as long as the first",
 				   33, &o), PEER_AUTH);
 	assert_string_equal(o.name, "lb-3"); /* who it claims to be */
-	assert_int_equal(peer_open(buf, n, key, KEYLEN - 1, &o), PEER_AUTH);
+	assert_int_equal(peer_open(buf, n, SELF, key, KEYLEN - 1, &o), PEER_AUTH);
 	/* Trailing garbage is payload to a TABLE: the HMAC no longer
 	 * matches. */
 	buf[n] = 0;
@@ -227,7 +233,7 @@ static struct memb_event deliver(struct memb *mb, const struct peer_msg *m,
 	uint8_t buf[PEER_DGRAM_MAX];
 	size_t n = seal(m, buf);
 	struct peer_msg o;
-	enum peer_verdict v = peer_open(buf, n, key, KEYLEN, &o);
+	enum peer_verdict v = peer_open(buf, n, SELF, key, KEYLEN, &o);
 
 	return memb_receive(mb, v, &o, src, now_ms, now_ns);
 }
@@ -271,7 +277,7 @@ static void test_replay(void **state)
 	memb_setup(&mb);
 	/* The same datagram twice: the copy is refused. */
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(peer_open(buf, n, key, KEYLEN, &o), PEER_OK);
+		assert_int_equal(peer_open(buf, n, SELF, key, KEYLEN, &o), PEER_OK);
 		ev = memb_receive(&mb, PEER_OK, &o, IP(3), 1000 + i, NOW_NS);
 		assert_int_equal(ev.verdict, i ? PEER_REPLAY : PEER_OK);
 		assert_ptr_equal(ev.peer, memb_find(&mb, "lb-3"));
@@ -307,6 +313,71 @@ static void test_skew(void **state)
 	assert_int_equal(hello(&mb, "lb-1", NOW_NS + PEER_SKEW_NS, 1, 10)
 				 .verdict, PEER_OK);
 	memb_free(&mb);
+}
+
+/* A message 5 s old, to an agent that has heard nothing yet from its
+ * sender (a fresh start: no timestamp to be after), is refused: the window
+ * is 2 s, no longer 10. */
+static void test_skew_fresh(void **state)
+{
+	struct memb mb;
+	(void)state;
+
+	assert_true(PEER_SKEW_NS == 2 * SEC);
+	memb_setup(&mb);
+	assert_int_equal(hello(&mb, "lb-3", NOW_NS - 5 * SEC, 1, 10).verdict,
+			 PEER_SKEW);
+	assert_int_equal(hello(&mb, "lb-3", NOW_NS + 5 * SEC, 1, 10).verdict,
+			 PEER_SKEW);
+	assert_false(memb_find(&mb, "lb-3")->alive);
+	assert_int_equal(hello(&mb, "lb-3", NOW_NS - 2 * SEC + 1, 1, 10)
+				 .verdict, PEER_OK);
+	memb_free(&mb);
+}
+
+/* A HELLO lb-1 sealed for lb-2, replayed to lb-3 (fresh: it has heard
+ * nothing from lb-1, so the timestamp alone would pass), from lb-1's own
+ * address: refused as sealed for another node, counted on lb-1. */
+static void test_receiver(void **state)
+{
+	static const char *const names[] = {"lb-1", "lb-2", "lb-3"};
+	static const uint32_t ips[] = {IP(1), IP(2), IP(3)};
+	struct peer_msg m = msg(PEER_HELLO, "lb-1", NOW_NS, PEER_F_READY), o;
+	uint8_t buf[PEER_DGRAM_MAX];
+	size_t n = seal(&m, buf); /* .to = lb-2's address */
+	struct memb lb2, lb3;
+	struct memb_event ev;
+	enum peer_verdict v;
+	(void)state;
+
+	memb_init(&lb3, "lb-3", names, ips, 3, 300);
+	v = peer_open(buf, n, IP(3), key, KEYLEN, &o);
+	assert_int_equal(v, PEER_RECEIVER);
+	assert_string_equal(peer_verdict_name(v), "receiver");
+	assert_string_equal(o.name, "lb-1");
+	assert_int_equal(o.to, IP(2));
+	ev = memb_receive(&lb3, v, &o, IP(1), 10, NOW_NS);
+	assert_int_equal(ev.verdict, PEER_RECEIVER);
+	assert_ptr_equal(ev.peer, memb_find(&lb3, "lb-1"));
+	assert_int_equal(ev.peer->refused[PEER_RECEIVER], 1);
+	assert_int_equal(ev.peer->accepted, 0);
+	assert_false(ev.peer->alive);
+	assert_false(ev.changed);
+	assert_null(memb_leader(&lb3, false));
+	memb_free(&lb3);
+
+	/* The receiver it was sealed for takes it. */
+	memb_init(&lb2, "lb-2", names, ips, 3, 300);
+	v = peer_open(buf, n, IP(2), key, KEYLEN, &o);
+	assert_int_equal(v, PEER_OK);
+	ev = memb_receive(&lb2, v, &o, IP(1), 10, NOW_NS);
+	assert_int_equal(ev.verdict, PEER_OK);
+	assert_true(ev.peer->ready);
+	memb_free(&lb2);
+
+	/* The receiver is under the HMAC: rewritten, it no longer opens. */
+	buf[27] = 3;
+	assert_int_equal(peer_open(buf, n, IP(3), key, KEYLEN, &o), PEER_AUTH);
 }
 
 static void test_source_and_unknown(void **state)
@@ -348,7 +419,7 @@ static void test_refusal_counters(void **state)
 	(void)state;
 
 	memb_setup(&mb);
-	v = peer_open(buf, n, "wrong key", 9, &o);
+	v = peer_open(buf, n, SELF, "wrong key", 9, &o);
 	for (int i = 0; i < 3; i++) {
 		ev = memb_receive(&mb, v, &o, IP(7), 10, NOW_NS);
 		assert_int_equal(ev.verdict, PEER_AUTH);
@@ -358,9 +429,9 @@ static void test_refusal_counters(void **state)
 
 	m = msg(PEER_HELLO, "nobody", NOW_NS, 0);
 	n = seal(&m, buf);
-	v = peer_open(buf, n, "wrong key", 9, &o);
+	v = peer_open(buf, n, SELF, "wrong key", 9, &o);
 	memb_receive(&mb, v, &o, IP(7), 10, NOW_NS);
-	v = peer_open(buf, 3, key, KEYLEN, &o);
+	v = peer_open(buf, 3, SELF, key, KEYLEN, &o);
 	memb_receive(&mb, v, &o, IP(7), 10, NOW_NS);
 	assert_int_equal(mb.unattributed[PEER_AUTH], 1);
 	assert_int_equal(mb.unattributed[PEER_MALFORMED], 1);
@@ -369,6 +440,43 @@ static void test_refusal_counters(void **state)
 		assert_int_equal(mb.peers[i].refused[PEER_MALFORMED], 0);
 	}
 	memb_free(&mb);
+}
+
+/* A flood: its first refusal logged at once, the rest in one summary per
+ * interval while it lasts; a quiet interval closes the run. */
+static void test_refusal_log(void **state)
+{
+	struct refusals r;
+	char line[256];
+	(void)state;
+
+	refusals_init(&r, 10000);
+	assert_true(refusals_add(&r, PEER_AUTH, 1000));
+	for (int i = 1; i < 1200; i++)
+		assert_false(refusals_add(&r, PEER_AUTH, 1000 + (uint64_t)i));
+	for (int i = 0; i < 34; i++)
+		assert_false(refusals_add(&r, PEER_MALFORMED, 5000));
+	assert_false(refusals_flush(&r, 10999, line, sizeof(line)));
+	assert_true(refusals_flush(&r, 11000, line, sizeof(line)));
+	assert_string_equal(line, "refused 1234 messages in the last 10 s: "
+				  "malformed 34, auth 1200");
+	/* Still a run: the next refusals go to the next summary only. */
+	assert_false(refusals_add(&r, PEER_RECEIVER, 12000));
+	assert_false(refusals_flush(&r, 20999, line, sizeof(line)));
+	assert_true(refusals_flush(&r, 21000, line, sizeof(line)));
+	assert_string_equal(line,
+			    "refused 1 message in the last 10 s: receiver 1");
+	/* A quiet interval ends it: the next refusal has its own line. */
+	assert_false(refusals_flush(&r, 31000, line, sizeof(line)));
+	assert_true(refusals_add(&r, PEER_SOURCE, 40000));
+	/* Only that one: nothing to summarise, and the run ends. */
+	assert_false(refusals_flush(&r, 50000, line, sizeof(line)));
+	assert_true(refusals_add(&r, PEER_SKEW, 50001));
+	/* A summary never overruns its buffer. */
+	for (int v = PEER_MALFORMED; v < PEER_VERDICT_MAX; v++)
+		refusals_add(&r, v, 50002);
+	assert_true(refusals_flush(&r, 60001, line, 20));
+	assert_string_equal(line, "refused 8 messages ");
 }
 
 /* Every change of state says why; only the ready set's changes count. */
@@ -712,7 +820,7 @@ static void reassemble_via_peer_msgs(const struct table *t)
 		m.payload_len = lens[i];
 		len = seal(&m, buf);
 		assert_true(len <= PEER_DGRAM_MAX);
-		assert_int_equal(peer_open(buf, len, key, KEYLEN, &o), PEER_OK);
+		assert_int_equal(peer_open(buf, len, SELF, key, KEYLEN, &o), PEER_OK);
 		rc = table_rx_add(&rx, o.payload, o.payload_len, &got);
 	}
 	assert_int_equal(rc, 1);
@@ -995,8 +1103,11 @@ int main(void)
 		cmocka_unit_test(test_members_init),
 		cmocka_unit_test(test_replay),
 		cmocka_unit_test(test_skew),
+		cmocka_unit_test(test_skew_fresh),
+		cmocka_unit_test(test_receiver),
 		cmocka_unit_test(test_source_and_unknown),
 		cmocka_unit_test(test_refusal_counters),
+		cmocka_unit_test(test_refusal_log),
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_expire),
 		cmocka_unit_test(test_ready_and_leader),
