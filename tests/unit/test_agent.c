@@ -3,7 +3,8 @@
  * unreachable next hop, the previous plan a reload keeps,
  * the manifests' problem keys, the VIP:ports a DSR worker accepts, the preflight checks, the key file, the
  * status object and the log time stamp; plus the state directory's atomic
- * files and lock (in a temporary directory), and the peer socket's source
+ * files, lock and trust (owner, mode, no link followed), in a temporary
+ * directory, and the peer socket's source
  * filter (on the loopback addresses). */
 #include "helpers.h"
 #include "plan_fixture.h"
