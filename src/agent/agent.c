@@ -187,19 +187,25 @@ static bool is_lb_node(const struct inputs *in, const char *node)
  * first start, or when the file is unusable: logged). */
 static struct plan_previous *load_previous(const struct agent *a)
 {
-	char *path = state_path(a->st.dir, STATE_PLAN);
+	char *path = state_path(a->st.dir, STATE_PLAN), *text = NULL;
 	struct diag_list dl = {0};
 	struct plan_previous *p = NULL;
+	size_t len = 0;
+	int ret = state_read(&a->st, STATE_PLAN, PLAN_PREVIOUS_MAX_BYTES, &text,
+			     &len);
 
-	if (!access(path, F_OK)) {
-		p = plan_previous_load(path, &dl);
-		if (!p) {
-			free(log_diags(&dl));
-			log_msg("%s is unusable: planning without the "
-				"previous addresses", path);
-		}
+	if (!ret)
+		p = plan_previous_parse(path, text, len, &dl);
+	if (ret && ret != -ENOENT)
+		log_msg("cannot read %s: %s; planning without the previous "
+			"addresses", path, state_strerror(ret));
+	else if (!ret && !p) {
+		free(log_diags(&dl));
+		log_msg("%s is unusable: planning without the previous "
+			"addresses", path);
 	}
 	diag_free(&dl);
+	free(text);
 	free(path);
 	return p;
 }
@@ -1032,14 +1038,14 @@ static int check_created(struct agent *a, const struct cfg_cluster *now)
 	struct diag_list dl = {0};
 	struct cfg_cluster *was = NULL;
 	size_t len = 0;
-	int ret = state_read_file(path, CFG_MAX_BYTES, &text, &len);
+	int ret = state_read(&a->st, STATE_CLUSTER, CFG_MAX_BYTES, &text, &len);
 
 	if (ret == -ENOENT) {
 		ret = 0;
 		goto out;
 	}
 	if (ret) {
-		ret = fail("cannot read %s: %s", path, strerror(-ret));
+		ret = fail("cannot read %s: %s", path, state_strerror(ret));
 		goto out;
 	}
 	was = cfg_parse(path, text, len, &dl);
@@ -1088,9 +1094,10 @@ static int check_snat_ports(const struct agent_opts *o)
 }
 
 /* The BPF directory must be on a bpffs (its nearest existing ancestor,
- * since the data plane creates it). */
-static int check_bpffs(const char *dir)
+ * since it is created then), and the agent's own. */
+static int check_bpf_dir(const char *dir)
 {
+	char err[512];
 	char *p = xstrdup(dir);
 	struct statfs sf;
 	int ret = 0;
@@ -1105,10 +1112,20 @@ static int check_bpffs(const char *dir)
 		}
 		*slash = '\0';
 	}
-	if (sf.f_type != BPF_FS_MAGIC)
+	if (sf.f_type != BPF_FS_MAGIC) {
 		ret = fail("--bpf-dir %s is not on a bpffs, so the data plane "
 			   "could not outlive the agent; mount one (mount -t "
 			   "bpf bpf DIR) and give a directory in it", dir);
+		goto out;
+	}
+	ret = state_dir_open(dir, "BPF directory", "--bpf-dir", err,
+			     sizeof(err));
+	if (ret < 0) {
+		ret = fail("%s", err);
+		goto out;
+	}
+	close(ret);
+	ret = 0;
 out:
 	free(p);
 	return ret;
@@ -1151,7 +1168,7 @@ static int open_dp(struct agent *a, bool dsr, const struct k8s_node *node)
 	struct dp_config c;
 	char err[512];
 
-	if (check_snat_ports(o) || check_bpffs(o->bpf_dir) ||
+	if (check_snat_ports(o) || check_bpf_dir(o->bpf_dir) ||
 	    enable_forwarding(a->ifc.name) ||
 	    (o->tunnel_if && enable_forwarding(o->tunnel_if)))
 		return -1;
@@ -1370,7 +1387,7 @@ static int start(struct agent *a)
 
 	path = o->key_file ? xstrdup(o->key_file)
 			   : state_path(o->state_dir, STATE_KEY);
-	ret = key_load(path, &a->key, err, sizeof(err));
+	ret = key_load(path, o->key_file != NULL, &a->key, err, sizeof(err));
 	free(path);
 	if (ret)
 		return fail("%s%s", err, o->key_file ? "" : " (looked there "
@@ -1400,9 +1417,6 @@ static int start(struct agent *a)
 	if ((ret = check_created(a, in.cluster)))
 		goto out;
 	dsr = in.cluster->forward_mode == CFG_FORWARD_DSR;
-	if (a->key.others_can_read)
-		log_msg("warning: the key file can be read by other users; "
-			"chmod 600 it");
 	if ((ret = setup_loop(a)))
 		goto out;
 	/* Listening now, answering once the loop runs: a client that

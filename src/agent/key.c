@@ -2,12 +2,14 @@
 #include "agent/key.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/state.h"
 #include "lib/xalloc.h"
@@ -35,29 +37,57 @@ bool key_parse(const char *text, size_t len, struct key *out, char *why,
 	return true;
 }
 
-int key_load(const char *path, struct key *out, char *err, size_t errlen)
+/* Opens path and checks that only its owner may use it. */
+static int key_open(const char *path, bool follow, char *err, size_t errlen)
 {
-	char *text = NULL, why[160];
-	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	struct stat st;
-	int ret = state_read_file(path, KEY_FILE_MAX, &text, &len);
+	int ret;
 
-	if (ret) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
 		snprintf(err, errlen, "cannot read the key file %s: %s; write "
 			 "the cluster's shared secret there (openssl rand -hex "
 			 "32 > FILE) or give --key-file", path,
-			 ret == -EFBIG ? "too large" : strerror(-ret));
+			 state_strerror(ret));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "the key file %s has mode %04o: it is open "
+			 "to %s, and the key must be its owner's alone (as ssh "
+			 "requires of a private key); chmod 600 %s", path,
+			 (unsigned)st.st_mode & 07777,
+			 state_who(st.st_mode & 077), path);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int key_load(const char *path, bool follow, struct key *out, char *err,
+	     size_t errlen)
+{
+	char *text = NULL, why[160];
+	size_t len = 0;
+	int fd = key_open(path, follow, err, errlen), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = state_read_fd(fd, KEY_FILE_MAX, &text, &len);
+	close(fd);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the key file %s: %s", path,
+			 state_strerror(ret));
 		return ret;
 	}
 	ret = key_parse(text, len, out, why, sizeof(why)) ? 0 : -EINVAL;
 	explicit_bzero(text, len);
 	free(text);
-	if (ret) {
+	if (ret)
 		snprintf(err, errlen, "key file %s: %s", path, why);
-		return ret;
-	}
-	out->others_can_read = !stat(path, &st) && (st.st_mode & 077);
-	return 0;
+	return ret;
 }
 
 int key_derive(const struct key *k, const char *label, uint64_t *out)

@@ -1,7 +1,9 @@
 /* key: the cluster's shared secret, which authenticates the messages LB
  * nodes exchange (SPEC.md §4, §8).  The key file's first line is the key;
  * it must be at least KEY_MIN characters (`openssl rand -hex 32` writes
- * 64).  The key is checked at start; the buffer is wiped when freed. */
+ * 64).  The key is checked at start, and so is the file's mode: like
+ * ssh with a private key, a key file that group or others may read or
+ * write is refused.  The buffer is wiped when freed. */
 #ifndef BMLB_AGENT_KEY_H
 #define BMLB_AGENT_KEY_H
 
@@ -15,7 +17,6 @@
 struct key {
 	char *buf; /* NUL-terminated, no newline */
 	size_t len;
-	bool others_can_read; /* the file's mode lets group or others read */
 };
 
 /* Takes the first line of text (len bytes) as the key.  Returns true, or
@@ -23,9 +24,12 @@ struct key {
 bool key_parse(const char *text, size_t len, struct key *out, char *why,
 	       size_t whylen);
 
-/* Reads and checks path.  Returns 0 or -errno / -EINVAL with a message in
- * err naming the file. */
-int key_load(const char *path, struct key *out, char *err, size_t errlen);
+/* Reads and checks path (following a link only with follow: a --key-file
+ * may be a mounted Secret's link, the default one in the state directory
+ * is opened as the state directory's files are).  Returns 0, or -errno /
+ * -EINVAL / -EPERM (the mode) with a message in err naming the file. */
+int key_load(const char *path, bool follow, struct key *out, char *err,
+	     size_t errlen);
 
 /* A 64-bit value only holders of the key can compute, for label (HMAC-
  * SHA256 of label under the key): the same on every node of the cluster.

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -20,11 +21,14 @@
 #include "lib/xalloc.h"
 
 #define SCAN_MAX 64 /* matching processes looked at when adopting */
+#define WHY_LEN (2 * PATH_MAX + 32) /* why a process is not a child's */
 
 struct sup_child {
 	struct sup *sup;
 	char *name;
 	char **argv;
+	char exe[PATH_MAX]; /* argv[0], resolved: what its process runs */
+	size_t exe_len;
 	int reload_sig;
 	sup_exit_fn on_exit;
 	void *arg;
@@ -60,17 +64,31 @@ struct sup *sup_new(struct loop *l)
 	return s;
 }
 
-/* ---- finding what an earlier agent left */
+/* ---- finding what an earlier agent left
+ *
+ * A process is c's daemon left by an earlier agent when it runs c's
+ * command line, and its binary, as the agent's user: the command line
+ * alone is anyone's to copy (an unprivileged user's process with
+ * HAProxy's command line would be adopted, and HAProxy never started).
+ * What the scan finds is a pid and its start time, which together name
+ * one process for good (a pid is reused once its process is gone); a
+ * pidfd opened on the pid is only taken once the start time shows it is
+ * still that process, and from then on the pidfd alone is signalled. */
 
-/* Reads /proc/PID/cmdline into buf (NUL-separated); returns its length,
- * or 0. */
-static size_t cmdline(pid_t pid, char *buf, size_t len)
+struct proc {
+	pid_t pid, ppid;
+	unsigned long long start; /* field 22 of /proc/PID/stat */
+};
+
+/* Reads /proc/PID/NAME into buf (NUL-terminated); returns its length, or
+ * 0. */
+static size_t proc_read(pid_t pid, const char *name, char *buf, size_t len)
 {
 	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -87,7 +105,7 @@ static size_t cmdline(pid_t pid, char *buf, size_t len)
 static bool runs(pid_t pid, char *const *argv)
 {
 	char buf[4096];
-	size_t len = cmdline(pid, buf, sizeof(buf)), at = 0;
+	size_t len = proc_read(pid, "cmdline", buf, sizeof(buf)), at = 0;
 
 	for (; *argv; argv++) {
 		size_t n = strlen(*argv) + 1;
@@ -99,34 +117,77 @@ static bool runs(pid_t pid, char *const *argv)
 	return len > 0;
 }
 
-static pid_t parent_of(pid_t pid)
+/* Its parent and start time, from /proc/PID/stat. */
+static bool proc_stat(pid_t pid, struct proc *p)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd, ppid;
+	char buf[1024], *s;
+	int ppid;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* the name may hold anything */
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return 0;
-	return ppid;
+	if (!proc_read(pid, "stat", buf, sizeof(buf)))
+		return false;
+	s = strrchr(buf, ')'); /* the name may hold anything */
+	/* state, ppid, fields 5-8, 9-15, 16-21, starttime */
+	if (!s || sscanf(s + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%*u %*u %*d %*d %*d %*d %*d %*d %llu", &ppid,
+			 &p->start) != 2)
+		return false;
+	p->pid = pid;
+	p->ppid = ppid;
+	return true;
 }
 
-/* The processes running c's command line whose parent does not (the
- * daemons' own children run it too); returns how many. */
-static size_t find_left(const struct sup_child *c, pid_t *out, size_t max)
+/* Is exe (what /proc/PID/exe reads) c's binary?  A binary replaced by
+ * an upgrade since the daemon started reads "PATH (deleted)". */
+static bool runs_exe(const struct sup_child *c, const char *exe)
 {
-	pid_t all[SCAN_MAX];
+	return !strncmp(exe, c->exe, c->exe_len) &&
+	       (!exe[c->exe_len] || !strcmp(exe + c->exe_len, " (deleted)"));
+}
+
+/* Is pid, which runs c's command line, c's daemon: its real and
+ * effective user the agent's, its binary c's?  If not, why says why. */
+static bool ours(const struct sup_child *c, pid_t pid, char *why, size_t len)
+{
+	char buf[PATH_MAX], path[64], *u;
+	unsigned ruid, euid;
+	ssize_t n;
+
+	if (!proc_read(pid, "status", buf, sizeof(buf)) ||
+	    !(u = strstr(buf, "\nUid:")) ||
+	    sscanf(u + strlen("\nUid:"), "%u %u", &ruid, &euid) != 2) {
+		snprintf(why, len, "its user is unknown");
+		return false;
+	}
+	if (ruid != geteuid() || euid != geteuid()) {
+		snprintf(why, len, "it runs as uid %u, not %u", euid,
+			 (unsigned)geteuid());
+		return false;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		snprintf(why, len, "its binary is unknown: %s",
+			 strerror(errno));
+		return false;
+	}
+	buf[n] = '\0';
+	if (!runs_exe(c, buf)) {
+		snprintf(why, len, "it runs %s, not %s", buf, c->exe);
+		return false;
+	}
+	return true;
+}
+
+/* c's daemons that are running (their parent is not: the daemons' own
+ * children run the command line too); returns how many.  A process that
+ * only runs the command line is logged and left alone. */
+static size_t find_left(const struct sup_child *c, struct proc *out,
+			size_t max)
+{
+	struct proc all[SCAN_MAX];
 	size_t n = 0, top = 0;
 	struct dirent *e;
+	char why[WHY_LEN];
 	DIR *d = opendir("/proc");
 
 	if (!d)
@@ -135,22 +196,46 @@ static size_t find_left(const struct sup_child *c, pid_t *out, size_t max)
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
 
-		if (*end || pid <= 0 || pid == getpid())
+		if (*end || pid <= 0 || pid == getpid() ||
+		    !runs((pid_t)pid, c->argv) ||
+		    !proc_stat((pid_t)pid, &all[n]))
 			continue;
-		if (runs((pid_t)pid, c->argv))
-			all[n++] = (pid_t)pid;
+		if (!ours(c, (pid_t)pid, why, sizeof(why)))
+			log_msg("%s: pid %ld runs its command line but is not "
+				"its daemon (%s): left alone", c->name, pid,
+				why);
+		else
+			n++;
 	}
 	closedir(d);
 	for (size_t i = 0; i < n && top < max; i++) {
-		pid_t pp = parent_of(all[i]);
 		bool child = false;
 
 		for (size_t j = 0; j < n && !child; j++)
-			child = all[j] == pp;
+			child = all[j].pid == all[i].ppid;
 		if (!child)
 			out[top++] = all[i];
 	}
 	return top;
+}
+
+/* A pidfd on p, once it shows p is still c's daemon (the pid may have
+ * been reused since the scan, or the process run something else); -1
+ * when it is not. */
+static int pin(const struct sup_child *c, const struct proc *p)
+{
+	int fd = pidfd_open(p->pid, 0);
+	struct proc now;
+	char why[WHY_LEN];
+
+	if (fd < 0)
+		return -1;
+	if (!proc_stat(p->pid, &now) || now.start != p->start ||
+	    !runs(p->pid, c->argv) || !ours(c, p->pid, why, sizeof(why))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* Waits until every pidfd is readable (its process gone) or ms pass;
@@ -331,23 +416,17 @@ static void on_timer(void *arg, uint32_t events)
 	spawn(c);
 }
 
-/* Adopts pid; false when it is gone or is not c's any more. */
-static bool adopt(struct sup_child *c, pid_t pid)
+/* Adopts p; false when it is gone or is not c's any more. */
+static bool adopt(struct sup_child *c, const struct proc *p)
 {
-	int fd = pidfd_open(pid, 0);
+	int fd = pin(c, p);
 
-	/* The pid may have been reused between the scan and the open: the
-	 * command line is checked again now that fd pins the process. */
 	if (fd < 0)
 		return false;
-	if (!runs(pid, c->argv)) {
-		close(fd);
-		return false;
-	}
 	c->adopted = true;
-	watch(c, pid, fd);
+	watch(c, p->pid, fd);
 	log_msg("%s: adopted pid %d, left running by an earlier agent",
-		c->name, (int)pid);
+		c->name, (int)p->pid);
 	sup_reload(c, "adopted");
 	return true;
 }
@@ -355,20 +434,23 @@ static bool adopt(struct sup_child *c, pid_t pid)
 void sup_start(struct sup_child *c)
 {
 	const char *names[SCAN_MAX];
-	pid_t left[SCAN_MAX];
+	struct proc left[SCAN_MAX];
+	pid_t pids[SCAN_MAX];
 	int fds[SCAN_MAX];
-	size_t n = find_left(c, left, SCAN_MAX);
+	size_t n = find_left(c, left, SCAN_MAX), pinned = 0;
 
-	if (n == 1 && adopt(c, left[0]))
+	if (n == 1 && adopt(c, &left[0]))
 		return;
 	if (n > 1) {
 		log_msg("%s: %zu instances left running by earlier agents: "
 			"stopping them, then starting one", c->name, n);
 		for (size_t i = 0; i < n; i++) {
-			names[i] = c->name;
-			fds[i] = pidfd_open(left[i], 0);
+			names[pinned] = c->name;
+			pids[pinned] = left[i].pid;
+			fds[pinned] = pin(c, &left[i]);
+			pinned += fds[pinned] >= 0;
 		}
-		stop_pids(names, left, fds, n);
+		stop_pids(names, pids, fds, pinned);
 	}
 	spawn(c);
 }
@@ -402,6 +484,9 @@ struct sup_child *sup_add(struct sup *s, const char *name,
 	c->argv = xcalloc(n + 1, sizeof(*c->argv));
 	for (size_t i = 0; i < n; i++)
 		c->argv[i] = xstrdup(argv[i]);
+	if (!realpath(argv[0], c->exe))
+		snprintf(c->exe, sizeof(c->exe), "%s", argv[0]);
+	c->exe_len = strlen(c->exe);
 	c->reload_sig = reload_sig;
 	c->on_exit = on_exit;
 	c->arg = arg;

@@ -16,7 +16,11 @@
  * An agent that crashed leaves its children running.  The next one, with
  * the same command lines (the same state directory), adopts the one it
  * finds and makes it reload its files; when it finds several it stops
- * them all and starts one: never two of one. */
+ * them all and starts one: never two of one.  A process is only taken
+ * for a child's when it runs the child's binary (argv[0], resolved) as
+ * the agent's user, besides its command line: one that only copies the
+ * command line is logged and left alone.  Found processes are pinned by
+ * pid and start time, so a pid reused meanwhile is never signalled. */
 #ifndef BMLB_AGENT_SUPERVISE_H
 #define BMLB_AGENT_SUPERVISE_H
 

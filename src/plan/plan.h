@@ -88,8 +88,10 @@ size_t plan_lb_node_names(const struct cfg_cluster *c,
 void plan_write_json(const struct plan *p, FILE *out);
 void plan_write_text(const struct plan *p, FILE *out);
 
-/* Reads the VIPs held in an earlier `bmlb plan --json` output.  Returns
- * NULL (problems in dl) when the file is not such an output. */
+/* Reads the VIPs held in an earlier `bmlb plan --json` output, of at most
+ * PLAN_PREVIOUS_MAX_BYTES (one of 100k services is ~30 MB: ample room).
+ * Returns NULL (problems in dl) when the file is not such an output. */
+#define PLAN_PREVIOUS_MAX_BYTES (512u << 20)
 struct plan_previous *plan_previous_load(const char *path,
 					 struct diag_list *dl);
 struct plan_previous *plan_previous_parse(const char *file, const char *buf,

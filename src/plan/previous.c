@@ -13,9 +13,6 @@
 #include "lib/xalloc.h"
 #include "lib/yaml_decode.h"
 
-/* A previous plan of 100k services is ~30 MB; allow ample room. */
-#define PREVIOUS_MAX_BYTES (512u << 20)
-
 struct load {
 	struct plan_previous *p;
 	size_t cap;
@@ -112,7 +109,7 @@ struct plan_previous *plan_previous_load(const char *path,
 	struct load l = {.p = xcalloc(1, sizeof(*l.p)), .dl = dl};
 	size_t before = dl->n;
 
-	ytree_parse_file(path, PREVIOUS_MAX_BYTES, read_doc, &l, dl);
+	ytree_parse_file(path, PLAN_PREVIOUS_MAX_BYTES, read_doc, &l, dl);
 	return finish(&l, path, before);
 }
 

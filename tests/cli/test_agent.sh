@@ -11,7 +11,7 @@ MAN=$EXAMPLES/manifests
 # A state directory with a good key; agents run with STATE and KEY.
 STATE=$TMP/state
 KEY=$TMP/key
-mkdir -p "$STATE"
+mkdir -p -m 700 "$STATE"
 printf '%s\n' 0123456789abcdef0123456789abcdef0123456789abcdef >"$KEY"
 chmod 600 "$KEY"
 agent() {
@@ -98,11 +98,35 @@ expect_err "it names where it looked, and why there" \
 	"$STATE/key: No such file or directory"
 expect_err "... because --key-file was not given" \
 	"(looked there because --key-file was not given)"
-echo short >"$TMP/short.key"
+(umask 077 && echo short >"$TMP/short.key")
 run agent --node lb-1 --key-file "$TMP/short.key"
 expect_rc "a short key" 1
 expect_err "it says how long a key must be" \
 	"the key (first line) is 5 characters long; it must be at least 32"
+
+# A key file others may read is refused, as ssh refuses such a private
+# key; a --key-file behind a link (a mounted Secret) is followed, the
+# default one in the state directory is not.
+for mode_who in 640:group 604:others 622:"group and others"; do
+	mode=${mode_who%%:*}
+	cp "$KEY" "$TMP/open.key" && chmod "$mode" "$TMP/open.key"
+	run agent --node lb-1 --key-file "$TMP/open.key"
+	expect_rc "a key file of mode $mode" 1
+	expect_err "... refused, saying to whom it is open" \
+		"the key file $TMP/open.key has mode 0$mode: it is open to ${mode_who#*:}, "
+	expect_err "... and how to fix it" "chmod 600 $TMP/open.key"
+done
+ln -s "$KEY" "$TMP/link.key"
+run agent --node lb-1 --key-file "$TMP/link.key"
+expect_err "a --key-file that is a link is followed (on to the preflight)" \
+	"no interface of this machine holds 198.18.0.11"
+mkdir -p -m 700 "$TMP/link-state"
+ln -s "$KEY" "$TMP/link-state/key"
+run $BMLB agent --config $CFG --manifests $MAN --node lb-1 \
+	--state-dir "$TMP/link-state"
+expect_rc "the default key file is a link in the state directory" 1
+expect_err "... refused, saying so" \
+	"$TMP/link-state/key: it is a symbolic link"
 
 sed -e 's/mode: bundled/mode: manual/' \
     -e 's/controlPlaneLBPort: 443/controlPlaneLBPort: 70000/' \
@@ -150,6 +174,56 @@ ip link set eth0 up && ip link set peer0 up
 ip addr flush dev eth0 && ip addr add 198.18.0.11/24 dev eth0
 ip link add w0 type veth peer name w1 && ip addr add 198.18.0.21/24 dev w0
 ip link set w0 up && ip link set w1 up
+
+# The state and BPF directories must be the agent's own: one others can
+# write, or another user's, is refused with nothing changed, and no file
+# in the state directory is opened through a symbolic link.
+BAD=$TMP/bad-state
+mkdir -p "$BAD" && chmod 777 "$BAD"
+echo precious >"$TMP/target"
+ln -s "$TMP/target" "$BAD/lock"
+STATE=$BAD run agent --node worker-1 --bpf-dir "$TMP/bpffs/bad"
+expect_rc "a state directory everyone can write" 1
+expect_err "it says who can write it, and how to fix it" \
+	"the state directory $BAD (--state-dir) is writable by group and others (mode 0777)"
+expect_err "... chmod 700" "chmod 700 $BAD"
+chmod 775 "$BAD"
+STATE=$BAD run agent --node worker-1 --bpf-dir "$TMP/bpffs/bad"
+expect_err "a state directory the group can write" \
+	"is writable by group (mode 0775)"
+chmod 700 "$BAD"
+STATE=$BAD run agent --node worker-1 --bpf-dir "$TMP/bpffs/bad"
+expect_rc "a lock that is a symbolic link" 1
+expect_err "it says so" "couldn't lock $BAD/lock: it is a symbolic link"
+chown nobody "$BAD"
+STATE=$BAD run agent --node worker-1 --bpf-dir "$TMP/bpffs/bad"
+expect_rc "a state directory of another user" 1
+expect_err "it names the owner, and how to fix it" \
+	"the state directory $BAD (--state-dir) is owned by nobody (uid 65534), not by root, the agent's user"
+expect_err "... chown root" "chown root $BAD"
+if [ "$(cat "$TMP/target")" = precious ] && [ -L "$BAD/lock" ] &&
+	[ "$(ls -A "$BAD")" = lock ] && [ ! -e "$TMP/bpffs/bad" ]; then
+	ok "nothing was changed: the link's target, the directories"
+else
+	not_ok "nothing was changed: the link's target, the directories" \
+		"$(cat "$TMP/target"; ls -la "$BAD" "$TMP/bpffs")"
+fi
+mkdir -m 777 "$TMP/bpffs/open"
+STATE=$TMP/bpf-state run agent --node worker-1 --bpf-dir "$TMP/bpffs/open"
+expect_rc "a BPF directory everyone can write" 1
+expect_err "it says so, and how to fix it" \
+	"the BPF directory $TMP/bpffs/open (--bpf-dir) is writable by group and others (mode 0777), "
+expect_err "... chmod 700" "chmod 700 $TMP/bpffs/open"
+chmod 700 "$TMP/bpffs/open" && chown nobody "$TMP/bpffs/open"
+STATE=$TMP/bpf-state run agent --node worker-1 --bpf-dir "$TMP/bpffs/open"
+expect_rc "a BPF directory of another user" 1
+expect_err "it says so, and how to fix it" \
+	"chown root $TMP/bpffs/open"
+if [ -z "$(ls -A "$TMP/bpffs/open")" ]; then
+	ok "nothing was pinned there"
+else
+	not_ok "nothing was pinned there" "$(ls -la "$TMP/bpffs/open")"
+fi
 
 # A worker in snat mode: a data plane for NodePorts (XDP, and the reply
 # rewriter on tc egress); state is kept and status answers.
@@ -200,7 +274,7 @@ cmp -s "$STATE/cluster.yaml" "$TMP/recorded.yaml" &&
 # worker's XDP link goes first (its pin held it).
 rm -f "$TMP"/bpffs/worker-1-snat/v*/xdp_w0
 STATE=$TMP/dsr-state
-mkdir -p "$STATE"
+mkdir -p -m 700 "$STATE"
 AG_CFG=$TMP/dsr.yaml start_agent "$TMP/dsr.log" --node worker-1 \
 	--bpf-dir "$TMP/bpffs/worker-1"
 if poll 10 status_has 's["mode"] == "dsr" and s["hook"] == "xdp" and s["dataplane"] and s["counters"]["dsr_in"] == 0 and [p["port"] for p in s["programmed"]] == [30080, 30910] and s["flows"] == 0'; then

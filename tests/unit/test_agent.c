@@ -3,17 +3,20 @@
  * unreachable next hop, the previous plan a reload keeps,
  * the manifests' problem keys, the VIP:ports a DSR worker accepts, the preflight checks, the key file, the
  * status object and the log time stamp; plus the state directory's atomic
- * files and lock (in a temporary directory), and the peer socket's source
+ * files, lock and trust (owner, mode, no link followed), in a temporary
+ * directory, and the peer socket's source
  * filter (on the loopback addresses). */
 #include "helpers.h"
 #include "plan_fixture.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <linux/neighbour.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/key.h"
@@ -567,6 +570,9 @@ static void test_state_files(void **state)
 	assert_int_equal(len, 4);
 	assert_string_equal(buf, "two!");
 	free(buf);
+	assert_int_equal(state_read(&st, "f", 100, &buf, &len), 0);
+	assert_string_equal(buf, "two!");
+	free(buf);
 	assert_int_equal(state_read_file(path, 3, &buf, &len), -EFBIG);
 	assert_int_equal(state_read_file(st.dir, 3, &buf, &len), -EISDIR);
 	unlink(path);
@@ -588,6 +594,83 @@ static void test_state_files(void **state)
 	rmdir(path);
 	free(path);
 	rmdir(dir);
+}
+
+/* Counts the entries of dir but . and .. */
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* The state directory must be the agent's own, and nothing in it is
+ * opened through a link: a lock or a state file that is one is refused
+ * (read) or replaced (written), its target never touched. */
+static void test_state_trust(void **state)
+{
+	char dir[] = "/tmp/bmlb-test-agent.XXXXXX", err[512], *buf;
+	char target[] = "/tmp/bmlb-test-target.XXXXXX";
+	struct state st;
+	size_t len;
+	int fd = mkstemp(target);
+	(void)state;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "precious", 8), 8);
+	close(fd);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(state_open(&st, dir, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "is writable by group and others (mode "
+				    "0777)"));
+	assert_non_null(strstr(err, "chmod 700 "));
+	assert_int_equal(chmod(dir, 0757), 0);
+	assert_int_equal(state_open(&st, dir, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "writable by others (mode 0757)"));
+	assert_int_equal(chmod(dir, 0755), 0);
+	if (!geteuid()) {
+		assert_int_equal(chown(dir, 65534, (gid_t)-1), 0);
+		assert_int_equal(state_open(&st, dir, err, sizeof(err)),
+				 -EPERM);
+		assert_non_null(strstr(err, "(uid 65534), not by root, the "
+					    "agent's user"));
+		assert_non_null(strstr(err, "; chown root "));
+		assert_int_equal(chown(dir, 0, (gid_t)-1), 0);
+	}
+	assert_int_equal(entries(dir), 0);
+
+	/* a link as the lock */
+	buf = state_path(dir, STATE_LOCK);
+	assert_int_equal(symlink(target, buf), 0);
+	assert_int_equal(state_open(&st, dir, err, sizeof(err)), -ELOOP);
+	assert_non_null(strstr(err, "/lock: it is a symbolic link"));
+	unlink(buf);
+	free(buf);
+
+	/* links among the state files */
+	assert_int_equal(state_open(&st, dir, err, sizeof(err)), 0);
+	assert_int_equal(symlinkat(target, st.dir_fd, "f"), 0);
+	assert_int_equal(state_read(&st, "f", 100, &buf, &len), -ELOOP);
+	assert_int_equal(state_write(&st, "f", "new", 3, err, sizeof(err)), 0);
+	assert_int_equal(state_read(&st, "f", 100, &buf, &len), 0);
+	assert_string_equal(buf, "new");
+	free(buf);
+	assert_int_equal(state_read_file(target, 100, &buf, &len), 0);
+	assert_string_equal(buf, "precious");
+	free(buf);
+	assert_int_equal(entries(dir), 2); /* lock, f: no temporary left */
+	unlinkat(st.dir_fd, "f", 0);
+	unlinkat(st.dir_fd, STATE_LOCK, 0);
+	state_close(&st);
+	rmdir(dir);
+	unlink(target);
 }
 
 /* ---- status object and log */
@@ -938,6 +1021,7 @@ int main(void)
 		cmocka_unit_test(test_find_iface),
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_state_files),
+		cmocka_unit_test(test_state_trust),
 		cmocka_unit_test(test_counter_names),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_loop),
