@@ -60,6 +60,12 @@ run $BMLB validate "$TMP/list.yaml"
 expect_rc "a list where a mapping belongs is invalid" 1
 expect_err "it names the field" "list.yaml:3:7: spec: expected a mapping"
 
+# 80 KB of nested brackets took libyaml seconds: refused before it parses.
+python3 -c 'print("a: " + "[" * 40000 + "]" * 40000)' >"$TMP/deep.yaml"
+run timeout 2 $BMLB validate "$TMP/deep.yaml"
+expect_rc "over-deep nesting is refused at once" 1
+expect_err "at the bracket past 64 levels" "deep.yaml:1:68: nesting is deeper than 64 levels"
+
 # Manifests: an invalid object is reported with its file and line.
 mkdir -p "$TMP/m"
 cp $EXAMPLES/manifests/*.yaml "$TMP/m/"
