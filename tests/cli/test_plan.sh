@@ -176,6 +176,28 @@ else ok "the invalid one is left out"; fi
 run $BMLB validate $CFG --manifests "$TMP/np"
 expect_rc "validate refuses a nodePort outside the range" 1
 
+# Names and annotations with control characters are printed escaped.
+mkdir -p "$TMP/evil"
+cp $MAN/*.yaml "$TMP/evil/"
+cat >"$TMP/evil/evil.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata:
+  name: "evil\e[2J\nforged"
+  namespace: default
+  annotations: {metallb.universe.tf/address-pool: "no\e]0;t\apool"}
+spec:
+  type: LoadBalancer
+  ports: [{protocol: TCP, port: 80, targetPort: http}]
+YAML
+run $BMLB plan --config $CFG --manifests "$TMP/evil"
+expect_rc "a Service named with control characters plans" 0
+if LC_ALL=C grep -q '[[:cntrl:]]' <(tr -d '\n' <"$TMP/out"); then
+	not_ok "plan prints no control character raw" "$(od -c "$TMP/out" | grep -m3 '033')"
+else ok "plan prints no control character raw"; fi
+expect_out "the name is shown escaped, on one line" 'default/evil\x1b[2J\nforged'
+expect_out "so is the annotation in the reason" 'pool "no\x1b]0;t\x07pool"'
+
 sed 's/mode: bundled/mode: nope/' $CFG >"$TMP/bad.yaml"
 run $BMLB plan --config "$TMP/bad.yaml" --manifests $MAN
 expect_rc "an invalid cluster file plans nothing" 1

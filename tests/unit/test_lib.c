@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "lib/escape.h"
 #include "lib/ipv4.h"
 #include "lib/json_writer.h"
 #include "lib/yaml_decode.h"
@@ -360,6 +361,32 @@ static void test_diag_sorted_output(void **state)
 	diag_free(&dl);
 }
 
+static void test_escape(void **state)
+{
+	char buf[ESC_BUF], small[12];
+	const char *plain = "web-1 caf\xc3\xa9 \\n";
+	(void)state;
+
+	/* Nothing to escape: the text itself, whatever its length. */
+	assert_ptr_equal(esc_text(plain, buf, sizeof(buf)), plain);
+	assert_null(esc_text(NULL, buf, sizeof(buf)));
+	assert_string_equal(esc_text("a\nb\tc\rd", buf, sizeof(buf)),
+			    "a\\nb\\tc\\rd");
+	assert_string_equal(esc_text("\x1b[31mred\x7f\x01", buf, sizeof(buf)),
+			    "\\x1b[31mred\\x7f\\x01");
+	/* C1 controls in UTF-8 (CSI is U+009B); other UTF-8 is kept. */
+	assert_string_equal(esc_text("a\xc2\x9b" "2J\xc2\xa0", buf, sizeof(buf)),
+			    "a\\u009b2J\xc2\xa0");
+	/* Too long for the buffer: cut, and said so. */
+	assert_string_equal(esc_text("\n\n\n\n\n\n", small, sizeof(small)),
+			    "\\n\\n\\n\\n...");
+	/* Diagnostics quote names: they are escaped too. */
+	struct diag d = {.file = "f.yaml", .line = 1, .col = 2,
+			 .path = "metadata.name", .msg = "'a\nb' is bad; fix"};
+	assert_string_equal(diag_format(&d, buf, sizeof(buf)),
+			    "f.yaml:1:2: metadata.name: 'a\\nb' is bad; fix");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_yaml_decode),
 		cmocka_unit_test(test_json_writer),
 		cmocka_unit_test(test_diag_sorted_output),
+		cmocka_unit_test(test_escape),
 	};
 	return cmocka_run_group_tests_name("lib", tests, NULL, NULL);
 }
