@@ -525,7 +525,9 @@ int ytree_parse_file(const char *path, size_t max_bytes, ydoc_fn fn,
 	size_t got = 0;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking: a FIFO must not wait for a writer (it is refused
+	 * below, as everything but a regular file is). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
 		diag_add(dl, path, 0, 0, "", "cannot open: %s; give a readable "
