@@ -200,13 +200,7 @@ expect_err "it says why" "dsr-prev.json:1:16: forwardMode: this plan is for forw
 expect_err "and plans nothing" "nothing planned"
 
 # An unreadable manifests directory is a usage error, as a missing one is.
-AS_USER=()
-[ "$(id -u)" != 0 ] || AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-mkdir -p "$TMP/pub/locked"
-cp $CFG "$TMP/pub/"
-chmod 711 "$TMP"
-chmod 755 "$TMP/pub"
-chmod 000 "$TMP/pub/locked"
+unreadable_dir
 run "${AS_USER[@]}" $BMLB plan --config "$TMP/pub/cluster.yaml" --manifests "$TMP/pub/locked"
 expect_rc "an unreadable manifests directory is a usage error" 2
 run $BMLB plan --config $CFG --manifests "$TMP/nope"

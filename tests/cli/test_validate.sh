@@ -74,13 +74,7 @@ expect_err "it says what it is" "is not a regular file (a FIFO, a socket or a de
 
 # A manifests directory that cannot be read is a usage error, as a missing
 # one is (root reads any directory: the check runs as nobody).
-AS_USER=()
-[ "$(id -u)" != 0 ] || AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-mkdir -p "$TMP/pub/locked"
-cp $EXAMPLES/cluster.yaml "$TMP/pub/"
-chmod 711 "$TMP"
-chmod 755 "$TMP/pub"
-chmod 000 "$TMP/pub/locked"
+unreadable_dir
 run "${AS_USER[@]}" $BMLB validate "$TMP/pub/cluster.yaml" --manifests "$TMP/pub/locked"
 expect_rc "an unreadable manifests directory is a usage error" 2
 expect_err "it says why" "cannot read manifests directory '$TMP/pub/locked': Permission denied"
