@@ -44,6 +44,8 @@ const char *const report_counter_names[LB_C_MAX] = {
 	[LB_C_RESOLVE] = "resolve",
 	[LB_C_DROP_NO_ROUTE] = "drop_no_route",
 	[LB_C_TOO_BIG] = "too_big",
+	[LB_C_TTL_EXCEEDED] = "ttl_exceeded",
+	[LB_C_DROP_NO_BINDING] = "drop_no_binding",
 };
 
 static void key_str(struct jw *w, const char *key, const char *v)

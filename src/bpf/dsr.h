@@ -19,7 +19,7 @@
  * Policies (each has a packet test):
  *   too big for the option   an ICMP fragmentation-needed goes back to the
  *                            client with the next hop's MTU - 8, quoting
- *                            its VIP:port packet (too_big.h)
+ *                            its VIP:port packet (icmp_back.h)
  *   IP options already there dropped and counted when the packet needs
  *                            the option (it must sit right after the base
  *                            header, where the worker looks); passed on
@@ -45,7 +45,7 @@
 #include "bpf/maps.h"
 #include "bpf/nat.h"
 #include "bpf/parse.h"
-#include "bpf/too_big.h"
+#include "bpf/icmp_back.h"
 
 #define DSR_OPT_TYPE 0x9a
 #define DSR_OPT_LEN 8
@@ -65,7 +65,7 @@ struct dsr_opt {
 
 /* Client -> VIP:port in DSR mode.  Returns V_DSR_ROOM when the packet
  * needs the option (rewritten already; the entry makes room, then
- * dsr_add_option), V_TOO_BIG when the next hop cannot take it then. */
+ * dsr_add_option), V_ICMP when the next hop cannot take it then. */
 static __always_inline enum verdict dsr_to_service(struct pkt *p,
 						   struct l4_ports *l4,
 						   struct l4_csum *c,
@@ -103,7 +103,7 @@ static __always_inline enum verdict dsr_to_service(struct pkt *p,
 		h->hop.ifindex = 0; /* looked up for another one */
 		h->backend_ip = b->ip;
 	}
-	rc = hop_find(p, h ? &h->hop : NULL, f.saddr, b->ip,
+	rc = hop_forward(p, h ? &h->hop : NULL, f.saddr, b->ip,
 		      bpf_ntohs(p->ip->tot_len) + (opt ? DSR_OPT_LEN : 0),
 		      bpf_ktime_get_coarse_ns());
 	if (rc == HOP_TOO_BIG && opt) {

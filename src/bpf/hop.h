@@ -24,7 +24,10 @@
  *                                 given to the kernel rewritten, its
  *                                 source the client's
  *   bigger than the next hop's    an ICMP fragmentation-needed with that
- *   MTU                           MTU goes back to the sender (too_big.h)
+ *   MTU                           MTU goes back to the sender (icmp_back.h)
+ *   TTL 1 or 0                    ICMP time exceeded back to the sender;
+ *                                 else the TTL is decremented, as a router
+ *                                 does (hop_forward)
  *
  * Why the handoff and not neighbour entries alone: the first packet of a
  * flow to a next hop the node has never talked to must get through, and
@@ -41,6 +44,7 @@
 #ifndef BMLB_BPF_HOP_H
 #define BMLB_BPF_HOP_H
 
+#include "bpf/csum.h"
 #include "bpf/maps.h"
 
 #define AF_INET 2
@@ -51,6 +55,7 @@ enum hop_rc {
 	HOP_DROP,    /* no way there (counted) */
 	HOP_LOCAL,   /* the destination is this node */
 	HOP_TOO_BIG, /* p->mtu is the next hop's MTU */
+	HOP_TTL,     /* its TTL ran out here (hop_forward) */
 };
 
 /* Looks up the next hop for a packet from saddr to daddr (network order)
@@ -112,6 +117,30 @@ static __always_inline enum hop_rc hop_find(struct pkt *p,
 found:
 	/* XDP sends out of its own interface only. */
 	return p->xdp && hop->ifindex != p->ifindex ? HOP_HANDOFF : HOP_OK;
+}
+
+/* hop_find() for a packet bmlb forwards, with a router's duty: a packet
+ * whose TTL runs out here goes no further (loops die), the others leave
+ * with one less. */
+static __always_inline enum hop_rc hop_forward(struct pkt *p,
+					       struct lb_hop *cache,
+					       __u32 saddr, __u32 daddr,
+					       __u16 len, __u64 now)
+{
+	struct iphdr *ip = p->ip;
+	enum hop_rc rc;
+	__u16 from;
+
+	if (ip->ttl <= 1)
+		return HOP_TTL;
+	rc = hop_find(p, cache, saddr, daddr, len, now);
+	if (rc != HOP_OK)
+		return rc;
+	from = bpf_htons(ip->ttl << 8 | ip->protocol);
+	ip->ttl--;
+	ip->check = csum_end(csum_add2(csum_start(ip->check), from,
+				       bpf_htons(ip->ttl << 8 | ip->protocol)));
+	return HOP_OK;
 }
 
 /* XDP: the packet, untouched, goes up to the tc entry, which decides

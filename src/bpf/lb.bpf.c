@@ -15,8 +15,10 @@
  *   IP options            handled: L4 is found through the header length
  *   fragments to a VIP    dropped and counted: without reassembly the
  *                         later fragments cannot be matched to a flow
- *   TTL                   not decremented: the LB node is the VIP's
- *                         endpoint, not a router hop
+ *   TTL                   decremented where bmlb forwards, as a router
+ *                         does; at 1 the packet goes no further and ICMP
+ *                         time exceeded goes back (hop.h): a loop of
+ *                         Services pointing at each other's VIPs dies
  *   truncated L4 to a VIP dropped and counted; a truncated IP header is
  *                         not ours to judge and passes
  *   TCP without SYN and   passed to the kernel, creating no state: after
@@ -56,7 +58,7 @@ enum verdict {
 	V_PASS, V_DROP, V_TX, V_REDIRECT,
 	V_REDIRECT_NEIGH, /* tc: bpf_redirect_neigh to p->nexthop (hop.h) */
 	V_DSR_ROOM,       /* DSR: the entry makes room for the option */
-	V_TOO_BIG,        /* the entry turns it into an ICMP (too_big.h) */
+	V_ICMP,           /* the entry turns it into an ICMP (icmp_back.h) */
 };
 
 struct pkt {
@@ -71,7 +73,10 @@ struct pkt {
 	bool handoff;    /* XDP: passed up for the tc entry to forward */
 	bool resolve;    /* tc: the next hop's neighbour is not resolved */
 	__u32 nexthop;   /* ... its address, network order */
-	__u16 mtu;       /* V_TOO_BIG: the MTU to announce */
+	__u16 mtu;       /* V_ICMP: the MTU to announce (frag. needed) */
+	__u8 icmp_type;  /* V_ICMP: the error to send back */
+	__u8 icmp_code;
+	__u32 icmp_from; /* ... from this address */
 	struct lb_hop *hop;    /* where it goes (hop.h) */
 	struct lb_hop hop_buf; /* ... when no flow caches it */
 	__u32 dsr_vip;   /* DSR: the option's service, network order */
@@ -90,7 +95,7 @@ static __always_inline bool pkt_reparse(struct pkt *p, void *data, void *end)
 }
 
 #include "bpf/hop.h"
-#include "bpf/too_big.h"
+#include "bpf/icmp_back.h"
 
 static __always_inline __u32 flow_hash(const struct lb_flow *f)
 {
@@ -264,7 +269,7 @@ static __always_inline enum verdict to_service(struct pkt *p,
 	enum hop_rc rc;
 
 	if (ct && ct_valid(ct, f.proto, now)) {
-		rc = hop_find(p, &ct->fwd, cfg_node_ip, ct->backend_ip, len,
+		rc = hop_forward(p, &ct->fwd, cfg_node_ip, ct->backend_ip, len,
 			      now);
 		if (rc != HOP_OK)
 			return hop_fail(p, rc);
@@ -293,7 +298,7 @@ static __always_inline enum verdict to_service(struct pkt *p,
 		return V_PASS;
 	}
 	/* Before any state: a packet XDP hands to tc is decided anew. */
-	rc = hop_find(p, &fresh.fwd, cfg_node_ip, b->ip, len, now);
+	rc = hop_forward(p, &fresh.fwd, cfg_node_ip, b->ip, len, now);
 	if (rc != HOP_OK)
 		return hop_fail(p, rc);
 	if (ct)
@@ -322,7 +327,15 @@ translate:
 	return hop_emit(p);
 }
 
-/* Backend -> LB_NODE_IP:P, translated back to VIP:port -> client. */
+static __always_inline bool is_snat_port(__u16 port)
+{
+	return bpf_ntohs(port) >= cfg_snat_min && bpf_ntohs(port) <= cfg_snat_max;
+}
+
+/* Backend -> LB_NODE_IP:P, translated back to VIP:port -> client.  The
+ * binding is keyed by the backend's address and port: a packet to P from
+ * anyone else finds none, and is dropped (the node's SNAT ports are
+ * bmlb's, none of its own connections uses one). */
 static __always_inline enum verdict from_backend(struct pkt *p,
 						 struct l4_ports *l4,
 						 struct l4_csum *c, __u8 flags)
@@ -340,18 +353,18 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 	enum hop_rc rc;
 
 	if (!rev) {
-		count(LB_C_PASS);
-		return V_PASS;
+		count(LB_C_DROP_NO_BINDING);
+		return V_DROP;
 	}
 	f = bound_flow(rev, key.proto);
 	ct = bpf_map_lookup_elem(&lb_ct, &f);
 	/* Not `ct ? &ct->rev : NULL`: clang offsets the pointer before the
 	 * null check, which the verifier refuses. */
 	if (ct)
-		rc = hop_find(p, &ct->rev, f.daddr, f.saddr,
+		rc = hop_forward(p, &ct->rev, f.daddr, f.saddr,
 			      bpf_ntohs(p->ip->tot_len), now);
 	else
-		rc = hop_find(p, NULL, f.daddr, f.saddr,
+		rc = hop_forward(p, NULL, f.daddr, f.saddr,
 			      bpf_ntohs(p->ip->tot_len), now);
 	if (rc != HOP_OK)
 		return hop_fail(p, rc);
@@ -406,9 +419,11 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 		};
 		struct lb_snat *rev = bpf_map_lookup_elem(&lb_snat, &key);
 
+		if (!rev && is_snat_port(q->source))
+			goto unbound;
 		if (!rev)
 			goto pass;
-		rc = hop_find(p, NULL, rev->vip, rev->client_ip, len, 0);
+		rc = hop_forward(p, NULL, rev->vip, rev->client_ip, len, 0);
 		if (rc != HOP_OK)
 			return hop_fail(p, rc);
 		nat_quoted(icmp, in, q, &c, rev->client_ip, rev->client_port,
@@ -429,8 +444,8 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 		struct lb_ct *ct = bpf_map_lookup_elem(&lb_ct, &f);
 
 		if (!ct)
-			goto pass;
-		rc = hop_find(p, NULL, cfg_node_ip, ct->backend_ip, len, 0);
+			goto unbound;
+		rc = hop_forward(p, NULL, cfg_node_ip, ct->backend_ip, len, 0);
 		if (rc != HOP_OK)
 			return hop_fail(p, rc);
 		nat_quoted(icmp, in, q, &c, ct->backend_ip, ct->backend_port,
@@ -442,6 +457,10 @@ static __always_inline enum verdict icmp_error(struct pkt *p, void *l4)
 pass:
 	count(LB_C_PASS);
 	return V_PASS;
+unbound:
+	/* About a flow bmlb does not have: nobody here can use it. */
+	count(LB_C_DROP_NO_BINDING);
+	return V_DROP;
 }
 
 /* DSR mode: uses pick_backend() above. */
@@ -518,9 +537,7 @@ static __always_inline enum verdict process(struct pkt *p, bool for_us)
 	 * (Cluster ones are translated in both modes, as kube-proxy does),
 	 * or the node's own traffic, which to_service passes. */
 	if (ip->daddr == cfg_node_ip) {
-		__u16 port = bpf_ntohs(ports->dest);
-
-		if (port >= cfg_snat_min && port <= cfg_snat_max)
+		if (is_snat_port(ports->dest))
 			return from_backend(p, ports, &c, flags);
 		return to_service(p, ports, &c, flags);
 	}
@@ -565,8 +582,8 @@ int lb_xdp(struct xdp_md *ctx)
 
 	if (v == V_DSR_ROOM)
 		v = dsr_xdp(ctx, &p);
-	else if (v == V_TOO_BIG)
-		v = too_big_xdp(ctx, &p);
+	else if (v == V_ICMP)
+		v = icmp_back_xdp(ctx, &p);
 	switch (v) {
 	case V_TX:
 		return XDP_TX;
@@ -578,7 +595,7 @@ int lb_xdp(struct xdp_md *ctx)
 	case V_DROP:
 	case V_REDIRECT_NEIGH: /* tc only */
 	case V_DSR_ROOM:
-	case V_TOO_BIG:
+	case V_ICMP:
 		break;
 	}
 	return XDP_DROP;
@@ -613,8 +630,8 @@ int lb_tc(struct __sk_buff *skb)
 		v = process(&p, skb->pkt_type == 0 /* PACKET_HOST */);
 	if (v == V_DSR_ROOM)
 		v = dsr_tc(skb, &p);
-	else if (v == V_TOO_BIG)
-		v = too_big_tc(skb, &p);
+	else if (v == V_ICMP)
+		v = icmp_back_tc(skb, &p);
 	switch (v) {
 	case V_TX:
 	case V_REDIRECT:
@@ -629,7 +646,7 @@ int lb_tc(struct __sk_buff *skb)
 		break;
 	case V_DROP:
 	case V_DSR_ROOM:
-	case V_TOO_BIG:
+	case V_ICMP:
 		return TC_ACT_SHOT;
 	}
 	/* A DSR worker: the same ingress program reads the option. */

@@ -191,7 +191,10 @@ enum lb_counter {
 	/* Where a rewritten packet goes (src/bpf/hop.h) */
 	LB_C_RESOLVE,           /* tc: sent on through neighbour resolution */
 	LB_C_DROP_NO_ROUTE,     /* no route to the next hop: dropped */
-	LB_C_TOO_BIG,           /* too big for the next hop: ICMP sent */
+	LB_C_TOO_BIG,           /* too big for the next hop: ICMP sent back */
+	LB_C_TTL_EXCEEDED,      /* TTL ran out here: ICMP sent back */
+	LB_C_DROP_NO_BINDING,   /* to a SNAT port (or an ICMP error about a
+				   flow) that is no translated flow's */
 	LB_C_MAX,
 };
 

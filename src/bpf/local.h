@@ -70,7 +70,7 @@ static __always_inline enum verdict local_deliver(struct pkt *p,
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_flow k = *f;
-	enum hop_rc rc = hop_find(p, NULL, f->saddr, b->ip,
+	enum hop_rc rc = hop_forward(p, NULL, f->saddr, b->ip,
 				  bpf_ntohs(p->ip->tot_len), now);
 
 	if (rc != HOP_OK && rc != HOP_LOCAL)

@@ -74,6 +74,7 @@ static struct pspec to_pod(struct pspec s, uint32_t pod, uint16_t port,
 {
 	s.daddr = pod;
 	s.dport = port;
+	s.ttl = 63; /* one hop */
 	memcpy(s.smac, node_mac, 6);
 	memcpy(s.dmac, WORKER_MAC, 6);
 	if (opt) {

@@ -220,6 +220,9 @@ static void run_steps(struct dp *dp, bool tc, const struct step *steps,
 		if (s->same || (!tc && s->expect == HANDOFF)) {
 			want = in;
 		} else {
+			/* Forwarded, as a router forwards: one hop less. */
+			if (!o.ttl)
+				o.ttl = (uint8_t)((s->in.ttl ? s->in.ttl : 64) - 1);
 			resolve_all(dp, s, &o, &o_inner);
 			build_frame(&want, &o);
 		}
@@ -267,6 +270,15 @@ static const struct pspec quoted_original = {
 static const struct pspec quoted_reply = {
 	.proto = IPPROTO_UDP, .saddr = VIP, .daddr = CLIENT, .sport = 53,
 	.dport = CPORT, .payload = "answer"};
+static const struct pspec quoted_unbound = {
+	.proto = IPPROTO_UDP, .saddr = NODE, .daddr = POD_UDP, .sport = 61002,
+	.dport = 5353, .payload = "query"};
+static const struct pspec quoted_unknown_reply = {
+	.proto = IPPROTO_UDP, .saddr = VIP, .daddr = CLIENT, .sport = 53,
+	.dport = CPORT + 7, .payload = "answer"};
+static const struct pspec ttl_one = {
+	.proto = IPPROTO_TCP, .saddr = CLIENT, .daddr = VIP, .sport = CPORT,
+	.dport = 80, .tcp_flags = ACK, .ttl = 1};
 static const struct pspec quoted_backend_reply = {
 	.proto = IPPROTO_UDP, .saddr = BACKEND, .daddr = NODE, .sport = BPORT,
 	.dport = SNAT, .payload = "answer"};
@@ -306,15 +318,25 @@ static struct step snat_steps[] = {
 	  .daddr = BACKEND, .sport = SNAT, .dport = BPORT, .tcp_flags = ACK,
 	  .optlen = 8},
 	 .flow = TCP_FLOW, .counter = LB_C_FWD_ESTABLISHED},
-	{"TTL 1: translated, TTL not decremented (the VIP is an endpoint)",
+	{"TTL 2: translated, TTL 1 (a router's hop)",
 	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
 	  .daddr = VIP, .sport = CPORT, .dport = 80, .tcp_flags = ACK,
-	  .ttl = 1},
+	  .ttl = 2},
 	 TX, false,
 	 {.dmac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_TCP, .saddr = NODE,
 	  .daddr = BACKEND, .sport = SNAT, .dport = BPORT, .tcp_flags = ACK,
 	  .ttl = 1},
 	 .flow = TCP_FLOW, .counter = LB_C_FWD_ESTABLISHED},
+	{"TTL 1: no further; ICMP time exceeded from the node to the client, "
+	 "quoting the packet",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
+	  .daddr = VIP, .sport = CPORT, .dport = 80, .tcp_flags = ACK,
+	  .ttl = 1},
+	 TX, false,
+	 {.dmac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_ICMP, .saddr = NODE,
+	  .daddr = CLIENT, .icmp_type = 11, .ttl = 64,
+	  .inner = &ttl_one},
+	 .flow = TCP_FLOW, .counter = LB_C_TTL_EXCEEDED},
 	{"a UDP datagram to VIP:53 goes to the UDP backend",
 	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_UDP, .saddr = CLIENT,
 	  .daddr = VIP, .sport = CPORT, .dport = 53, .payload = "query"},
@@ -359,6 +381,11 @@ static struct step snat_steps[] = {
 	  .daddr = BACKEND, .icmp_type = 3, .icmp_code = 3,
 	  .inner = &quoted_backend_reply},
 	 .flow = UDP_FLOW, .counter = LB_C_ICMP_FWD},
+	{"an ICMP error with TTL 1 is dropped, never answered with another",
+	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_ICMP,
+	  .saddr = IP(198, 18, 0, 21), .daddr = NODE, .icmp_type = 3,
+	  .icmp_code = 4, .mtu = 1400, .ttl = 1, .inner = &quoted_translated},
+	 DROP, true, .flow = UDP_FLOW, .counter = LB_C_TTL_EXCEEDED},
 	{"ICMP echo to the VIP is not ours: passes",
 	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_ICMP, .saddr = CLIENT,
 	  .daddr = VIP, .icmp_type = 8, .inner = &quoted_reply},
@@ -367,11 +394,32 @@ static struct step snat_steps[] = {
 	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
 	  .daddr = NODE, .sport = CPORT, .dport = 22, .tcp_flags = SYN},
 	 PASS, true, .counter = LB_C_PASS},
-	{"a SNAT-range port with no binding passes",
+	{"a SNAT-range port with no binding: dropped, counted",
 	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_TCP,
 	  .saddr = POD1, .daddr = NODE, .sport = 8080, .dport = 61001,
 	  .tcp_flags = ACK},
-	 PASS, true, .counter = LB_C_PASS},
+	 DROP, true, .counter = LB_C_DROP_NO_BINDING},
+	{"a \"reply\" to a bound SNAT port from another address than its "
+	 "backend's: dropped, counted",
+	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_UDP,
+	  .saddr = IP(198, 19, 21, 66), .daddr = NODE, .sport = 5353,
+	  .dport = SNAT, .payload = "forged"},
+	 DROP, true, .flow = UDP_FLOW, .counter = LB_C_DROP_NO_BINDING},
+	{"... or from the backend's address but another port: dropped",
+	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_UDP,
+	  .saddr = POD_UDP, .daddr = NODE, .sport = 5354, .dport = SNAT,
+	  .payload = "forged"},
+	 DROP, true, .flow = UDP_FLOW, .counter = LB_C_DROP_NO_BINDING},
+	{"an ICMP error quoting a SNAT port of no flow: dropped, counted",
+	 {.smac = {2, 0, 0, 0, 0, 0x21}, .proto = IPPROTO_ICMP,
+	  .saddr = IP(198, 18, 0, 21), .daddr = NODE, .icmp_type = 3,
+	  .icmp_code = 4, .mtu = 68, .inner = &quoted_unbound},
+	 DROP, true, .counter = LB_C_DROP_NO_BINDING},
+	{"an ICMP error to a VIP quoting no flow of it: dropped, counted",
+	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_ICMP, .saddr = CLIENT,
+	  .daddr = VIP, .icmp_type = 3, .icmp_code = 3,
+	  .inner = &quoted_unknown_reply},
+	 DROP, true, .counter = LB_C_DROP_NO_BINDING},
 	{"another port of the VIP is not a service: passes",
 	 {.smac = {2, 0, 0, 0, 0, 1}, .proto = IPPROTO_TCP, .saddr = CLIENT,
 	  .daddr = VIP, .sport = CPORT, .dport = 443, .tcp_flags = SYN},
@@ -836,6 +884,7 @@ static void test_reply_to_cold_client(void **state)
 			       .tcp_flags = SYN | ACK};
 	memcpy(reply.dmac, node_mac, 6);
 	want = reply;
+	want.ttl = 63;
 	want.saddr = VIP;
 	want.sport = 80;
 	want.daddr = f.saddr;

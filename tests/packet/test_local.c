@@ -77,6 +77,7 @@ static struct pspec to_pod(struct pspec s, uint32_t pod, uint16_t port)
 {
 	s.daddr = pod;
 	s.dport = port;
+	s.ttl = 63; /* one hop */
 	memcpy(s.smac, lbt2_mac, 6);
 	memcpy(s.dmac, LBT2_NEXT, 6);
 	return s;
@@ -241,6 +242,7 @@ static void nodeport_cluster(bool dsr)
 	sport = (uint16_t)(got.b[14 + 20] << 8 | got.b[14 + 21]);
 	assert_true(sport >= DP_SNAT_MIN_DEFAULT &&
 		    sport <= DP_SNAT_MAX_DEFAULT);
+	want.ttl = 63;
 	want.saddr = NODE;
 	want.sport = sport;
 	want.daddr = WPOD;
@@ -258,6 +260,7 @@ static void nodeport_cluster(bool dsr)
 	memcpy(reply.smac, WORKER_MAC, 6);
 	memcpy(reply.dmac, node_mac, 6);
 	rwant = reply;
+	rwant.ttl = 63;
 	rwant.saddr = NODE;
 	rwant.sport = 30080;
 	rwant.daddr = CLIENT;
@@ -298,8 +301,8 @@ static void nodeport_local_and_own(bool tc)
 
 	ingress_expect(dp, tc, ifindex, &ssh, tc ? TC_ACT_OK : XDP_PASS, &ssh,
 		   "the node's own traffic to another port passes untouched");
-	ingress_expect(dp, tc, ifindex, &snat, tc ? TC_ACT_OK : XDP_PASS, &snat,
-		   "... to a SNAT port with no binding too");
+	ingress_expect(dp, tc, ifindex, &snat, tc ? TC_ACT_SHOT : XDP_DROP, NULL,
+		   "... but to a SNAT port with no binding: dropped (bmlb's)");
 	frag.frag = 0x2000;
 	ingress_expect(dp, tc, ifindex, &frag, tc ? TC_ACT_OK : XDP_PASS, &frag,
 		   "a fragment to the node passes (it is no VIP)");
