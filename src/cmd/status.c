@@ -1,6 +1,9 @@
 /* status: `bmlb status [--state-dir DIR] [--json]` (SPEC.md §8): asks the
  * running agent, over STATE_DIR/status.sock, what it has, and prints the
- * object it sends (src/agent/report.h) as is or as a table. */
+ * object it sends (src/agent/report.h) as is or as a table.  The table is
+ * printed defensively: any field may be missing or of another type (each
+ * prints as its default, "?" for a list item), and every text is escaped
+ * (lib/escape.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,10 +90,6 @@ static int ask(const char *path, char **buf, size_t *len)
 		ret = -ENODATA;
 	return ret;
 }
-
-/* What the agent sent is printed defensively: any field may be missing or
- * of another type (each prints as its default, "?" for a list item), and
- * every text is escaped (lib/escape.h). */
 
 /* The text of scalar key in map, or dflt when absent or null, unescaped. */
 static const char *str(const struct ynode *map, const char *key,
