@@ -14,9 +14,15 @@
 #   tunnel: vxlan0 on every node (VNI 42, UDP 4789, 198.18.255.N/24, all-zero
 #           FDB entries to every other node); 198.19.M.0/24 via 198.18.255.M;
 #           the gateway has no pod routes; pod MTU 1450.
-#   sysctls (inside): nodes and gw ip_forward=1, rp_filter=0 (all, default,
-#   eth0); nodes accept_local=1; IPv6 off everywhere (no ND/MLD noise);
+#   sysctls (inside): nodes as a distribution sets them up, ip_forward=1
+#   and rp_filter=2 (all, default, eth0: systemd's 50-default.conf), the
+#   rest (accept_local=0 among them) the kernel's defaults, nothing set on
+#   bmlb's behalf; the gateway, a router, ip_forward=1 and rp_filter=0
+#   (all, default, eth0, eth1); IPv6 off everywhere (no ND/MLD noise);
 #   the switch does not pass bridged frames to netfilter.
+#   Neighbour tables: flushed on every host at the end of lab_up, so that
+#   the first packet meets cold ones, as on a node just booted; no step
+#   of the lab resolves a neighbour on the nodes.
 #
 # Safety: namespaces are named PREFIX+host with a per-run PREFIX
 # "bl" + 6 [a-z0-9] + "-"; the run is registered in /run/bmlb-lab/ID
@@ -735,7 +741,7 @@ lab__claim() {
 
 # lab__step NAME CMD...: one step of lab_up; LAB_FAIL_AT=NAME makes it fail
 # (to test that a failed up leaves nothing behind).  Steps: dirs netns
-# config files check; also LAB_FAIL_AT=host:HOST (in lab__script).
+# config files check cold; also LAB_FAIL_AT=host:HOST (in lab__script).
 lab__step() {
 	if [[ ${LAB_FAIL_AT:-} == "$1" ]]; then
 		lab__err "$LAB_ID: step $1: failing on purpose (LAB_FAIL_AT)"
@@ -790,15 +796,17 @@ lab__script() {
 		for m in arptables iptables ip6tables; do
 			echo "w net/bridge/bridge-nf-call-$m 0"
 		done ;;
-	gateway | cp | lb | worker)
+	gateway)
 		echo 'w net/ipv4/ip_forward 1'
-		for m in all default eth0; do
+		for m in all default eth0 eth1; do
 			echo "w net/ipv4/conf/$m/rp_filter 0"
 		done ;;
+	cp | lb | worker)
+		echo 'w net/ipv4/ip_forward 1'
+		for m in all default eth0; do
+			echo "w net/ipv4/conf/$m/rp_filter 2"
+		done ;;
 	esac
-	[[ $role == gateway ]] && echo 'w net/ipv4/conf/eth1/rp_filter 0'
-	[[ $role == cp || $role == lb || $role == worker ]] &&
-		echo 'w net/ipv4/conf/all/accept_local 1'
 	echo "ip -batch - <<'EOF'"
 	echo 'link set lo up'
 	case $role in
@@ -1019,6 +1027,16 @@ lab__files() {
 		"flat=$LAB_FLAT_IPV4" >"$LAB_WORK/lab.env"
 }
 
+# Cold neighbour tables on every host: whatever setting the hosts up
+# resolved is forgotten, so the first packet of a test meets what a node
+# just booted has (entries being resolved may stay INCOMPLETE or FAILED).
+lab__cold() {
+	local h
+	for h in "${LAB_HOSTS[@]}"; do
+		ip -n "$LAB_PREFIX$h" neigh flush all >/dev/null || return 1
+	done
+}
+
 # Every switch port forwards (immediate with STP off; polled, bounded).
 lab__check() {
 	lab_poll 3 lab__ports_ok $((${#LAB_NODES[@]} + 1))
@@ -1035,7 +1053,8 @@ lab__ports_ok() {
 # workers, 2 pods per worker,
 # no pods on LB nodes, snat, flatIPv4 true for flat and false for tunnel)
 # and traps EXIT INT TERM HUP in this shell to tear it down.  Sweeps dead
-# runs first.  On failure, everything is already torn down.
+# runs first.  It ends with every neighbour table empty.  On failure,
+# everything is already torn down.
 lab_up() {
 	local -
 	set +e
@@ -1085,7 +1104,7 @@ lab_up() {
 	lab__plan "$lbs" "$workers" "$pods" "$lbpods" "$cps"
 	if ! { lab__step dirs lab__dirs && lab__step netns lab__netns &&
 		lab__step config lab__config && lab__step files lab__files &&
-		lab__step check lab__check; }; then
+		lab__step check lab__check && lab__step cold lab__cold; }; then
 		lab_down
 		return 1
 	fi

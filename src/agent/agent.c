@@ -1013,6 +1013,8 @@ static int open_dp(struct agent *a, bool dsr, const struct k8s_node *node)
 	}
 	c.snat_min = o->snat_min;
 	c.snat_max = o->snat_max;
+	if (key_derive(&a->key, "bmlb flow hash", &c.hash_seed))
+		return fail("couldn't derive the flow hash's seed from the key");
 	c.pin_dir = o->bpf_dir;
 	c.use_tc = o->use_tc;
 	libbpf_set_print(libbpf_log);

@@ -2,6 +2,8 @@
 #include "agent/key.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,19 @@ int key_load(const char *path, struct key *out, char *err, size_t errlen)
 		return ret;
 	}
 	out->others_can_read = !stat(path, &st) && (st.st_mode & 077);
+	return 0;
+}
+
+int key_derive(const struct key *k, const char *label, uint64_t *out)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!HMAC(EVP_sha256(), k->buf, (int)k->len,
+		  (const unsigned char *)label, strlen(label), mac, &n) ||
+	    n < sizeof(*out))
+		return -EIO;
+	memcpy(out, mac, sizeof(*out));
 	return 0;
 }
 

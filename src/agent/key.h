@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define KEY_MIN 32
 #define KEY_FILE_MAX 4096
@@ -25,6 +26,11 @@ bool key_parse(const char *text, size_t len, struct key *out, char *why,
 /* Reads and checks path.  Returns 0 or -errno / -EINVAL with a message in
  * err naming the file. */
 int key_load(const char *path, struct key *out, char *err, size_t errlen);
+
+/* A 64-bit value only holders of the key can compute, for label (HMAC-
+ * SHA256 of label under the key): the same on every node of the cluster.
+ * Returns 0 or -EIO. */
+int key_derive(const struct key *k, const char *label, uint64_t *out);
 
 void key_free(struct key *k);
 

@@ -106,10 +106,19 @@ static void send_tables(struct peers *p, uint64_t now)
 	}
 }
 
+static bool all_heard(const struct memb *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->peers[i].alive)
+			return false;
+	return true;
+}
+
 static void join(struct peers *p, uint64_t now)
 {
 	const char *leader = memb_leader(&p->memb, false);
 	uint64_t waited = now - p->started_ms;
+	char with[256] = "";
 
 	/* Listening starts with the loop, not with a start-up that may be
 	 * busy for longer than the timeout. */
@@ -126,42 +135,73 @@ static void join(struct peers *p, uint64_t now)
 	}
 	if (leader && memb_find(&p->memb, leader)->digest == p->table.digest)
 		p->have_leader_table = true; /* ours is the same */
+	/* With a leader, wait for its table; without (a cold start, or
+	 * the only node left), for every LB node to be heard, so that the
+	 * nodes starting together join together (memb_joined). */
 	if (p->ready || waited < p->cfg.timeout_ms ||
-	    (leader && !p->have_leader_table && waited < PEERS_JOIN_MAX_MS))
+	    (waited < PEERS_JOIN_MAX_MS &&
+	     (leader ? !p->have_leader_table : !all_heard(&p->memb))))
 		return;
 	p->ready = p->settled = true;
+	/* A peer joins PEERS_JOIN_MAX_MS after its start at the latest, and
+	 * started before now: its VIPs are left to it that long, and a
+	 * timeout more for its message. */
+	memb_joined(&p->memb, now, PEERS_JOIN_MAX_MS + p->cfg.timeout_ms);
 	send_all(p, PEER_HELLO); /* the others replan now, not next tick */
-	log_msg("peers: joined after %llu ms (%s)", (unsigned long long)waited,
-		!leader ? "no other LB node is alive"
+	for (size_t i = 0; i < p->memb.n; i++)
+		if (p->memb.peers[i].joins_by_ms)
+			snprintf(with + strlen(with), sizeof(with) - strlen(with),
+				 "%s%s", *with ? ", " : "; joining with it: ",
+				 p->memb.peers[i].name);
+	log_msg("peers: joined after %llu ms (%s%s)",
+		(unsigned long long)waited,
+		!leader ? "no other LB node has joined"
 		: p->have_leader_table ? "holding the leader's table"
-				       : "the leader's table did not come");
+				       : "the leader's table did not come",
+		with);
 	p->cb.changed(p->cb.arg, "this node joined");
+}
+
+/* Appends to why the peers that memb_expire moved out of a state (lost:
+ * alive, else joining with this node), then what happened to them. */
+static void expired(const struct peers *p, const struct memb_peer *was,
+		    bool lost, const char *what, char *why, size_t len)
+{
+	const char *sep = *why ? "; " : "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->memb.n; i++) {
+		const struct memb_peer *m = &p->memb.peers[i];
+
+		if (lost ? !was[i].alive || m->alive
+			 : !was[i].joins_by_ms || m->joins_by_ms || !m->alive)
+			continue;
+		snprintf(why + strlen(why), len - strlen(why), "%s%s",
+			 n++ ? ", " : sep, m->name);
+	}
+	if (n)
+		snprintf(why + strlen(why), len - strlen(why), "%s", what);
 }
 
 static void on_timer(void *arg, uint32_t events)
 {
 	struct peers *p = arg;
 	uint64_t now = loop_now_ms();
-
-	bool *was = xcalloc(p->memb.n + 1, sizeof(*was));
-	char why[256] = "";
+	struct memb_peer *was = xcalloc(p->memb.n + 1, sizeof(*was));
+	char why[256] = "", what[64];
 
 	(void)events;
 	loop_timer_read(p->timer);
 	send_all(p, PEER_HELLO);
-	for (size_t i = 0; i < p->memb.n; i++)
-		was[i] = p->memb.peers[i].alive;
+	memcpy(was, p->memb.peers, p->memb.n * sizeof(*was));
 	if (memb_expire(&p->memb, now)) {
-		for (size_t i = 0; i < p->memb.n; i++) {
-			if (!was[i] || p->memb.peers[i].alive)
-				continue;
-			snprintf(why + strlen(why), sizeof(why) - strlen(why),
-				 "%s%s", *why ? ", " : "",
-				 p->memb.peers[i].name);
-		}
-		snprintf(why + strlen(why), sizeof(why) - strlen(why),
-			 " missed messages for %llu ms",
+		snprintf(what, sizeof(what), " missed messages for %llu ms",
 			 (unsigned long long)p->cfg.timeout_ms);
+		expired(p, was, true, what, why, sizeof(why));
+		snprintf(what, sizeof(what), " did not join within %llu ms",
+			 (unsigned long long)(PEERS_JOIN_MAX_MS +
+					      p->cfg.timeout_ms));
+		expired(p, was, false, what, why, sizeof(why));
 		log_msg("peers: %s", why);
 		p->cb.changed(p->cb.arg, why);
 	}
@@ -331,6 +371,7 @@ void peers_set_nodes(struct peers *p, const char *const *names,
 		if (next.peers[i].ip != ip) {
 			next.peers[i].ip = ip; /* a new address: heard anew */
 			next.peers[i].alive = next.peers[i].ready = false;
+			next.peers[i].joins_by_ms = 0;
 		}
 	}
 	memcpy(next.unattributed, p->memb.unattributed,

@@ -6,7 +6,9 @@
  * that announces another digest (table.h).  Datagrams are sealed and
  * checked with the cluster key (peer_msg.h).  This node joins (becomes
  * ready, so that it may own VIPs) once it has listened for the timeout and
- * holds the leader's table, or after PEERS_JOIN_MAX_MS at the latest.
+ * holds the leader's table (with no leader: has heard every LB node), or
+ * after PEERS_JOIN_MAX_MS at the latest; the peers still joining then join
+ * with it (members.h): it leaves their VIPs to them.
  *
  * What happens is reported through callbacks; nothing here touches the
  * plan or the data plane.
@@ -88,8 +90,9 @@ bool peers_ready(const struct peers *p);
  * node is ready before it has): owners may be computed. */
 bool peers_settled(const struct peers *p);
 
-/* The ready LB nodes' names, this one included once ready, sorted
- * (*names malloc'd; the strings live until the next peers_ call). */
+/* The owners: the ready LB nodes' names, this one included once ready,
+ * and those joining with it (members.h), sorted (*names malloc'd; the
+ * strings live until the next peers_ call). */
 size_t peers_alive(const struct peers *p, const char ***names);
 
 /* The leader (the smallest ready name), or NULL. */

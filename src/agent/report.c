@@ -46,6 +46,8 @@ const char *const report_counter_names[LB_C_MAX] = {
 	[LB_C_TOO_BIG] = "too_big",
 	[LB_C_TTL_EXCEEDED] = "ttl_exceeded",
 	[LB_C_DROP_NO_BINDING] = "drop_no_binding",
+	[LB_C_EVICT_UNREPLIED] = "evict_unreplied",
+	[LB_C_DROP_SOURCE_LIMIT] = "drop_source_limit",
 };
 
 static void key_str(struct jw *w, const char *key, const char *v)

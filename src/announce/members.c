@@ -2,7 +2,8 @@
  * members.h).
  *
  * A peer is in one of three states: dead (never heard, said BYE, or
- * silent past the timeout), alive, or ready (alive and joined).  An
+ * silent past the timeout), alive, or ready (alive and joined); an alive
+ * one may also be joining with this node (joins_by_ms).  An
  * authentic message naming this node itself is refused as PEER_UNKNOWN:
  * it is either another key holder claiming our name or our own datagram
  * looped back, and neither says anything about a peer.
@@ -62,6 +63,12 @@ struct memb_peer *memb_find(struct memb *m, const char *name)
 	return bsearch(&key, m->peers, m->n, sizeof(*m->peers), peer_cmp);
 }
 
+/* p counts as an owner. */
+static bool owner(const struct memb_peer *p)
+{
+	return p->ready || p->joins_by_ms;
+}
+
 /* Applies one accepted message to p. */
 static void peer_accept(struct memb_peer *p, const struct peer_msg *msg,
 			uint64_t now_ms)
@@ -83,6 +90,10 @@ static void peer_accept(struct memb_peer *p, const struct peer_msg *msg,
 				      ? now_ms + PEER_RESTART_GRACE_MS
 				      : 0;
 	}
+	if (p->ready && !was_ready)
+		p->ready_ms = was_alive ? now_ms : 0;
+	if (p->ready || !p->alive)
+		p->joins_by_ms = 0;
 	if (was_alive == p->alive && was_ready == p->ready)
 		return;
 	if (!p->alive)
@@ -104,7 +115,7 @@ struct memb_event memb_receive(struct memb *mb, enum peer_verdict v,
 {
 	struct memb_event ev = {.verdict = v};
 	struct memb_peer *p = m->name[0] ? memb_find(mb, m->name) : NULL;
-	bool was_ready = p && p->ready;
+	bool was_ready = p && p->ready, was_owner = p && owner(p);
 
 	ev.peer = p;
 	if (v == PEER_OK) {
@@ -128,8 +139,25 @@ struct memb_event memb_receive(struct memb *mb, enum peer_verdict v,
 		return ev;
 	}
 	peer_accept(p, m, now_ms);
-	ev.changed = was_ready != p->ready;
+	ev.changed = was_ready != p->ready || was_owner != owner(p);
 	return ev;
+}
+
+void memb_joined(struct memb *m, uint64_t now_ms, uint64_t join_ms)
+{
+	uint64_t first = UINT64_MAX; /* the first ready peer joined then */
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->peers[i].ready && m->peers[i].ready_ms < first)
+			first = m->peers[i].ready_ms;
+	/* A peer that started after a node had joined is not counted by
+	 * that node, which serves its VIPs meanwhile. */
+	for (size_t i = 0; i < m->n; i++) {
+		struct memb_peer *p = &m->peers[i];
+
+		if (p->alive && !p->ready && p->changed_ms <= first)
+			p->joins_by_ms = now_ms + join_ms;
+	}
 }
 
 bool memb_expire(struct memb *m, uint64_t now_ms)
@@ -139,12 +167,19 @@ bool memb_expire(struct memb *m, uint64_t now_ms)
 	for (size_t i = 0; i < m->n; i++) {
 		struct memb_peer *p = &m->peers[i];
 
+		if (p->joins_by_ms && now_ms > p->joins_by_ms) {
+			p->joins_by_ms = 0;
+			p->why = "did not join in time";
+			p->changed_ms = now_ms;
+			changed = true;
+		}
 		if (!p->alive || now_ms <= p->heard_ms ||
 		    now_ms - p->heard_ms <= m->timeout_ms ||
 		    now_ms <= p->grace_ms)
 			continue;
-		changed |= p->ready;
+		changed |= owner(p);
 		p->alive = p->ready = false;
+		p->joins_by_ms = 0;
 		p->why = "missed messages";
 		p->changed_ms = now_ms;
 	}
@@ -164,7 +199,7 @@ size_t memb_ready(const struct memb *m, bool self_ready, const char ***names)
 	if (self_ready)
 		v[n++] = m->self;
 	for (size_t i = 0; i < m->n; i++)
-		if (m->peers[i].ready)
+		if (owner(&m->peers[i]))
 			v[n++] = m->peers[i].name;
 	qsort(v, n, sizeof(*v), name_cmp);
 	*names = v;

@@ -5,9 +5,15 @@
  * alive from the first authentic message it sends until it says BYE (a
  * clean stop: at once) or stays silent longer than the timeout (SIGKILL,
  * link down, frozen).  Only peers that have joined (PEER_F_READY) count for
- * ownership and for the leader, the alive node with the smallest name, which
- * decides new address allocations for everyone (table.h).  This node joins
- * itself after `join_ms`, once it has heard what the others think.
+ * the leader, the alive node with the smallest name, which decides new
+ * address allocations for everyone (table.h).  They count for ownership,
+ * and so do the peers that were still joining when this node joined, if
+ * they had started before every ready peer joined (memb_joined): at a cold
+ * start, the first node to join leaves the others' VIPs to them for the
+ * moment they take to join, instead of claiming every VIP and handing most
+ * of them over again.  A peer that starts once a node has joined counts
+ * only once it has joined itself: until then the running nodes, which do
+ * not count it either, keep serving its VIPs.
  *
  * Pure: the caller passes every datagram (already through peer_open) and
  * the time; nothing here reads a clock or a socket.
@@ -30,11 +36,17 @@ struct memb_peer {
 			    * 0: never */
 	uint64_t last_ts;  /* timestamp of the last accepted message */
 	uint64_t digest;   /* table digest it last announced */
+	uint64_t ready_ms; /* when it joined, heard here; 0: ready already
+			    * when heard (first, or after silence) */
+	uint64_t joins_by_ms; /* nonzero: it was joining when this node
+			       * joined, and counts as an owner until it
+			       * joins, stops or this time passes */
 	uint64_t accepted;
 	uint64_t refused[PEER_VERDICT_MAX]; /* by verdict, [PEER_OK] unused */
 	const char *why;   /* why it last changed state ("started",
 			    * "joined", "not ready", "stopped", "missed
-			    * messages", "came back"), static; NULL: never */
+			    * messages", "came back", "did not join in
+			    * time"), static; NULL: never */
 	uint64_t changed_ms; /* when */
 	uint64_t grace_ms; /* alive until then at least (PEER_F_RESTART) */
 };
@@ -61,7 +73,8 @@ struct memb_peer *memb_find(struct memb *m, const char *name);
 struct memb_event {
 	enum peer_verdict verdict; /* PEER_OK: accepted */
 	struct memb_peer *peer;    /* the named LB node, or NULL */
-	bool changed; /* the set of ready peers changed (replan) */
+	bool changed; /* the ready peers or the owners (memb_ready) changed
+		       * (replan) */
 };
 
 /* Takes one datagram: v and m from peer_open, src_ip (host order) the
@@ -72,11 +85,18 @@ struct memb_event memb_receive(struct memb *mb, enum peer_verdict v,
 			       const struct peer_msg *m, uint32_t src_ip,
 			       uint64_t now_ms, uint64_t now_ns);
 
-/* Marks peers silent for longer than the timeout dead.  Returns true when
- * the set of ready peers changed. */
+/* This node joins at now_ms: the peers alive and not ready that started
+ * (changed_ms) before every ready peer joined (ready_ms) join with it; they
+ * count as owners until they join, stop, or join_ms pass. */
+void memb_joined(struct memb *m, uint64_t now_ms, uint64_t join_ms);
+
+/* Marks peers silent for longer than the timeout dead, and stops counting
+ * the peers joining with this node that are past their time.  Returns true
+ * when the ready peers or the owners changed. */
 bool memb_expire(struct memb *m, uint64_t now_ms);
 
-/* The ready nodes' names, this node's included when self_ready, sorted;
+/* The owners' names: the ready nodes, this node's included when
+ * self_ready, and the peers joining with this node (memb_joined), sorted;
  * *names is malloc'd (the strings are m's).  Returns the count. */
 size_t memb_ready(const struct memb *m, bool self_ready, const char ***names);
 

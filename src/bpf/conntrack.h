@@ -1,6 +1,7 @@
 /* conntrack.h: flow timeouts, expiry and TCP state tracking.
  *
- * Timeouts are per state: a SYN that is never answered goes quickly, an
+ * Timeouts are per state: a flow its backend never answers (a lost SYN,
+ * a spoofed one) goes within seconds, an
  * established TCP flow stays for hours of silence, a closing one lingers
  * only long enough for retransmitted FINs, UDP lives while it is used.
  * A flow closed both ways gives its SNAT port up after a second.
@@ -13,7 +14,8 @@
 
 /* Set by the agent before load. */
 const volatile struct lb_timeouts cfg_timeouts = {
-	.tcp_syn = 60,
+	.unreplied = 5,
+	.unreplied_yield_ms = 10,
 	.tcp_established = 21600,
 	.tcp_closing = 10,
 	.udp = 60,
@@ -86,6 +88,17 @@ static __always_inline bool ct_over(const struct lb_ct *ct, __u8 proto,
 	return ct_expired(ct, proto, now) ||
 	       (ct->state == LB_CT_CLOSED &&
 		now - ct->last_seen > LB_CT_REUSE_NS);
+}
+
+/* A flow whose port and entry may go to a new one: over, or never
+ * answered and idle past unreplied_yield_ms (unreplied.h). */
+static __always_inline bool ct_yields(const struct lb_ct *ct, __u8 proto,
+				      __u64 now)
+{
+	return ct_over(ct, proto, now) ||
+	       (ct->state == LB_CT_NEW &&
+		now - ct->last_seen >
+			(__u64)cfg_timeouts.unreplied_yield_ms * 1000000ull);
 }
 
 static __always_inline void ct_touch(struct lb_ct *ct, __u8 proto,

@@ -334,6 +334,8 @@ static __always_inline int dsr_worker_out(struct __sk_buff *skb)
 	v = bpf_map_lookup_elem(&lb_dsr, &k);
 	if (!v)
 		return TC_ACT_OK;
+	if (v->state == LB_CT_NEW)
+		source_answered(k.saddr);
 	flow_touch(&v->last_seen, &v->state, k.proto, d.flags, true, now);
 	pod_ip = k.daddr;
 	pod_port = k.dport;

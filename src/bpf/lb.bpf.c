@@ -52,6 +52,10 @@ const volatile __u32 cfg_node_ip = 0;      /* network order */
 const volatile __u8 cfg_node_mac[6] = {0}; /* the XDP interface's MAC */
 const volatile __u16 cfg_snat_min = 16384; /* host order, inclusive */
 const volatile __u16 cfg_snat_max = 29999;
+/* The flow hash's seed, derived from the cluster key: the same on every
+ * node (DSR and failover agree on a flow's backend), unknown to a client
+ * that would aim its flows at one backend. */
+const volatile __u64 cfg_hash_seed = 0;
 
 /* What to do with the packet; the entries map it to their return codes. */
 enum verdict {
@@ -99,9 +103,9 @@ static __always_inline bool pkt_reparse(struct pkt *p, void *data, void *end)
 
 static __always_inline __u32 flow_hash(const struct lb_flow *f)
 {
-	/* Seedless and the same on every node: with DSR a flow keeps its
-	 * backend when its VIP moves to another LB node. */
-	__u64 h = ((__u64)f->saddr << 32 | f->daddr) ^
+	/* Seeded the same on every node: with DSR a flow keeps its backend
+	 * when its VIP moves to another LB node. */
+	__u64 h = ((__u64)f->saddr << 32 | f->daddr) ^ cfg_hash_seed ^
 		  ((__u64)f->sport << 24 | (__u64)f->dport << 8 | f->proto) *
 			  0x9e3779b97f4a7c15ull;
 
@@ -167,7 +171,8 @@ static __always_inline struct lb_flow bound_flow(const struct lb_snat *rev,
 }
 
 /* Whether the binding at key may go to a new flow: its flow's entry
- * holds this very binding and the flow is over (ct_over).  The old flow's
+ * holds this very binding and the flow is over, or never answered and
+ * idle (ct_yields).  The old flow's
  * entry is removed with it, so that a late packet of that flow cannot use
  * the port again.  A binding whose flow has no entry yet, or another one,
  * is being set up or moved on another CPU (bind first, entry next): it is
@@ -178,6 +183,7 @@ static __always_inline bool snat_reclaim(const struct lb_snat_key *key,
 	struct lb_snat *old = bpf_map_lookup_elem(&lb_snat, key);
 	struct lb_flow f;
 	struct lb_ct *ct;
+	bool over;
 
 	if (!old)
 		return true;
@@ -186,10 +192,15 @@ static __always_inline bool snat_reclaim(const struct lb_snat_key *key,
 	if (!ct || ct->snat_port != key->snat_port ||
 	    ct->backend_ip != key->backend_ip ||
 	    ct->backend_port != key->backend_port ||
-	    !ct_over(ct, key->proto, now))
+	    !ct_yields(ct, key->proto, now))
 		return false;
+	over = ct_over(ct, key->proto, now);
 	/* Of two CPUs taking the port at once, one removes the entry. */
-	return !bpf_map_delete_elem(&lb_ct, &f);
+	if (bpf_map_delete_elem(&lb_ct, &f))
+		return false;
+	if (!over)
+		count(LB_C_EVICT_UNREPLIED);
+	return true;
 }
 
 /* Binds a SNAT port for a new flow to backend b: tries random ports of the
@@ -248,6 +259,9 @@ static __always_inline void snat_unbind(const struct lb_ct *ct,
 		bpf_map_delete_elem(&lb_snat, &key);
 }
 
+/* Unanswered flows: uses snat_unbind() above. */
+#include "bpf/unreplied.h"
+
 /* externalTrafficPolicy Local: uses pick_backend() above. */
 #include "bpf/local.h"
 
@@ -301,21 +315,31 @@ static __always_inline enum verdict to_service(struct pkt *p,
 	rc = hop_forward(p, &fresh.fwd, cfg_node_ip, b->ip, len, now);
 	if (rc != HOP_OK)
 		return hop_fail(p, rc);
+	if (!source_admit(f.saddr, now))
+		return V_DROP;
 	if (ct)
 		snat_unbind(ct, &f); /* the old, dead binding */
 	fresh.backend_ip = b->ip;
 	fresh.backend_port = b->port;
 	fresh.snat_port = snat_bind(&f, b, now);
+	/* The bindings' table full (it is sized as the flows'): room is
+	 * made as in the flows' table, below. */
+	if (!fresh.snat_port && unreplied_evict(now))
+		fresh.snat_port = snat_bind(&f, b, now);
 	if (!fresh.snat_port) {
 		count(LB_C_DROP_NO_PORT);
 		return V_DROP;
 	}
 	fresh.last_seen = now;
-	if (bpf_map_update_elem(&lb_ct, &f, &fresh, BPF_ANY)) {
+	/* A full table makes room by its oldest unanswered flow. */
+	if (bpf_map_update_elem(&lb_ct, &f, &fresh, BPF_ANY) &&
+	    (!unreplied_evict(now) ||
+	     bpf_map_update_elem(&lb_ct, &f, &fresh, BPF_ANY))) {
 		snat_unbind(&fresh, &f);
 		count(LB_C_DROP_CT_FULL);
 		return V_DROP;
 	}
+	unreplied_note(&f);
 	ct = bpf_map_lookup_elem(&lb_ct, &f);
 	if (!ct)
 		return V_DROP;
@@ -368,6 +392,8 @@ static __always_inline enum verdict from_backend(struct pkt *p,
 			      bpf_ntohs(p->ip->tot_len), now);
 	if (rc != HOP_OK)
 		return hop_fail(p, rc);
+	if (ct && ct->state == LB_CT_NEW)
+		source_answered(f.saddr);
 	if (ct)
 		ct_touch(ct, f.proto, flags, true, now);
 	nat_rewrite(p->ip, l4, c, f.daddr, f.dport, f.saddr, f.sport);

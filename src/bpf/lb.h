@@ -69,10 +69,16 @@ enum lb_ct_state {
 
 /* Idle timeouts by state, in seconds; set by the agent at load. */
 struct lb_timeouts {
-	__u32 tcp_syn;
+	__u32 unreplied; /* TCP or UDP, not answered by the backend yet */
 	__u32 tcp_established;
 	__u32 tcp_closing;
 	__u32 udp;
+	/* A flow not answered yet (a SYN, a first datagram, spoofed or not)
+	 * idle this long, in ms, may give its SNAT port and its table entry
+	 * to a new flow (src/bpf/unreplied.h): long enough for a backend in
+	 * the cluster to answer, short enough that a flood cannot keep
+	 * them. */
+	__u32 unreplied_yield_ms;
 };
 
 /* Where a flow's packets of one direction go next: a bpf_fib_lookup
@@ -106,9 +112,10 @@ static inline __u64 lb_timeout_ns(__u8 state, __u8 proto,
 {
 	__u32 s = t->udp;
 
-	if (proto == 6 /* TCP */)
+	if (state == LB_CT_NEW)
+		s = t->unreplied;
+	else if (proto == 6 /* TCP */)
 		s = state == LB_CT_ESTABLISHED ? t->tcp_established
-		    : state == LB_CT_NEW       ? t->tcp_syn
 					       : t->tcp_closing;
 	return (__u64)s * 1000000000ull;
 }
@@ -195,7 +202,24 @@ enum lb_counter {
 	LB_C_TTL_EXCEEDED,      /* TTL ran out here: ICMP sent back */
 	LB_C_DROP_NO_BINDING,   /* to a SNAT port (or an ICMP error about a
 				   flow) that is no translated flow's */
+	LB_C_EVICT_UNREPLIED,   /* an unanswered flow gave its port or entry
+				   to a new one (embryo.h) */
+	LB_C_DROP_SOURCE_LIMIT, /* one source opened too many new flows */
 	LB_C_MAX,
+};
+
+/* Unanswered flows one source address may open per `unreplied` timeout
+ * (default; set at load): a host, or one spoofed address, cannot hold the
+ * node's ports; a NAT in front of many clients still gets plenty. */
+#define LB_SOURCE_NEW_MAX 4096
+#define LB_SOURCES 65536      /* sources remembered (LRU) */
+#define LB_UNREPLIED_RING 16384 /* per CPU: the latest unanswered flows */
+
+/* A source address's unanswered flows in the current window. */
+struct lb_source {
+	__u64 window; /* bpf_ktime_get_coarse_ns() at its start */
+	__u32 count;
+	__u32 pad;
 };
 
 /* Slots of lb_stats: more than LB_C_MAX, so that a counter added later

@@ -11,9 +11,10 @@
  *   pod -> client        dsr_out on the cluster interface's tc egress finds
  *                        the flow and rewrites the source to VIP:port.
  * Stateless like DSR: every packet of a flow picks the same pod (Maglev is
- * deterministic), so a TCP packet without SYN and without a record is
- * forwarded too (and recorded): an agent restart or a table swap loses
- * nothing.  No conntrack entry, no SNAT port.
+ * deterministic), and the records are pinned: an agent restart loses
+ * nothing.  Only a SYN (or a datagram) opens a flow: a TCP packet without
+ * SYN and without a record passes, recording nothing (a stray or forged
+ * packet takes no entry).  No conntrack entry, no SNAT port.
  *
  * A Cluster service's flow whose backend runs on this node takes the same
  * path (backend_here), in either mode: translated, its reply would go to
@@ -26,6 +27,7 @@
 #include "bpf/hop.h"
 #include "bpf/maps.h"
 #include "bpf/nat.h"
+#include "bpf/unreplied.h"
 
 /* Records flow k (as the pod sees it) as one whose replies leave from
  * vip:vport; a known flow of the same service is only refreshed unless a
@@ -70,13 +72,24 @@ static __always_inline enum verdict local_deliver(struct pkt *p,
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct lb_flow k = *f;
-	enum hop_rc rc = hop_forward(p, NULL, f->saddr, b->ip,
-				  bpf_ntohs(p->ip->tot_len), now);
+	enum hop_rc rc;
+	bool known;
 
-	if (rc != HOP_OK && rc != HOP_LOCAL)
-		return hop_fail(p, rc);
 	k.daddr = b->ip;
 	k.dport = b->port;
+	known = bpf_map_lookup_elem(&lb_dsr, &k) != NULL;
+	/* Only a SYN opens a TCP flow (a stray packet records nothing). */
+	if (!known && f->proto == IPPROTO_TCP &&
+	    (flags & (LB_TCP_SYN | LB_TCP_ACK)) != LB_TCP_SYN) {
+		count(LB_C_PASS_NOT_SYN);
+		return V_PASS;
+	}
+	rc = hop_forward(p, NULL, f->saddr, b->ip, bpf_ntohs(p->ip->tot_len),
+			 now);
+	if (rc != HOP_OK && rc != HOP_LOCAL)
+		return hop_fail(p, rc);
+	if (!known && !source_admit(f->saddr, now))
+		return V_DROP;
 	if (!flow_record(&k, f->daddr, f->dport, flags, now)) {
 		count(LB_C_LOCAL_DROP_FULL);
 		return V_DROP;

@@ -92,8 +92,10 @@ void dp_config_defaults(struct dp_config *c)
 	*c = (struct dp_config){
 		.snat_min = DP_SNAT_MIN_DEFAULT,
 		.snat_max = DP_SNAT_MAX_DEFAULT,
-		.timeouts = {.tcp_syn = 60, .tcp_established = 21600,
-			     .tcp_closing = 10, .udp = 60},
+		.timeouts = {.unreplied = 5, .tcp_established = 21600,
+			     .tcp_closing = 10, .udp = 60,
+			     .unreplied_yield_ms = 10},
+		.source_new_max = LB_SOURCE_NEW_MAX,
 		.attach = true,
 	};
 }
@@ -482,6 +484,8 @@ int dp_open(const struct dp_config *c, struct dp **out, char *err,
 	dp->skel->rodata->cfg_snat_min = c->snat_min;
 	dp->skel->rodata->cfg_snat_max = c->snat_max;
 	dp->skel->rodata->cfg_timeouts = c->timeouts;
+	dp->skel->rodata->cfg_source_new_max = c->source_new_max;
+	dp->skel->rodata->cfg_hash_seed = c->hash_seed;
 	dp->skel->rodata->cfg_dsr = c->dsr;
 	dp->skel->rodata->cfg_dsr_in = c->worker;
 	if (c->pod_prefix) {

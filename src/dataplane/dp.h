@@ -30,6 +30,8 @@ struct dp_config {
 	uint8_t pod_prefix;  /* its prefix length; 0: none known */
 	uint16_t snat_min, snat_max;
 	struct lb_timeouts timeouts;
+	uint32_t source_new_max; /* unanswered flows per source per window */
+	uint64_t hash_seed;  /* the flow hash's seed: the same on every node */
 	uint32_t ct_entries; /* flows tracked at most; 0: LB_CT_ENTRIES */
 	const char *pin_dir; /* NULL: nothing pinned (packet tests) */
 	bool use_tc;         /* tc ingress instead of XDP on ifname */
@@ -47,7 +49,8 @@ struct dp_config {
 #define DP_SNAT_MIN_DEFAULT 16384
 #define DP_SNAT_MAX_DEFAULT 29999
 
-/* Defaults: the SNAT ports above, Cilium-like timeouts. */
+/* Defaults: the SNAT ports above, Cilium-like timeouts (but 5 s for a
+ * flow its backend has not answered), LB_SOURCE_NEW_MAX, seed 0. */
 void dp_config_defaults(struct dp_config *c);
 
 struct dp_backend {

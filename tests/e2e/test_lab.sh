@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# test_lab.sh: the lab itself (lab/lab.sh, lab/lab): both pod-network
+# test_lab.sh: the lab itself (lab/lab.sh, lab/lab): its nodes are set up
+# as a distribution sets them up (SPEC.md §7: the sysctls, and neighbour
+# tables cold after lab_up), both pod-network
 # shapes carry real traffic where they should and not where they should
 # not, the files it writes pass `bmlb validate`, and every way a run can
 # end (teardown, failed step, TERM, INT, KILL then sweep) leaves nothing
@@ -59,7 +61,35 @@ grows() {
 	((now - $4 >= $5)) || { echo "$1 $2 $3: $4 -> $now"; return 1; }
 }
 
-sysctl_is() { [[ $(lab_exec "$1" cat "/proc/sys/$2") == "$3" ]]; }
+# sysctl_is HOST KEY VALUE...: KEY (under /proc/sys) is one of VALUEs.
+sysctl_is() {
+	local v
+	v=$(lab_exec "$1" cat "/proc/sys/$2") || return 1
+	[[ " ${*:3} " == *" $v "* ]] || { echo "$1 $2 = $v"; return 1; }
+}
+
+# distro_node NODE: NODE has the sysctls a distribution gives a node, and
+# no more: ip_forward=1, rp_filter 1 or 2 (all, eth0), accept_local=0
+# (all, default, eth0), SPEC.md §7.
+distro_node() {
+	local rc=0 k
+	sysctl_is "$1" net/ipv4/ip_forward 1 || rc=1
+	for k in all eth0; do
+		sysctl_is "$1" "net/ipv4/conf/$k/rp_filter" 1 2 || rc=1
+	done
+	for k in all default eth0; do
+		sysctl_is "$1" "net/ipv4/conf/$k/accept_local" 0 || rc=1
+	done
+	return $rc
+}
+
+# cold HOST: HOST's neighbour table holds nothing resolved (an entry
+# being resolved, INCOMPLETE or FAILED, may remain).
+cold() {
+	local out
+	out=$(lab_exec "$1" ip neigh show) || return 1
+	! grep -E 'REACHABLE|STALE|DELAY|PROBE|PERMANENT|NOARP' <<<"$out"
+}
 
 lab_sweep 2>/dev/null
 BEFORE=$(echo $(lab__ids))
@@ -97,6 +127,14 @@ for shape in flat tunnel; do
 		ok "$shape: a second lab waits for this one (bounded)" ||
 		not_ok "$shape: a second lab_up while one is up" "$out"
 
+	# (before any packet of this test)
+	for h in gw $(lab_hosts cp lb worker); do
+		check "$shape: $h's neighbour table is cold after lab_up" cold "$h"
+	done
+	for h in $(lab_hosts cp lb worker); do
+		check "$shape: $h has a distribution's sysctls" distro_node "$h"
+	done
+
 	check "$shape: the client pings the gateway" ping_ok client 198.18.0.1
 	check "$shape: the client pings lb-1 through the gateway" \
 		ping_ok client "$(lab_addr lb-1)"
@@ -108,13 +146,10 @@ for shape in flat tunnel; do
 	check "$shape: a pod pings its own node's bridge" \
 		ping_ok worker-1-pod-1 198.19.21.1
 
-	check "$shape: nodes forward, rp_filter off, accept_local on" \
-		eval 'sysctl_is lb-1 net/ipv4/ip_forward 1 &&
-		sysctl_is lb-1 net/ipv4/conf/eth0/rp_filter 0 &&
-		sysctl_is worker-2 net/ipv4/conf/all/rp_filter 0 &&
-		sysctl_is worker-2 net/ipv4/conf/default/rp_filter 0 &&
-		sysctl_is lb-2 net/ipv4/conf/all/accept_local 1 &&
-		sysctl_is gw net/ipv4/ip_forward 1'
+	check "$shape: the gateway routes, rp_filter off" \
+		eval 'sysctl_is gw net/ipv4/ip_forward 1 &&
+		sysctl_is gw net/ipv4/conf/all/rp_filter 0 &&
+		sysctl_is gw net/ipv4/conf/eth1/rp_filter 0'
 	check "$shape: the switch's bridge has a port per host but the client" \
 		eval '[[ $(lab_exec switch ip -o link show master br0 |
 		grep -c " p-") == 7 ]]'
@@ -259,7 +294,8 @@ check_fails "parameters: an unknown shape is refused" lab_up --shape ring
 check "a refused lab_up creates nothing" no_new_runs
 
 # A step failing in the middle of lab_up leaves nothing behind.
-for step in dirs netns config host:worker-2-pod-1 host:switch files check; do
+for step in dirs netns config host:worker-2-pod-1 host:switch files check \
+	cold; do
 	err=$( (LAB_FAIL_AT=$step lab_up --shape tunnel) 2>&1) &&
 		not_ok "failing step $step: lab_up succeeded" ||
 		ok "failing step $step: lab_up fails"

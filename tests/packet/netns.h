@@ -37,13 +37,16 @@
 #define NETNS_CLIENT_PORT 40000
 
 /* A data plane for lbt0, loaded but not attached; the caller sets the
- * rest before dp_open. */
+ * rest before dp_open.  Unanswered flows yield to new ones only after an
+ * hour: a test's flows stay whatever the machine's pauses (the tests of
+ * yielding set their own). */
 static inline void netns_dp_config(struct dp_config *c)
 {
 	dp_config_defaults(c);
 	c->ifname = "lbt0";
 	c->node_ip = NETNS_NODE_IP;
 	c->attach = false;
+	c->timeouts.unreplied_yield_ms = 3600000;
 }
 
 /* Opens the data plane c describes (netns_dp_config's, then the caller's

@@ -7,6 +7,7 @@
  * runs twice, through the XDP entry and through the tc entry.
  */
 #include <errno.h>
+#include <sched.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <sys/socket.h>
@@ -73,8 +74,10 @@ static const struct dp_service services[] = {
 	{VIP_SMALL, 53, IPPROTO_UDP, false, small, 1},
 };
 
-static struct dp *open_dp(uint16_t snat_min, uint16_t snat_max,
-			  uint32_t ct_entries)
+/* With yield_ms 0, unanswered flows never yield (netns_dp_config). */
+static struct dp *open_dp_with(uint16_t snat_min, uint16_t snat_max,
+			       uint32_t ct_entries, uint32_t yield_ms,
+			       uint32_t source_max, uint64_t seed)
 {
 	struct dp_config c;
 
@@ -82,7 +85,18 @@ static struct dp *open_dp(uint16_t snat_min, uint16_t snat_max,
 	c.snat_min = snat_min;
 	c.snat_max = snat_max;
 	c.ct_entries = ct_entries;
+	if (yield_ms)
+		c.timeouts.unreplied_yield_ms = yield_ms;
+	if (source_max)
+		c.source_new_max = source_max;
+	c.hash_seed = seed;
 	return open_or_fail(&c, services, sizeof(services) / sizeof(*services));
+}
+
+static struct dp *open_dp(uint16_t snat_min, uint16_t snat_max,
+			  uint32_t ct_entries)
+{
+	return open_dp_with(snat_min, snat_max, ct_entries, 0, 0, 0);
 }
 
 /* Runs frame `in` through one entry; returns the program's verdict and
@@ -581,6 +595,165 @@ static void test_snat_ports_exhausted(void **state)
 	dp_destroy(dp);
 }
 
+/* The first answer of flow f's backend (SYN+ACK), to NODE:P. */
+static struct pspec backend_reply(struct dp *dp, const struct lb_flow *f)
+{
+	struct lb_ct ct = flow_entry(dp, f);
+	struct pspec r = {.smac = {2, 0, 0, 0, 0, 0x21},
+			  .proto = IPPROTO_TCP, .saddr = ntohl(ct.backend_ip),
+			  .daddr = NODE, .sport = ntohs(ct.backend_port),
+			  .dport = ntohs(ct.snat_port),
+			  .tcp_flags = SYN | ACK};
+
+	memcpy(r.dmac, node_mac, 6);
+	return r;
+}
+
+static bool has_flow(struct dp *dp, uint16_t sport)
+{
+	struct lb_flow k = {htonl(CLIENT), htonl(VIP), htons(sport), htons(80),
+			    IPPROTO_TCP, {0}};
+	struct lb_ct ct;
+
+	return !bpf_map_lookup_elem(dp_map_fd(dp, "lb_ct"), &k, &ct);
+}
+
+static void sleep_ms(long ms)
+{
+	nanosleep(&(struct timespec){.tv_nsec = ms * 1000000}, NULL);
+}
+
+/* A full table of unanswered flows: the oldest give their entries to new
+ * flows once they have been idle past the yield time; an answered flow
+ * is never chosen. */
+static void test_unreplied_yield_entries(void **state)
+{
+	struct dp *dp = open_dp_with(61000, 65535, 4, 5, 0, 0);
+	struct lb_flow first = {CLIENT, VIP, 5000, 80, IPPROTO_TCP, {0}};
+	struct pspec r;
+	int ok = 0;
+	(void)state;
+
+	for (uint16_t p = 5000; p < 5004; p++) {
+		struct pspec s = syn_from(p);
+
+		assert_int_equal(send_spec(dp, &s), XDP_TX);
+	}
+	r = backend_reply(dp, &first);
+	assert_int_equal(send_spec(dp, &r), XDP_TX); /* 5000 answered */
+	sleep_ms(30);
+	for (uint16_t p = 5100; p < 5104; p++) {
+		struct pspec s = syn_from(p);
+
+		ok += send_spec(dp, &s) == XDP_TX;
+	}
+	assert_true(ok >= 3);
+	assert_true(netns_counter(dp, LB_C_EVICT_UNREPLIED) >= 3);
+	assert_true(has_flow(dp, 5000));
+	for (uint16_t p = 5001; p < 5004; p++)
+		assert_false(has_flow(dp, p));
+	assert_true(has_flow(dp, 5100));
+	dp_destroy(dp);
+}
+
+/* With one SNAT port per backend: an unanswered flow's port goes to a new
+ * flow to its backend once idle past the yield time; an answered flow's
+ * stays. */
+static void test_unreplied_yield_ports(void **state)
+{
+	struct dp *dp = open_dp_with(61000, 61000, 0, 5, 0, 0);
+	struct lb_flow f = {CLIENT, VIP, 6000, 80, IPPROTO_TCP, {0}};
+	struct pspec s = syn_from(6000), r;
+	uint32_t answered;
+	int ok = 0;
+	(void)state;
+
+	assert_int_equal(send_spec(dp, &s), XDP_TX);
+	answered = flow_entry(dp, &f).backend_ip;
+	r = backend_reply(dp, &f);
+	assert_int_equal(send_spec(dp, &r), XDP_TX);
+	s = syn_from(6001);
+	for (uint16_t p = 6001; p < 6100 && !ok; p++) {
+		/* A flow to the other backend, left unanswered. */
+		f.sport = p;
+		s = syn_from(p);
+		ok = send_spec(dp, &s) == XDP_TX &&
+		     flow_entry(dp, &f).backend_ip != answered;
+	}
+	assert_true(ok);
+	sleep_ms(30);
+	ok = 0;
+	for (uint16_t p = 6100; p < 6140; p++) {
+		struct lb_flow g = {CLIENT, VIP, p, 80, IPPROTO_TCP, {0}};
+
+		s = syn_from(p);
+		if (send_spec(dp, &s) == XDP_TX) {
+			/* Only the unanswered flow's port was free. */
+			assert_int_not_equal(flow_entry(dp, &g).backend_ip,
+					     answered);
+			ok++;
+		}
+	}
+	assert_true(ok >= 1);
+	assert_true(netns_counter(dp, LB_C_EVICT_UNREPLIED) >= 1);
+	f.sport = 6000;
+	assert_int_equal(flow_entry(dp, &f).backend_ip, answered);
+	dp_destroy(dp);
+}
+
+/* One source opens at most source_new_max unanswered flows a window;
+ * another source is not held back, and an answer frees one. */
+static void test_source_limit(void **state)
+{
+	struct dp *dp = open_dp_with(61000, 65535, 0, 0, 3, 0);
+	struct lb_flow f = {CLIENT, VIP, 7000, 80, IPPROTO_TCP, {0}};
+	struct pspec s, r;
+	(void)state;
+
+	for (uint16_t p = 7000; p < 7003; p++) {
+		s = syn_from(p);
+		assert_int_equal(send_spec(dp, &s), XDP_TX);
+	}
+	s = syn_from(7003);
+	assert_int_equal(send_spec(dp, &s), XDP_DROP);
+	assert_int_equal(netns_counter(dp, LB_C_DROP_SOURCE_LIMIT), 1);
+	s.saddr = IP(203, 0, 113, 11);
+	assert_int_equal(send_spec(dp, &s), XDP_TX);
+	r = backend_reply(dp, &f);
+	assert_int_equal(send_spec(dp, &r), XDP_TX);
+	s = syn_from(7003);
+	assert_int_equal(send_spec(dp, &s), XDP_TX);
+	dp_destroy(dp);
+}
+
+/* The flow hash is seeded: two seeds spread the same flows differently,
+ * one seed the same on every node. */
+static void test_hash_seed(void **state)
+{
+	struct dp *a = open_dp_with(61000, 65535, 0, 0, 0, 1);
+	struct dp *b = open_dp_with(61000, 65535, 0, 0, 0, 1);
+	struct dp *c = open_dp_with(61000, 65535, 0, 0, 0, 2);
+	int differ = 0;
+	(void)state;
+
+	for (uint16_t p = 8000; p < 8064; p++) {
+		struct lb_flow f = {CLIENT, VIP, p, 80, IPPROTO_TCP, {0}};
+		struct pspec s = syn_from(p);
+
+		assert_int_equal(send_spec(a, &s), XDP_TX);
+		assert_int_equal(send_spec(b, &s), XDP_TX);
+		assert_int_equal(send_spec(c, &s), XDP_TX);
+		assert_int_equal(flow_entry(a, &f).backend_ip,
+				 flow_entry(b, &f).backend_ip);
+		differ += flow_entry(a, &f).backend_ip !=
+			  flow_entry(c, &f).backend_ip;
+	}
+	assert_true(differ > 8);
+	dp_destroy(a);
+	dp_destroy(b);
+	dp_destroy(c);
+}
+
 /* A full flow table refuses new flows; established ones go on. */
 static void test_flow_table_full(void **state)
 {
@@ -870,19 +1043,12 @@ static void test_reply_to_cold_client(void **state)
 			    {0}};
 	struct pspec reply, want;
 	struct frame in, got;
-	struct lb_ct ct;
 	(void)state;
 
 	syn.saddr = f.saddr;
 	build_frame(&in, &syn);
 	assert_int_equal(ingress_run(dp, false, ifindex, &in, &got), XDP_TX);
-	ct = flow_entry(dp, &f);
-	reply = (struct pspec){.smac = {2, 0, 0, 0, 0, 0x21},
-			       .proto = IPPROTO_TCP, .saddr = ntohl(ct.backend_ip),
-			       .daddr = NODE, .sport = ntohs(ct.backend_port),
-			       .dport = ntohs(ct.snat_port),
-			       .tcp_flags = SYN | ACK};
-	memcpy(reply.dmac, node_mac, 6);
+	reply = backend_reply(dp, &f);
 	want = reply;
 	want.ttl = 63;
 	want.saddr = VIP;
@@ -1050,11 +1216,19 @@ static void test_arp(void **state)
 
 int main(void)
 {
+	cpu_set_t cpu;
+
+	CPU_ZERO(&cpu);
+	CPU_SET(0, &cpu);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snat_xdp),
 		cmocka_unit_test(test_snat_tc),
 		cmocka_unit_test(test_snat_ports_exhausted),
 		cmocka_unit_test(test_flow_table_full),
+		cmocka_unit_test(test_unreplied_yield_entries),
+		cmocka_unit_test(test_unreplied_yield_ports),
+		cmocka_unit_test(test_source_limit),
+		cmocka_unit_test(test_hash_seed),
 		cmocka_unit_test(test_backend_removed),
 		cmocka_unit_test(test_table_sizes),
 		cmocka_unit_test(test_gc),
@@ -1068,5 +1242,11 @@ int main(void)
 	};
 
 	make_netns(node_mac, &ifindex);
+	/* One CPU: the ring of unanswered flows is per CPU, and a test's
+	 * runs must all see the same one. */
+	if (sched_setaffinity(0, sizeof(cpu), &cpu)) {
+		perror("sched_setaffinity");
+		return 1;
+	}
 	return cmocka_run_group_tests_name("packet", tests, NULL, NULL);
 }

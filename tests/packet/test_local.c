@@ -1,7 +1,8 @@
 /* Packet tests of externalTrafficPolicy Local (src/bpf/local.h), in SNAT
  * and DSR mode, XDP and tc: only the destination is rewritten (no option,
  * no SNAT port, no conntrack entry), the flow is recorded for the reply,
- * a TCP packet without SYN takes the same pod, and the egress program
+ * a TCP packet without SYN takes the same pod (one of no recorded flow
+ * passes, recording nothing), and the egress program
  * gives the pod's reply the VIP's address.  A Cluster service on the same
  * data plane keeps its own path, unless its pod runs here.  NodePorts
  * (entries on the node's own address): Cluster translated both ways in
@@ -83,6 +84,18 @@ static struct pspec to_pod(struct pspec s, uint32_t pod, uint16_t port)
 	return s;
 }
 
+/* Whether lb_dsr holds the TCP flow from the client's port sport to
+ * pod:8080. */
+static bool client_flow_from(struct dp *dp, uint16_t sport, uint32_t pod)
+{
+	struct lb_flow k = {.saddr = htonl(CLIENT), .daddr = htonl(pod),
+			    .sport = htons(sport), .dport = htons(8080),
+			    .proto = IPPROTO_TCP};
+	struct lb_dsr v;
+
+	return !bpf_map_lookup_elem(dp_map_fd(dp, "lb_dsr"), &k, &v);
+}
+
 /* SYN, then a later packet without SYN, then UDP: destination only,
  * flow recorded, nothing tracked, no option; the reply leaves from
  * VIP:port through the egress program. */
@@ -92,7 +105,7 @@ static void local_path(bool dsr, bool tc)
 	struct pspec syn = from_client(node_mac, IPPROTO_TCP, VIP, 80, SYN);
 	struct pspec ack = from_client(node_mac, IPPROTO_TCP, VIP, 80, ACK);
 	struct pspec udp = from_client(node_mac, IPPROTO_UDP, VIP, 53, 0);
-	struct pspec want, reply;
+	struct pspec want, reply, stray;
 	struct frame got;
 	struct lb_dsr v;
 	uint32_t pod;
@@ -113,6 +126,12 @@ static void local_path(bool dsr, bool tc)
 	want = to_pod(ack, pod, 8080);
 	ingress_expect(dp, tc, ifindex, &ack, TC_ACT_REDIRECT, &want,
 		   "a packet without SYN goes to the same pod");
+	stray = ack;
+	stray.sport = CPORT + 9;
+	ingress_expect(dp, tc, ifindex, &stray, tc ? TC_ACT_OK : XDP_PASS,
+		       &stray, "... but one of no recorded flow passes");
+	assert_false(client_flow_from(dp, CPORT + 9, POD1));
+	assert_false(client_flow_from(dp, CPORT + 9, POD2));
 
 	reply = (struct pspec){.proto = IPPROTO_TCP, .saddr = pod,
 			       .daddr = CLIENT, .sport = 8080, .dport = CPORT,

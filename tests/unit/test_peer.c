@@ -1,7 +1,8 @@
 /* Unit tests of src/announce/{peer_msg,members,table}: the messages LB nodes
  * exchange (SPEC.md §4).  Only a key holder's fresh, well-formed message
  * from the right address is accepted; liveness follows HELLO, BYE and
- * silence; the leader's allocation table crosses the wire in chunks that
+ * silence; the peers still joining when this node joins count as owners;
+ * the leader's allocation table crosses the wire in chunks that
  * reassemble in any order and are refused when corrupt. */
 #include "helpers.h"
 
@@ -503,6 +504,94 @@ static void test_ready_and_leader(void **state)
 	memb_free(&mb);
 }
 
+/* A cold start: the peers still joining when this node joins count as
+ * owners (so it does not claim their VIPs), not as leaders, if they started
+ * before every ready peer joined. */
+static void test_joining_with(void **state)
+{
+	struct memb_event ev;
+	struct memb mb;
+	(void)state;
+
+	memb_setup(&mb);
+	hello(&mb, "lb-3", NOW_NS, 0, 50);
+	hello(&mb, "lb-1", NOW_NS, 0, 100);
+	hello(&mb, "lb-3", NOW_NS + 1, PEER_F_READY, 150);
+	hello(&mb, "lb-4", NOW_NS, 0, 160); /* after lb-3 joined */
+	assert_ready(&mb, true, "lb-2 lb-3");
+	memb_joined(&mb, 200, 2000);
+	assert_ready(&mb, true, "lb-1 lb-2 lb-3");
+	assert_ready(&mb, false, "lb-1 lb-3");
+	assert_string_equal(memb_leader(&mb, true), "lb-2");
+	ev = hello(&mb, "lb-1", NOW_NS + 1, PEER_F_READY, 300);
+	assert_true(ev.changed);
+	assert_ready(&mb, true, "lb-1 lb-2 lb-3");
+	assert_string_equal(memb_leader(&mb, true), "lb-1");
+	/* Joined: it counts as any ready peer, not ready again it does not. */
+	assert_true(hello(&mb, "lb-1", NOW_NS + 2, 0, 350).changed);
+	assert_ready(&mb, true, "lb-2 lb-3");
+	memb_free(&mb);
+}
+
+/* A running cluster (a peer ready when first heard): the nodes restarting
+ * with this one are not counted before they join, as the running nodes do
+ * not count them. */
+static void test_joining_warm(void **state)
+{
+	struct memb mb;
+	(void)state;
+
+	memb_setup(&mb);
+	hello(&mb, "lb-1", NOW_NS, 0, 100);
+	hello(&mb, "lb-3", NOW_NS, PEER_F_READY, 110);
+	memb_joined(&mb, 300, 2000);
+	assert_ready(&mb, true, "lb-2 lb-3");
+	memb_free(&mb);
+}
+
+/* A peer joining with this node stops counting when it stops, falls
+ * silent, or has not joined in time; each is a change. */
+static void test_joining_with_ends(void **state)
+{
+	struct peer_msg m;
+	struct memb_event ev;
+	struct memb mb;
+	(void)state;
+
+	memb_setup(&mb);
+	hello(&mb, "lb-1", NOW_NS, 0, 100);
+	hello(&mb, "lb-3", NOW_NS, 0, 100);
+	hello(&mb, "lb-4", NOW_NS, 0, 100);
+	memb_joined(&mb, 100, 1000);
+	assert_ready(&mb, true, "lb-1 lb-2 lb-3 lb-4");
+
+	m = msg(PEER_BYE, "lb-3", NOW_NS + 1, 0);
+	ev = deliver(&mb, &m, IP(3), 150, NOW_NS);
+	assert_true(ev.changed);
+	assert_ready(&mb, true, "lb-1 lb-2 lb-4");
+
+	hello(&mb, "lb-1", NOW_NS + 1, 0, 350);
+	assert_true(memb_expire(&mb, 401)); /* lb-4, silent since 100 */
+	assert_string_equal(memb_find(&mb, "lb-4")->why, "missed messages");
+	assert_ready(&mb, true, "lb-1 lb-2");
+	/* Back, but this node has joined: it counts once it joins. */
+	hello(&mb, "lb-4", NOW_NS + 1, 0, 450);
+	assert_ready(&mb, true, "lb-1 lb-2");
+
+	hello(&mb, "lb-1", NOW_NS + 2, 0, 650);
+	hello(&mb, "lb-1", NOW_NS + 3, 0, 950);
+	hello(&mb, "lb-4", NOW_NS + 2, 0, 950);
+	assert_false(memb_expire(&mb, 1100)); /* exactly its time */
+	assert_true(memb_expire(&mb, 1101));
+	assert_true(memb_find(&mb, "lb-1")->alive);
+	assert_string_equal(memb_find(&mb, "lb-1")->why, "did not join in time");
+	assert_ready(&mb, true, "lb-2");
+	assert_false(memb_expire(&mb, 1102));
+	assert_true(hello(&mb, "lb-1", NOW_NS + 4, PEER_F_READY, 1150).changed);
+	assert_ready(&mb, true, "lb-1 lb-2");
+	memb_free(&mb);
+}
+
 /* Table helpers. */
 static void add(struct table *t, size_t *cap, const char *ns,
 		const char *name, uint32_t vip)
@@ -911,6 +1000,9 @@ int main(void)
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_expire),
 		cmocka_unit_test(test_ready_and_leader),
+		cmocka_unit_test(test_joining_with),
+		cmocka_unit_test(test_joining_warm),
+		cmocka_unit_test(test_joining_with_ends),
 		cmocka_unit_test(test_table_seal),
 		cmocka_unit_test(test_table_chunks),
 		cmocka_unit_test(test_table_restart),
