@@ -16,15 +16,16 @@ BPFTOOL ?= bpftool
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 BASE := -std=c17 -D_GNU_SOURCE -Isrc -Ibuild/bpf $(WARN)
 CFLAGS ?= -O2 -g
-LIBS := -lyaml -lm -lpthread -lcrypto
+LIBS := -lyaml -lm -lpthread -lcrypto -lmnl
 BPF_LIBS := -lbpf -lelf -lz
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # The pure core (no I/O but reading input files) and the shell around it.
 CORE_SRC := $(sort $(wildcard src/lib/*.c src/config/*.c src/k8s/*.c \
 	src/ipam/*.c src/announce/*.c src/plan/*.c)) src/dataplane/maglev.c \
+	src/dataplane/nexthop.c \
 	$(sort $(wildcard src/cpvip/*.c))
-SHELL_SRC := src/dataplane/dp.c $(sort $(wildcard src/agent/*.c))
+SHELL_SRC := src/dataplane/dp.c src/dataplane/neigh.c $(sort $(wildcard src/agent/*.c))
 CMD_SRC := src/main.c $(sort $(wildcard src/cmd/*.c))
 BPF_SRC := $(sort $(wildcard src/bpf/*.bpf.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

@@ -38,6 +38,7 @@
 #include "agent/state.h"
 #include "agent/status.h"
 #include "dataplane/dp.h"
+#include "dataplane/neigh.h"
 #include "lib/xalloc.h"
 
 /* What changed since the last reload (bits of agent.pending). */
@@ -61,6 +62,7 @@ struct agent {
 	struct state st;
 	struct status_srv *status;
 	struct dp *dp;     /* every node's (NodePorts); NULL until opened */
+	struct neigh *neigh; /* the backends' next hops; with dp */
 	struct daemons *daemons; /* the control-plane VIP; NULL on a worker */
 	struct key key;    /* authenticates peer messages (membership) */
 	struct peers *peers;    /* NULL on a worker node */
@@ -78,7 +80,11 @@ struct agent {
 	bool lb;
 
 	struct inputs cur;         /* the last good state */
-	struct rec_set programmed; /* what cur.plan asks of the data plane */
+	struct rec_set wanted;     /* what cur.plan asks of the data plane */
+	struct rec_set programmed; /* wanted without the backends left out */
+	uint32_t *left_out;        /* backends whose next hop is unreachable */
+	size_t nleft_out;          /* (sorted) */
+	uint64_t left_out_total;   /* times a backend was left out */
 	char *saved_cluster, *saved_plan; /* state files as last written */
 	size_t saved_cluster_len, saved_plan_len;
 
@@ -88,6 +94,7 @@ struct agent {
 	const char *reload_trigger;
 	char *reload_error; /* NULL: the last reload was applied */
 	char *sync_error;   /* NULL: the data plane holds the plan */
+	char *neigh_error;  /* NULL: every next hop's entry is in place */
 	long flows;         /* cached for status; see status_render */
 	uint64_t flows_at_ms;
 	long dsr_peers;     /* a DSR worker: LB nodes believed (-1: not yet) */
@@ -333,24 +340,31 @@ static void log_change(const struct rec_event *ev, void *arg)
 {
 	struct changes *n = arg;
 	const struct dp_service *s = ev->svc;
-	char vip[IPV4_STRLEN], what[160];
+	size_t out = ev->meta->left_out;
+	char vip[IPV4_STRLEN], what[160], left[128] = "";
 
 	snprintf(what, sizeof(what), "service %s/%s %s:%u/%s",
 		 ev->meta->namespace_, ev->meta->name, ipv4_format(s->vip, vip),
 		 s->port, rec_proto_name(s->proto));
+	if (out && s->nbackends)
+		snprintf(left, sizeof(left), "; %zu left out, their next hop "
+			 "unreachable", out);
+	else if (out)
+		snprintf(left, sizeof(left), "; none left: the next hops of "
+			 "all %zu are unreachable", out);
 	switch (ev->change) {
 	case REC_ADDED:
 		n->added++;
-		log_msg("%s: programmed, %zu backend%s%s", what, s->nbackends,
-			s->nbackends == 1 ? "" : "s",
+		log_msg("%s: programmed, %zu backend%s%s%s", what,
+			s->nbackends, s->nbackends == 1 ? "" : "s",
 			s->local ? " on this node (externalTrafficPolicy Local)"
-				 : "");
+				 : "", left);
 		break;
 	case REC_CHANGED:
 		n->changed++;
-		log_msg("%s: changed, %zu backend%s (was %zu)", what,
+		log_msg("%s: changed, %zu backend%s (was %zu)%s", what,
 			s->nbackends, s->nbackends == 1 ? "" : "s",
-			ev->was_nbackends);
+			ev->was_nbackends, left);
 		break;
 	case REC_REMOVED:
 		n->removed++;
@@ -359,25 +373,111 @@ static void log_change(const struct rec_event *ev, void *arg)
 	}
 }
 
+/* Keeps err (NULL: success) in *kept, logging it when it is new, and
+ * recovered when a success follows a failure. */
+static void keep_error(char **kept, const char *err, const char *recovered)
+{
+	if (err && (!*kept || strcmp(*kept, err)))
+		log_msg("%s; retrying every %d s", err, AGENT_TICK_MS / 1000);
+	if (!err && *kept)
+		log_msg("%s after an earlier failure", recovered);
+	free(*kept);
+	*kept = err ? xstrdup(err) : NULL;
+}
+
 /* Programs the data plane with the current set.  On failure the error is
  * kept for status and the tick retries. */
 static void sync_dp(struct agent *a)
 {
 	char err[512];
+	int ret = dp_sync(a->dp, a->programmed.svcs, a->programmed.n, err,
+			  sizeof(err));
 
-	if (dp_sync(a->dp, a->programmed.svcs, a->programmed.n, err,
-		    sizeof(err))) {
-		if (!a->sync_error || strcmp(a->sync_error, err))
-			log_msg("%s; retrying every %d s", err,
-				AGENT_TICK_MS / 1000);
-		free(a->sync_error);
-		a->sync_error = xstrdup(err);
-		return;
+	keep_error(&a->sync_error, ret ? err : NULL, "data plane programmed");
+}
+
+/* Logs backend b left out or back in, with its next hop. */
+static void log_hop(const struct agent *a, uint32_t b, bool out)
+{
+	const struct nh_hop *h = nh_hop_of(neigh_table(a->neigh), b);
+	char ip[IPV4_STRLEN], hop[IPV4_STRLEN];
+
+	ipv4_format(b, ip);
+	if (!h)
+		log_msg("backend %s: no next hop on %s to watch any more; "
+			"back in", ip, a->ifc.name);
+	else if (out)
+		log_msg("backend %s: next hop %s on %s unreachable (neighbour "
+			"%s); left out", ip, ipv4_format(h->ip, hop),
+			a->ifc.name, nh_state_name(h->state));
+	else
+		log_msg("backend %s: next hop %s on %s reachable (neighbour "
+			"%s); back in", ip, ipv4_format(h->ip, hop),
+			a->ifc.name, nh_state_name(h->state));
+}
+
+/* The backends whose next hop is down now, against those left out so
+ * far: each change logged (a backend the plan dropped meanwhile
+ * silently) and counted.  Returns true when they changed. */
+static bool update_left_out(struct agent *a)
+{
+	const struct nh_table *t = neigh_table(a->neigh);
+	uint32_t *down;
+	size_t n = nh_down_backends(t, &down), i = 0, j = 0;
+	bool changed = false;
+
+	while (i < a->nleft_out || j < n) {
+		if (j == n || (i < a->nleft_out && a->left_out[i] < down[j])) {
+			if (nh_route_of(t, a->left_out[i]))
+				log_hop(a, a->left_out[i], false);
+			i++;
+		} else if (i == a->nleft_out || down[j] < a->left_out[i]) {
+			log_hop(a, down[j++], true);
+			a->left_out_total++;
+		} else {
+			i++, j++;
+			continue;
+		}
+		changed = true;
 	}
-	if (a->sync_error)
-		log_msg("data plane programmed after an earlier failure");
-	free(a->sync_error);
-	a->sync_error = NULL;
+	free(a->left_out);
+	a->left_out = down;
+	a->nleft_out = n;
+	return changed;
+}
+
+/* Finds the wanted backends' next hops and keeps their managed entries.
+ * Returns true when the backends left out changed. */
+static bool sync_hops(struct agent *a)
+{
+	uint32_t *ips;
+	size_t n;
+	char err[512];
+	int ret;
+
+	if (!a->neigh)
+		return false;
+	n = rec_backend_ips(&a->wanted, &ips);
+	ret = neigh_sync(a->neigh, ips, n, err, sizeof(err));
+	free(ips);
+	keep_error(&a->neigh_error, ret ? err : NULL,
+		   "next hops' neighbour entries in place");
+	return update_left_out(a);
+}
+
+/* Makes the wanted set without the backends left out what is programmed,
+ * logging the difference. */
+static struct changes narrow(struct agent *a)
+{
+	struct changes n = {0};
+	struct rec_set next;
+
+	rec_without(&a->wanted, a->left_out, a->nleft_out, &next);
+	if (a->dp)
+		rec_diff(&a->programmed, &next, log_change, &n);
+	rec_free(&a->programmed);
+	a->programmed = next;
+	return n;
 }
 
 /* Tells the data plane which VIPs to answer ARP for, and the peers which
@@ -412,16 +512,14 @@ static void announce(struct agent *a, const char *why, bool again)
 }
 
 /* Makes set (built from the plan about to become current) what is
- * programmed, logging the difference. */
+ * wanted, and it without the backends left out what is programmed,
+ * logging the difference. */
 static struct changes reprogram(struct agent *a, struct rec_set *set)
 {
-	struct changes n = {0};
-
-	if (a->dp)
-		rec_diff(&a->programmed, set, log_change, &n);
-	rec_free(&a->programmed);
-	a->programmed = *set;
-	return n;
+	rec_free(&a->wanted);
+	a->wanted = *set;
+	sync_hops(a);
+	return narrow(a);
 }
 
 /* The current plan to the data plane, the state directory and the
@@ -756,6 +854,7 @@ static void on_tick(void *arg, uint32_t events)
 	status_tick(a->status);
 	if (a->dp) {
 		long freed;
+		bool moved;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		freed = dp_gc(a->dp, (uint64_t)ts.tv_sec * 1000000000ull +
@@ -763,7 +862,11 @@ static void on_tick(void *arg, uint32_t events)
 		if (freed > 0)
 			log_msg("gc: %ld expired flow%s freed", freed,
 				freed == 1 ? "" : "s");
-		if (a->sync_error)
+		/* routes change, entries may be deleted by hand */
+		moved = sync_hops(a);
+		if (moved)
+			narrow(a);
+		if (moved || a->sync_error)
 			sync_dp(a);
 		if (!a->lb)
 			refresh_peers(a);
@@ -771,6 +874,19 @@ static void on_tick(void *arg, uint32_t events)
 	p = watch(a, true);
 	if (p || a->retry_reload)
 		reload(a, p ? pending_name(p) : "retry");
+}
+
+/* Neighbour events: a next hop gone or back moves its backends out of
+ * the data plane or back in. */
+static void on_neigh(void *arg, uint32_t events)
+{
+	struct agent *a = arg;
+
+	(void)events;
+	if (neigh_events(a->neigh) && update_left_out(a)) {
+		narrow(a);
+		sync_dp(a);
+	}
 }
 
 /* Counting flows reads the whole flow table (a batch of flows per system
@@ -814,6 +930,9 @@ static void status_render(void *arg, FILE *out)
 			.programmed = a->dp ? &a->programmed : NULL,
 			.counters = have ? counters : NULL,
 			.flows = a->dp ? flows(a) : -1,
+			.hops = a->neigh ? neigh_table(a->neigh) : NULL,
+			.left_out = a->nleft_out,
+			.left_out_total = a->left_out_total,
 			.children = children,
 			.nchildren = nchildren,
 			.ann = a->ann,
@@ -1018,8 +1137,12 @@ static int open_dp(struct agent *a, bool dsr, const struct k8s_node *node)
 	c.pin_dir = o->bpf_dir;
 	c.use_tc = o->use_tc;
 	libbpf_set_print(libbpf_log);
-	if (dp_open(&c, &a->dp, err, sizeof(err)))
+	if (dp_open(&c, &a->dp, err, sizeof(err)) ||
+	    neigh_open(a->ifc.name, &a->neigh, err, sizeof(err)))
 		return fail("%s", err);
+	if (loop_add(a->loop, neigh_fd(a->neigh), EPOLLIN, on_neigh, a))
+		return fail("couldn't watch the neighbours of '%s'",
+			    a->ifc.name);
 	return 0;
 }
 
@@ -1294,6 +1417,7 @@ static void agent_free(struct agent *a)
 	ann_close(a->ann);
 	table_free(&a->leader);
 	dp_close(a->dp); /* stays attached, maps stay pinned */
+	neigh_close(a->neigh); /* the managed entries stay, for the next */
 	if (a->loop)
 		loop_free(a->loop);
 	close_fd(a->sig_fd);
@@ -1302,12 +1426,15 @@ static void agent_free(struct agent *a)
 	close_fd(a->tick_fd);
 	state_close(&a->st);
 	rec_free(&a->programmed);
+	rec_free(&a->wanted);
+	free(a->left_out);
 	inputs_free(&a->cur);
 	key_free(&a->key);
 	free(a->saved_cluster);
 	free(a->saved_plan);
 	free(a->reload_error);
 	free(a->sync_error);
+	free(a->neigh_error);
 	free(a->cfg_dir);
 	free(a->cfg_base);
 }

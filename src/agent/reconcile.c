@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/ipv4.h"
 #include "lib/xalloc.h"
 
 static int key_cmp(const struct dp_service *a, const struct dp_service *b)
@@ -147,6 +148,61 @@ void rec_free(struct rec_set *s)
 	free(s->meta);
 	free(s->backends);
 	*s = (struct rec_set){0};
+}
+
+size_t rec_backend_ips(const struct rec_set *s, uint32_t **out)
+{
+	size_t total = 0, n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		total += s->svcs[i].nbackends;
+	*out = xcalloc(total ? total : 1, sizeof(**out));
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t b = 0; b < s->svcs[i].nbackends; b++)
+			(*out)[n++] = s->svcs[i].backends[b].ip;
+	if (n)
+		qsort(*out, n, sizeof(**out), ipv4_cmp);
+	total = n;
+	n = 0;
+	for (size_t i = 0; i < total; i++)
+		if (!n || (*out)[n - 1] != (*out)[i])
+			(*out)[n++] = (*out)[i];
+	return n;
+}
+
+void rec_without(const struct rec_set *in, const uint32_t *down, size_t n,
+		 struct rec_set *out)
+{
+	size_t total = 0, k = 0;
+
+	*out = (struct rec_set){0};
+	if (!in->n)
+		return;
+	for (size_t i = 0; i < in->n; i++)
+		total += in->svcs[i].nbackends;
+	out->svcs = xcalloc(in->n, sizeof(*out->svcs));
+	out->meta = xcalloc(in->n, sizeof(*out->meta));
+	out->backends = xcalloc(total ? total : 1, sizeof(*out->backends));
+	for (size_t i = 0; i < in->n; i++) {
+		const struct dp_service *s = &in->svcs[i];
+		struct dp_service *d = &out->svcs[i];
+
+		*d = *s;
+		d->backends = &out->backends[k];
+		d->nbackends = 0;
+		out->meta[i] = in->meta[i];
+		out->meta[i].left_out = 0;
+		for (size_t b = 0; b < s->nbackends; b++) {
+			if (n && bsearch(&s->backends[b].ip, down, n,
+					 sizeof(*down), ipv4_cmp)) {
+				out->meta[i].left_out++;
+				continue;
+			}
+			out->backends[k++] = s->backends[b];
+			d->nbackends++;
+		}
+	}
+	out->n = in->n;
 }
 
 static bool str_eq(const char *a, const char *b)

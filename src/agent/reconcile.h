@@ -21,6 +21,7 @@ struct rec_meta {
 	const char *owner;             /* Node name, or NULL */
 	const char *reason;            /* why no owner (NULL when one) */
 	bool local;                    /* externalTrafficPolicy: Local */
+	size_t left_out; /* backends left out by rec_without */
 };
 
 /* The service ports of one plan, sorted by (VIP, port, protocol). */
@@ -40,6 +41,15 @@ struct rec_set {
 void rec_build(const struct plan *p, const char *node, uint32_t node_ip,
 	       bool vips, struct rec_set *out);
 void rec_free(struct rec_set *s);
+
+/* The backends' addresses of s, sorted, each once (malloc'd). */
+size_t rec_backend_ips(const struct rec_set *s, uint32_t **out);
+
+/* in without the backends whose address is in down[0..n) (sorted): every
+ * service port stays, with fewer backends (possibly none), and counts
+ * those it lost in meta.left_out.  Points into what in points into. */
+void rec_without(const struct rec_set *in, const uint32_t *down, size_t n,
+		 struct rec_set *out);
 
 enum rec_change { REC_ADDED, REC_CHANGED, REC_REMOVED };
 

@@ -128,9 +128,46 @@ static void write_programmed(struct jw *w, const struct rec_set *set)
 			jw_str(w, buf);
 		}
 		jw_arr_end(w);
+		jw_key(w, "leftOut");
+		jw_int(w, (long long)m->left_out);
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
+}
+
+static void write_hops(struct jw *w, const struct report *r)
+{
+	char buf[IPV4_STRLEN];
+
+	jw_key(w, "nextHops");
+	if (!r->hops) {
+		jw_null(w);
+		jw_key(w, "backendsLeftOut");
+		jw_null(w);
+		jw_key(w, "backendsLeftOutTotal");
+		jw_null(w);
+		return;
+	}
+	jw_arr_begin(w);
+	for (size_t i = 0; i < r->hops->nhops; i++) {
+		const struct nh_hop *h = &r->hops->hops[i];
+
+		jw_obj_begin(w);
+		key_str(w, "address", ipv4_format(h->ip, buf));
+		key_str(w, "neighbour", nh_state_name(h->state));
+		jw_key(w, "managed");
+		jw_bool(w, h->ours);
+		jw_key(w, "unreachable");
+		jw_bool(w, h->down);
+		jw_key(w, "backends");
+		jw_int(w, (long long)h->nbackends);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_key(w, "backendsLeftOut");
+	jw_int(w, (long long)r->left_out);
+	jw_key(w, "backendsLeftOutTotal");
+	jw_int(w, (long long)r->left_out_total);
 }
 
 static void write_unallocated(struct jw *w, const struct plan *p)
@@ -232,6 +269,7 @@ void report_write_json(const struct report *r, FILE *out)
 		jw_int(&w, r->flows);
 	else
 		jw_null(&w);
+	write_hops(&w, r);
 	write_children(&w, r);
 	jw_obj_end(&w);
 	fputc('\n', out);

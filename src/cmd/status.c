@@ -192,6 +192,33 @@ static void print_counters(const struct ynode *map)
 		       item(map->items[2 * i + 1], b[1]));
 }
 
+/* The backends' next hops and the backends left out behind them. */
+static void print_hops(const struct ynode *r)
+{
+	const struct ynode *seq = ynode_get(r, "nextHops");
+	char b[3][ESC_BUF];
+
+	if (!seq_len(seq))
+		return;
+	printf("\n%-16s %-11s %-8s %s\n", "NEXT HOP", "NEIGHBOUR", "ENTRY",
+	       "BACKENDS");
+	for (size_t i = 0; i < seq_len(seq); i++) {
+		const struct ynode *h = seq->items[i];
+
+		printf("%-16s %-11s %-8s %s%s\n", field(h, "address", "?", b[0]),
+		       field(h, "neighbour", "?", b[1]),
+		       !strcmp(str(h, "managed", ""), "true") ? "bmlb"
+							      : "other",
+		       field(h, "backends", "?", b[2]),
+		       !strcmp(str(h, "unreachable", ""), "true")
+			       ? " (unreachable: left out)"
+			       : "");
+	}
+	printf("backends left out: %s now, %s since the start\n",
+	       field(r, "backendsLeftOut", "0", b[0]),
+	       field(r, "backendsLeftOutTotal", "0", b[1]));
+}
+
 static int print_table(const struct ydoc *doc, void *arg)
 {
 	const struct ynode *r = doc->root, *v;
@@ -224,6 +251,7 @@ static int print_table(const struct ydoc *doc, void *arg)
 		       field(v->items[i], "namespace", "?", b[0]),
 		       field(v->items[i], "name", "?", b[1]),
 		       field(v->items[i], "reason", "?", b[2]));
+	print_hops(r);
 	print_counters(ynode_get(r, "counters"));
 	printf("\nflows       %s\n", field(r, "flows", "-", b[0]));
 	return 0;

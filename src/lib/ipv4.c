@@ -38,6 +38,13 @@ int ipv4_parse(const char *s, uint32_t *out)
 	return ipv4_parse_n(s, strlen(s), out);
 }
 
+int ipv4_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 char *ipv4_format(uint32_t a, char *buf)
 {
 	snprintf(buf, IPV4_STRLEN, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,

@@ -24,6 +24,10 @@ int ipv4_parse(const char *s, uint32_t *out);
 /* Like ipv4_parse, for a string of `len` bytes that need not be terminated. */
 int ipv4_parse_n(const char *s, size_t len, uint32_t *out);
 
+/* Orders two addresses (const uint32_t *, or structs starting with one),
+ * for qsort and bsearch. */
+int ipv4_cmp(const void *a, const void *b);
+
 /* Writes the dotted quad of `a` into buf (IPV4_STRLEN bytes); returns buf. */
 char *ipv4_format(uint32_t a, char *buf);
 

@@ -209,7 +209,7 @@ else
 	not_ok "a DSR worker's agent opens the worker's data plane" "$(cat "$TMP/dsr.log")"
 fi
 if ip -d link show w0 | grep -q 'prog/xdp' &&
-	tc filter show dev w0 ingress | grep -q dsr_in &&
+	tc filter show dev w0 ingress | grep -q lb_tc &&
 	tc filter show dev w0 egress | grep -q dsr_out; then
 	ok "its programs are XDP, and w0's tc ingress and egress"
 else
@@ -355,10 +355,11 @@ fi
 grep -q 'exiting; the data plane stays attached to eth0' "$TMP/lb.log" &&
 	ok "the exit is logged" || not_ok "the exit is logged" "$(cat "$TMP/lb.log")"
 
-# Switching --hook between runs leaves exactly one of XDP and tc; an XDP
+# Switching --hook between runs leaves XDP with tc behind it (which
+# forwards what XDP hands it), or tc alone; an XDP
 # link pinned by an agent of an older maps layout is taken over (the same
 # link, its program swapped), or removed when tc takes over.
-expect_hooks "XDP alone is attached after the XDP runs" xdp
+expect_hooks "XDP, and tc behind it, are attached after the XDP runs" xdp+tc
 PIN=$(compgen -G "$TMP/bpffs/lb-1/v*/xdp_eth0")
 CUR=${PIN%/xdp_eth0}
 OLD=${CUR%/v*}/v$((${CUR##*/v} - 1))
@@ -367,11 +368,11 @@ expect_hooks "tc alone is attached after switching to tc" tc
 lb_run tc "tc again"
 expect_hooks "tc alone is attached after a second tc run" tc
 lb_run xdp "tc to XDP"
-expect_hooks "XDP alone is attached after switching back to XDP" xdp
+expect_hooks "XDP and tc behind it after switching back to XDP" xdp+tc
 link=$(link_id "$PIN")
 mv "$CUR" "$OLD" # what an agent of the previous maps layout leaves
 lb_run xdp "an older layout's XDP link"
-expect_hooks "XDP alone is attached after taking over an older link" xdp
+expect_hooks "XDP and tc behind it after taking over an older link" xdp+tc
 if [ -n "$link" ] && [ "$(link_id "$PIN")" = "$link" ] &&
 	[ ! -e "$OLD/xdp_eth0" ]; then
 	ok "the older link is taken over, never detached, and moved up"
@@ -401,7 +402,7 @@ ip link add eth0 type veth peer name peer0
 ip addr add 198.18.0.11/24 dev eth0
 ip link set eth0 up && ip link set peer0 up
 lb_run xdp "a link left by a deleted interface"
-if [ "$(hooks)" = xdp ] && [ -n "$(link_id "$PIN")" ] &&
+if [ "$(hooks)" = xdp+tc ] && [ -n "$(link_id "$PIN")" ] &&
 	[ "$(link_id "$PIN")" != "$link" ]; then
 	ok "the stale link is replaced by a new one on the new interface"
 else

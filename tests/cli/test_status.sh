@@ -50,7 +50,7 @@ expect_out "so does a backend" "?, 198.19.21.5"
 expect_out "and a counter's value" "packets                 ?"
 expect_out "a scalar counter still prints" "drop                    7"
 
-status_answer '{"node":"lb-\u001b[2J\u001b]0;pwned\u0007","role":"lb\nnode        forged","programmed":[{"namespace":"default","name":"w\u009beb","vip":"198.18.0.101","port":80,"protocol":"TCP","backends":["198.19.21.5\r"]}],"unallocated":[{"namespace":"x","name":"y","reason":"pool \"a\u001b[31m\" is unknown"}],"lastReload":{"at":"now","trigger":"manifests","error":"m.yaml:1:1: a\u001bb; c\nm.yaml:2:1: d; e"}}'
+status_answer '{"node":"lb-\u001b[2J\u001b]0;pwned\u0007","role":"lb\nnode        forged","programmed":[{"namespace":"default","name":"w\u009beb","vip":"198.18.0.101","port":80,"protocol":"TCP","backends":["198.19.21.5\r"]}],"unallocated":[{"namespace":"x","name":"y","reason":"pool \"a\u001b[31m\" is unknown"}],"lastReload":{"at":"now","trigger":"manifests","error":"m.yaml:1:1: a\u001bb; c\nm.yaml:2:1: d; e"},"nextHops":[{"address":"198.18.0.1\u001b[K","neighbour":"reachable","backends":"198.19.21.5"},7]}'
 expect_rc "control characters in names" 0
 no_raw_control "none is printed raw"
 expect_out "an escape sequence is shown escaped" 'node        lb-\x1b[2J\x1b]0;pwned\x07'
@@ -58,6 +58,7 @@ expect_out "a newline cannot forge a line" '(lb\nnode        forged)'
 expect_out "a C1 control is shown escaped" 'default/w\u009beb'
 expect_out "in a reason too" 'pool "a\x1b[31m" is unknown'
 expect_out "and in the last reload's error, line by line" '    m.yaml:1:1: a\x1bb; c'
+expect_out "and in the next hops" '198.18.0.1\x1b[K reachable'
 
 status_answer 'not json: ['
 expect_rc "an answer that does not parse" 1

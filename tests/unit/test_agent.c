@@ -1,5 +1,6 @@
 /* Unit tests of the agent's pure parts (src/agent): the service ports a
- * plan programs and their differences, the previous plan a reload keeps,
+ * plan programs and their differences, the backends left out behind an
+ * unreachable next hop, the previous plan a reload keeps,
  * the manifests' problem keys, the preflight checks, the key file, the
  * status object and the log time stamp; plus the state directory's atomic
  * files and lock (in a temporary directory). */
@@ -7,6 +8,7 @@
 #include "plan_fixture.h"
 
 #include <errno.h>
+#include <linux/neighbour.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -262,10 +264,10 @@ static void test_diff(void **state)
 		{IP(198, 18, 0, 100), 443, IPPROTO_TCP, false, b1, 2},
 		{IP(198, 18, 0, 101), 80, IPPROTO_TCP, false, b1, 2},
 	};
-	struct rec_meta old_meta[] = {{"d", "dns", NULL, NULL, false},
-				      {"d", "web", NULL, NULL, false},
-				      {"d", "web", NULL, NULL, false},
-				      {"d", "old", NULL, NULL, false}};
+	struct rec_meta old_meta[] = {{"d", "dns", NULL, NULL, false, 0},
+				      {"d", "web", NULL, NULL, false, 0},
+				      {"d", "web", NULL, NULL, false, 0},
+				      {"d", "old", NULL, NULL, false, 0}};
 	struct dp_service new_svcs[] = {
 		{IP(198, 18, 0, 100), 53, IPPROTO_TCP, false, NULL, 0},
 		{IP(198, 18, 0, 100), 53, IPPROTO_UDP, false, NULL, 0},
@@ -273,11 +275,11 @@ static void test_diff(void **state)
 		{IP(198, 18, 0, 100), 443, IPPROTO_TCP, false, b1, 1},
 		{IP(198, 18, 0, 102), 80, IPPROTO_TCP, false, b1, 2},
 	};
-	struct rec_meta new_meta[] = {{"d", "dns-tcp", NULL, NULL, false},
-				      {"d", "dns", "lb-b", NULL, false},
-				      {"d", "web", NULL, NULL, false},
-				      {"d", "web", NULL, NULL, false},
-				      {"d", "new", NULL, NULL, false}};
+	struct rec_meta new_meta[] = {{"d", "dns-tcp", NULL, NULL, false, 0},
+				      {"d", "dns", "lb-b", NULL, false, 0},
+				      {"d", "web", NULL, NULL, false, 0},
+				      {"d", "web", NULL, NULL, false, 0},
+				      {"d", "new", NULL, NULL, false, 0}};
 	struct rec_set old = {old_svcs, old_meta, 4, NULL};
 	struct rec_set next = {new_svcs, new_meta, 5, NULL};
 	struct seen s = {0};
@@ -303,6 +305,60 @@ static void test_diff(void **state)
 	rec_diff(&old, &next, record, &s);
 	assert_string_equal(s.lines[1], "changed dns2 53/UDP 0 0");
 	assert_string_equal(s.lines[2], "changed web 80/TCP 2 2");
+}
+
+/* The backends behind an unreachable next hop leave every service port
+ * that has them, and only those; a port may be left with none. */
+static void test_without(void **state)
+{
+	struct dp_backend b[] = {{IP(198, 19, 2, 5), 8080},
+				 {IP(198, 19, 1, 5), 8080},
+				 {IP(198, 19, 2, 6), 8080},
+				 {IP(198, 19, 2, 5), 9090}};
+	struct dp_service svcs[] = {
+		{IP(198, 18, 0, 100), 80, IPPROTO_TCP, false, b, 3},
+		{IP(198, 18, 0, 100), 81, IPPROTO_TCP, false, &b[3], 1},
+		{IP(198, 18, 0, 101), 80, IPPROTO_TCP, false, NULL, 0},
+	};
+	struct rec_meta meta[3] = {{"d", "web", NULL, NULL, false, 0},
+				   {"d", "web", NULL, NULL, false, 0},
+				   {"d", "none", NULL, NULL, false, 0}};
+	struct rec_set in = {svcs, meta, 3, b}, out;
+	const uint32_t down[] = {IP(198, 19, 2, 5), IP(198, 19, 9, 9)};
+	uint32_t *ips;
+	(void)state;
+
+	assert_int_equal(rec_backend_ips(&in, &ips), 3);
+	assert_int_equal(ips[0], IP(198, 19, 1, 5));
+	assert_int_equal(ips[1], IP(198, 19, 2, 5));
+	assert_int_equal(ips[2], IP(198, 19, 2, 6));
+	free(ips);
+
+	rec_without(&in, down, 2, &out);
+	assert_int_equal(out.n, 3);
+	assert_int_equal(out.svcs[0].nbackends, 2);
+	assert_int_equal(out.svcs[0].backends[0].ip, IP(198, 19, 1, 5));
+	assert_int_equal(out.svcs[0].backends[1].ip, IP(198, 19, 2, 6));
+	assert_int_equal(out.meta[0].left_out, 1);
+	assert_int_equal(out.svcs[1].nbackends, 0); /* left with none */
+	assert_int_equal(out.meta[1].left_out, 1);
+	assert_int_equal(out.svcs[2].nbackends, 0);
+	assert_int_equal(out.meta[2].left_out, 0);
+	assert_string_equal(out.meta[2].name, "none");
+	rec_free(&out);
+
+	/* nothing down: the same set */
+	rec_without(&in, NULL, 0, &out);
+	assert_int_equal(out.svcs[0].nbackends, 3);
+	assert_int_equal(out.svcs[1].nbackends, 1);
+	assert_int_equal(out.meta[0].left_out, 0);
+	rec_free(&out);
+
+	in.n = 0;
+	rec_without(&in, down, 2, &out);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(rec_backend_ips(&in, &ips), 0);
+	free(ips);
 }
 
 static void test_previous(void **state)
@@ -569,6 +625,9 @@ static void test_report(void **state)
 		.pid = 42, .started = 1795507200, /* 2026-11-24T08:00:00Z */
 		.plan = f->p, .flows = -1,
 	};
+	struct nh_hop hop = {.ip = IP(198, 18, 0, 21), .state = NUD_FAILED,
+			     .down = true, .ours = true, .nbackends = 2};
+	struct nh_table hops = {.hops = &hop, .nhops = 1};
 	const char *owner;
 	char *json, want[2048];
 	(void)state;
@@ -585,7 +644,8 @@ static void test_report(void **state)
 		"\"programmed\":[],\"unallocated\":[{\"namespace\":\"default\","
 		"\"name\":\"lost\",\"reason\":\"requested address "
 		"198.18.0.250 is not in any address pool\"}],\"counters\":null,"
-		"\"flows\":null,\"children\":[]}\n");
+		"\"flows\":null,\"nextHops\":null,\"backendsLeftOut\":null,"
+		"\"backendsLeftOutTotal\":null,\"children\":[]}\n");
 	free(json);
 
 	/* the owner of web is whichever LB node the plan chose: make the
@@ -595,7 +655,11 @@ static void test_report(void **state)
 	r.role = "lb";
 	r.hook = "xdp";
 	r.flows = 3;
+	s.meta[0].left_out = 1;
 	r.programmed = &s;
+	r.hops = &hops;
+	r.left_out = 1;
+	r.left_out_total = 4;
 	r.counters = counters;
 	r.reload_at = 1795507260;
 	r.reload_trigger = "manifests";
@@ -617,7 +681,7 @@ static void test_report(void **state)
 		 "\"vip\":\"198.18.0.100\",\"port\":80,\"protocol\":\"TCP\","
 		 "\"owner\":\"%s\",\"reason\":null,\"local\":false,"
 		 "\"backends\":"
-		 "[\"198.19.1.5:8080\",\"198.19.1.9:8080\"]},",
+		 "[\"198.19.1.5:8080\",\"198.19.1.9:8080\"],\"leftOut\":1},",
 		 s.meta[2].owner && !strcmp(s.meta[2].owner, owner)
 			 ? ",\"198.18.0.101\""
 			 : "",
@@ -629,8 +693,17 @@ static void test_report(void **state)
 	assert_non_null(strstr(json, "\"fib_miss\":2,\"arp_reply\":0,"
 				    "\"arp_conflict\":0,\"dsr_fwd\":0,"));
 	assert_non_null(strstr(json, "\"dsr_out\":0,\"local\":0,"
-				    "\"local_drop_full\":0,\"snat_reuse\":0},"
-				    "\"flows\":3,"
+				    "\"local_drop_full\":0,\"snat_reuse\":0,"
+				    "\"resolve\":0,\"drop_no_route\":0,"
+				    "\"too_big\":0,\"ttl_exceeded\":0,"
+				    "\"drop_no_binding\":0,"
+				    "\"evict_unreplied\":0,"
+				    "\"drop_source_limit\":0},"
+				    "\"flows\":3,\"nextHops\":[{\"address\":"
+				    "\"198.18.0.21\",\"neighbour\":\"FAILED\","
+				    "\"managed\":true,\"unreachable\":true,"
+				    "\"backends\":2}],\"backendsLeftOut\":1,"
+				    "\"backendsLeftOutTotal\":4,"
 				    "\"children\":[{\"name\":\"haproxy\","
 				    "\"pid\":43,\"restarts\":2,\"lastExit\":"
 				    "\"signal KILL\",\"adopted\":false},"
@@ -643,7 +716,8 @@ static void test_report(void **state)
 	assert_non_null(strstr(json, "\"owner\":null,\"reason\":"
 				     "\"externalTrafficPolicy is Local and no "
 				     "alive LB node has a ready endpoint of "
-				     "it\",\"local\":true,\"backends\":[]}"));
+				     "it\",\"local\":true,\"backends\":[],"
+				     "\"leftOut\":0}"));
 	free(json);
 	rec_free(&s);
 	teardown(f);
@@ -761,6 +835,7 @@ int main(void)
 		cmocka_unit_test(test_build_node_port_service),
 		cmocka_unit_test(test_build_empty),
 		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_without),
 		cmocka_unit_test(test_previous),
 		cmocka_unit_test(test_problems),
 		cmocka_unit_test(test_preflight_passes),
