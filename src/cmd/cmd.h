@@ -24,8 +24,9 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
  * optind, else EXIT_OK. */
 int cmd_no_more_args(const char *cmd, int argc, char **argv);
 
-/* Checks that path can be opened for reading (a file, or with dir set, a
- * directory); on failure reports a usage error and returns 0. */
+/* Checks that path can be opened for reading (a regular file, or with dir
+ * set, a directory), never waiting (a FIFO is refused); on failure reports
+ * a usage error and returns 0. */
 int cmd_check_readable(const char *cmd, const char *what, const char *path,
 		       int dir);
 

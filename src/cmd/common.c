@@ -2,10 +2,12 @@
 #include "cmd/cmd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -34,6 +36,7 @@ int cmd_check_readable(const char *cmd, const char *what, const char *path,
 		       int dir)
 {
 	struct stat st;
+	int fd;
 
 	if (stat(path, &st) < 0) {
 		cmd_usage_error(cmd, "cannot read %s '%s': %s", what, path,
@@ -49,14 +52,20 @@ int cmd_check_readable(const char *cmd, const char *what, const char *path,
 				what, path);
 		return 0;
 	}
-	FILE *f = dir ? NULL : fopen(path, "r");
-
-	if (!dir && !f) {
+	/* Opening a FIFO for reading would wait for a writer. */
+	if (!dir && !S_ISREG(st.st_mode)) {
+		cmd_usage_error(cmd, "%s '%s' is not a regular file (a FIFO, "
+				"a socket or a device); give a file", what,
+				path);
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+				(dir ? O_DIRECTORY : 0));
+	if (fd < 0) {
 		cmd_usage_error(cmd, "cannot read %s '%s': %s", what, path,
 				strerror(errno));
 		return 0;
 	}
-	if (f)
-		fclose(f);
+	close(fd);
 	return 1;
 }

@@ -29,25 +29,28 @@ static const char help[] =
 	"  -c, --config FILE      the cluster file (kind: Cluster)\n"
 	"  -m, --manifests DIR    Node, Service and EndpointSlice manifests\n"
 	"  -a, --alive NODES      comma-separated Node names of the LB nodes\n"
-	"                         taken as alive (default: all LB nodes)\n"
-	"  -p, --previous FILE    an earlier `bmlb plan --json` output: the\n"
-	"                         addresses it gave are kept where still valid\n"
+	"                         taken as alive (default: all LB nodes); may\n"
+	"                         be repeated, the lists are merged\n"
+	"  -p, --previous FILE    an earlier `bmlb plan --json` output, of this\n"
+	"                         cluster's forwardMode: the addresses it gave\n"
+	"                         are kept where still valid\n"
 	"  -j, --json             print one JSON object instead of a table\n"
 	"  -h, --help             show this help\n"
 	"\n"
-	"Exit status: 0 planned, 1 invalid cluster file or previous plan,\n"
-	"2 usage error.\n"
+	"Exit status: 0 planned, 1 invalid cluster file or previous plan (one\n"
+	"of the other forwardMode too), 2 usage error (an --alive naming no\n"
+	"LB node, an unreadable file or directory).\n"
 	"\n"
 	"Example:\n"
 	"  bmlb plan --config examples/cluster.yaml "
 	"--manifests examples/manifests \\\n"
 	"            --alive lb-1,lb-2 --json\n";
 
-/* Splits the --alive list and checks every name is an LB node's. */
+/* Splits one --alive list, checks every name is an LB node's and adds
+ * the names not in *alive yet (cap is its capacity). */
 static int parse_alive(char *list, const char **lb, size_t nlb,
-		       const char ***alive, size_t *nalive)
+		       const char ***alive, size_t *nalive, size_t *cap)
 {
-	size_t cap = 0;
 	char *save = NULL;
 
 	for (char *name = strtok_r(list, ",", &save); name;
@@ -71,7 +74,7 @@ static int parse_alive(char *list, const char **lb, size_t nlb,
 			if (!strcmp((*alive)[i], name))
 				known = false;
 		if (known)
-			*(const char **)xpush(alive, nalive, &cap,
+			*(const char **)xpush(alive, nalive, cap,
 					      sizeof(**alive)) = name;
 	}
 	return EXIT_OK;
@@ -89,7 +92,7 @@ int cmd_plan(int argc, char **argv)
 		{0},
 	};
 	const char *config = NULL, *manifests = NULL, *previous = NULL;
-	char *alive_arg = NULL;
+	char **alive_args = xcalloc((size_t)argc, sizeof(*alive_args));
 	bool json = false;
 	struct diag_list dl = {0};
 	struct cfg_cluster *c = NULL;
@@ -97,7 +100,7 @@ int cmd_plan(int argc, char **argv)
 	struct plan_previous *prev = NULL;
 	struct plan *p = NULL;
 	const char **lb = NULL, **alive = NULL;
-	size_t nlb, nalive = 0;
+	size_t nlb, nalive = 0, nalive_args = 0, alive_cap = 0;
 	int opt, ret = EXIT_INVALID;
 
 	while ((opt = getopt_long(argc, argv, "c:m:a:p:jh", opts, NULL)) != -1) {
@@ -109,7 +112,15 @@ int cmd_plan(int argc, char **argv)
 			manifests = optarg;
 			break;
 		case 'a':
-			alive_arg = optarg;
+			/* "" would read as no list at all: every node alive */
+			if (!optarg[strspn(optarg, ",")]) {
+				ret = cmd_usage_error(
+					"plan", "--alive '%s' names no node; "
+					"give LB nodes' Node names, separated "
+					"by commas", optarg);
+				goto out;
+			}
+			alive_args[nalive_args++] = optarg;
 			break;
 		case 'p':
 			previous = optarg;
@@ -119,40 +130,47 @@ int cmd_plan(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(help, stdout);
-			return EXIT_OK;
+			ret = EXIT_OK;
+			goto out;
 		default:
-			return cmd_usage_error("plan", NULL);
+			ret = cmd_usage_error("plan", NULL);
+			goto out;
 		}
 	}
+	ret = EXIT_USAGE;
 	if (cmd_no_more_args("plan", argc, argv))
-		return EXIT_USAGE;
-	if (!config || !manifests)
-		return cmd_usage_error("plan", "--config and --manifests are "
-				       "required");
+		goto out;
+	if (!config || !manifests) {
+		cmd_usage_error("plan", "--config and --manifests are required");
+		goto out;
+	}
 	if (!cmd_check_readable("plan", "cluster file", config, 0) ||
 	    !cmd_check_readable("plan", "manifests directory", manifests, 1) ||
 	    (previous &&
 	     !cmd_check_readable("plan", "previous plan", previous, 0)))
-		return EXIT_USAGE;
+		goto out;
 
+	ret = EXIT_INVALID;
 	c = cfg_load(config, &dl);
 	if (previous)
 		prev = plan_previous_load(previous, &dl);
-	if (!c || (previous && !prev))
+	if (!c || (previous && (!prev ||
+				!plan_previous_fits(prev, previous, c, &dl))))
 		goto out;
 	o = k8s_load_dir(manifests, &dl);
 	if (!o)
 		goto out;
 	nlb = plan_lb_node_names(c, o, &lb);
-	if (alive_arg) {
-		ret = parse_alive(alive_arg, lb, nlb, &alive, &nalive);
+	for (size_t i = 0; i < nalive_args; i++) {
+		ret = parse_alive(alive_args[i], lb, nlb, &alive, &nalive,
+				  &alive_cap);
 		if (ret != EXIT_OK)
 			goto out;
 	}
 	p = plan_compute(&(struct plan_input){
 				 .cluster = c,
 				 .objects = o,
-				 .alive = alive_arg ? alive : NULL,
+				 .alive = nalive_args ? alive : NULL,
 				 .nalive = nalive,
 				 .previous = prev,
 			 },
@@ -172,6 +190,7 @@ out:
 			dl.n == 1 ? "" : "s");
 	}
 	plan_free(p);
+	free(alive_args);
 	free(alive);
 	free(lb);
 	plan_previous_free(prev);

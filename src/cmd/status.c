@@ -1,6 +1,9 @@
 /* status: `bmlb status [--state-dir DIR] [--json]` (SPEC.md §8): asks the
  * running agent, over STATE_DIR/status.sock, what it has, and prints the
- * object it sends (src/agent/report.h) as is or as a table. */
+ * object it sends (src/agent/report.h) as is or as a table.  The table is
+ * printed defensively: any field may be missing or of another type (each
+ * prints as its default, "?" for a list item), and every text is escaped
+ * (lib/escape.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "agent/agent.h"
 #include "agent/state.h"
 #include "cmd/cmd.h"
+#include "lib/escape.h"
 #include "lib/xalloc.h"
 #include "lib/yaml_tree.h"
 
@@ -87,7 +91,7 @@ static int ask(const char *path, char **buf, size_t *len)
 	return ret;
 }
 
-/* The text of scalar key in map, or dflt when absent or null. */
+/* The text of scalar key in map, or dflt when absent or null, unescaped. */
 static const char *str(const struct ynode *map, const char *key,
 		       const char *dflt)
 {
@@ -97,29 +101,48 @@ static const char *str(const struct ynode *map, const char *key,
 								 : dflt;
 }
 
-static size_t count(const struct ynode *n)
+/* str(), escaped into buf (ESC_BUF bytes). */
+static const char *field(const struct ynode *map, const char *key,
+			 const char *dflt, char *buf)
 {
-	return n && n->kind != YNODE_SCALAR ? n->n : 0;
+	return esc_text(str(map, key, dflt), buf, ESC_BUF);
+}
+
+/* A list item or a mapping's value, escaped into buf; "?" when it is not
+ * a scalar. */
+static const char *item(const struct ynode *n, char *buf)
+{
+	return n->kind == YNODE_SCALAR ? esc_text(n->str, buf, ESC_BUF) : "?";
+}
+
+/* Number of entries of n as a list (0 when it is anything else). */
+static size_t seq_len(const struct ynode *n)
+{
+	return n && n->kind == YNODE_SEQ ? n->n : 0;
 }
 
 static void print_list(const struct ynode *seq, const char *none)
 {
-	if (!count(seq))
+	char b[ESC_BUF];
+
+	if (!seq_len(seq))
 		fputs(none, stdout);
-	for (size_t i = 0; i < count(seq); i++)
-		printf("%s%s", i ? ", " : "", seq->items[i]->str);
+	for (size_t i = 0; i < seq_len(seq); i++)
+		printf("%s%s", i ? ", " : "", item(seq->items[i], b));
 	putchar('\n');
 }
 
 static void print_reload(const struct ynode *r)
 {
+	char b[2][ESC_BUF];
 	const char *err;
 
 	if (!r || r->kind != YNODE_MAP) {
 		puts("none since start");
 		return;
 	}
-	printf("%s (%s): ", str(r, "at", "?"), str(r, "trigger", "?"));
+	printf("%s (%s): ", field(r, "at", "?", b[0]),
+	       field(r, "trigger", "?", b[1]));
 	err = str(r, "error", NULL);
 	if (!err) {
 		puts("applied");
@@ -129,7 +152,8 @@ static void print_reload(const struct ynode *r)
 	for (const char *l = err; *l;) {
 		size_t n = strcspn(l, "\n");
 
-		printf("    %.*s\n", (int)n, l);
+		snprintf(b[0], sizeof(b[0]), "%.*s", (int)n, l);
+		printf("    %s\n", esc_text(b[0], b[1], sizeof(b[1])));
 		l += n + (l[n] == '\n');
 	}
 }
@@ -138,87 +162,98 @@ static void print_programmed(const struct ynode *seq)
 {
 	printf("\n%-28s %-26s %-10s %s\n", "SERVICE", "VIP:PORT/PROTO",
 	       "OWNER", "BACKENDS");
-	if (!count(seq))
+	if (!seq_len(seq))
 		puts("(none)");
-	for (size_t i = 0; i < count(seq); i++) {
+	for (size_t i = 0; i < seq_len(seq); i++) {
 		const struct ynode *s = seq->items[i];
-		char name[256], vip[64];
+		char b[5][ESC_BUF], name[2 * ESC_BUF], vip[3 * ESC_BUF];
 
-		snprintf(name, sizeof(name), "%s/%s", str(s, "namespace", "?"),
-			 str(s, "name", "?"));
-		snprintf(vip, sizeof(vip), "%s:%s/%s", str(s, "vip", "?"),
-			 str(s, "port", "?"), str(s, "protocol", "?"));
-		printf("%-28s %-26s %-10s ", name, vip, str(s, "owner", "-"));
+		snprintf(name, sizeof(name), "%s/%s",
+			 field(s, "namespace", "?", b[0]),
+			 field(s, "name", "?", b[1]));
+		snprintf(vip, sizeof(vip), "%s:%s/%s", field(s, "vip", "?", b[0]),
+			 field(s, "port", "?", b[1]),
+			 field(s, "protocol", "?", b[2]));
+		printf("%-28s %-26s %-10s ", name, vip,
+		       field(s, "owner", "-", b[3]));
 		print_list(ynode_get(s, "backends"), "no ready backend");
 	}
+}
+
+static void print_counters(const struct ynode *map)
+{
+	char b[2][ESC_BUF];
+
+	if (!map || map->kind != YNODE_MAP || !map->n)
+		return;
+	puts("\nCOUNTER                 PACKETS");
+	for (size_t i = 0; i < map->n; i++)
+		printf("%-23s %s\n", item(map->items[2 * i], b[0]),
+		       item(map->items[2 * i + 1], b[1]));
 }
 
 /* The backends' next hops and the backends left out behind them. */
 static void print_hops(const struct ynode *r)
 {
 	const struct ynode *seq = ynode_get(r, "nextHops");
+	char b[3][ESC_BUF];
 
-	if (!count(seq))
+	if (!seq_len(seq))
 		return;
 	printf("\n%-16s %-11s %-8s %s\n", "NEXT HOP", "NEIGHBOUR", "ENTRY",
 	       "BACKENDS");
-	for (size_t i = 0; i < count(seq); i++) {
+	for (size_t i = 0; i < seq_len(seq); i++) {
 		const struct ynode *h = seq->items[i];
 
-		printf("%-16s %-11s %-8s %s%s\n", str(h, "address", "?"),
-		       str(h, "neighbour", "?"),
+		printf("%-16s %-11s %-8s %s%s\n", field(h, "address", "?", b[0]),
+		       field(h, "neighbour", "?", b[1]),
 		       !strcmp(str(h, "managed", ""), "true") ? "bmlb"
 							      : "other",
-		       str(h, "backends", "?"),
+		       field(h, "backends", "?", b[2]),
 		       !strcmp(str(h, "unreachable", ""), "true")
 			       ? " (unreachable: left out)"
 			       : "");
 	}
 	printf("backends left out: %s now, %s since the start\n",
-	       str(r, "backendsLeftOut", "0"),
-	       str(r, "backendsLeftOutTotal", "0"));
+	       field(r, "backendsLeftOut", "0", b[0]),
+	       field(r, "backendsLeftOutTotal", "0", b[1]));
 }
 
 static int print_table(const struct ydoc *doc, void *arg)
 {
 	const struct ynode *r = doc->root, *v;
+	char b[4][ESC_BUF];
 	const char *sync;
 
 	(void)arg;
 	if (!r || r->kind != YNODE_MAP)
 		return -EINVAL;
-	printf("node        %s (%s), %s %s\n", str(r, "node", "?"),
-	       str(r, "role", "?"), str(r, "interface", "?"),
-	       str(r, "address", "?"));
-	printf("mode        %s, data plane %s%s%s\n", str(r, "mode", "?"),
-	       str(r, "hook", "none"),
+	printf("node        %s (%s), %s %s\n", field(r, "node", "?", b[0]),
+	       field(r, "role", "?", b[1]), field(r, "interface", "?", b[2]),
+	       field(r, "address", "?", b[3]));
+	printf("mode        %s, data plane %s%s%s\n",
+	       field(r, "mode", "?", b[0]), field(r, "hook", "none", b[1]),
 	       str(r, "tunnelInterface", NULL) ? ", tunnel " : "",
-	       str(r, "tunnelInterface", ""));
-	printf("started     %s (pid %s)\n", str(r, "startedAt", "?"),
-	       str(r, "pid", "?"));
+	       field(r, "tunnelInterface", "", b[2]));
+	printf("started     %s (pid %s)\n", field(r, "startedAt", "?", b[0]),
+	       field(r, "pid", "?", b[1]));
 	fputs("reload      ", stdout);
 	print_reload(ynode_get(r, "lastReload"));
 	sync = str(r, "syncError", NULL);
 	if (sync)
-		printf("sync error  %s\n", sync);
+		printf("sync error  %s\n", esc_text(sync, b[0], ESC_BUF));
 	fputs("VIPs owned  ", stdout);
 	print_list(ynode_get(r, "vipsOwned"), "none");
 	print_programmed(ynode_get(r, "programmed"));
 	v = ynode_get(r, "unallocated");
-	for (size_t i = 0; i < count(v); i++)
+	for (size_t i = 0; i < seq_len(v); i++)
 		printf("%s%s/%s: no VIP: %s\n", i ? "" : "\n",
-		       str(v->items[i], "namespace", "?"),
-		       str(v->items[i], "name", "?"),
-		       str(v->items[i], "reason", "?"));
+		       field(v->items[i], "namespace", "?", b[0]),
+		       field(v->items[i], "name", "?", b[1]),
+		       field(v->items[i], "reason", "?", b[2]));
 	print_hops(r);
-	v = ynode_get(r, "counters");
-	if (count(v)) {
-		puts("\nCOUNTER                 PACKETS");
-		for (size_t i = 0; i + 1 < 2 * count(v); i += 2)
-			printf("%-23s %s\n", v->items[i]->str,
-			       v->items[i + 1]->str);
-	}
-	printf("\nflows       %s\n", str(r, "flows", "-"));
+	print_counters(ynode_get(r, "counters"));
+	printf("\nflows       %s\n", field(r, "flows", "-", b[0]));
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "cmd/cmd.h"
 #include "config/cluster.h"
 #include "k8s/objects.h"
+#include "plan/plan.h"
 
 static const char help[] =
 	"usage: bmlb validate CLUSTER_FILE [--manifests DIR]\n"
@@ -67,6 +68,8 @@ int cmd_validate(int argc, char **argv)
 	c = cfg_load(file, &dl);
 	if (manifests)
 		o = k8s_load_dir(manifests, &dl);
+	if (c && o)
+		plan_check_endpoints(c, o, &dl);
 	ret = dl.n ? EXIT_INVALID : EXIT_OK;
 	diag_print(&dl, stderr);
 	if (ret == EXIT_OK) {

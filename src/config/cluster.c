@@ -23,6 +23,7 @@ static const char *const type_names[] = {"user", "admin", "hybrid",
 static const char *const mode_names[] = {"snat", "dsr"};
 static const char *const annotation_names[] = {"disable", "enable"};
 static const char *const lb_mode_names[] = {"bundled"};
+static const char *const lb_type_names[] = {"layer2"};
 
 #define NAMES(a) a, sizeof(a) / sizeof(*(a))
 
@@ -120,6 +121,49 @@ static void decode_metadata(struct cfg_decoder *dc, const struct ynode *root)
 	ydec_leave(d, mark);
 }
 
+#define NETWORK "spec.clusterNetwork."
+
+/* clusterNetwork.KEY.cidrBlocks (KEY pods or services): its IPv4 blocks
+ * go to dc->cidrs; IPv6 ones (dual stack) are bmlb's concern nowhere. */
+static void decode_cidr_blocks(struct cfg_decoder *dc, const struct ynode *net,
+			       const char *key, const char *list)
+{
+	struct ydec *d = &dc->d;
+	const struct ynode *m, *seq;
+	size_t mark, mark2;
+
+	if (ydec_map(d, net, key, &m) != 1)
+		return;
+	mark = ydec_enter(d, key);
+	if (ydec_seq(d, m, "cidrBlocks", &seq) == 1) {
+		mark2 = ydec_enter(d, "cidrBlocks");
+		for (size_t i = 0; i < seq->n; i++) {
+			const struct ynode *v = seq->items[i];
+			size_t im = ydec_enter_index(d, i);
+			struct ipv4_range r;
+			const char *why;
+
+			if (!ydec_expect(d, v, YNODE_SCALAR) ||
+			    strchr(v->str, ':')) {
+				ydec_leave(d, im);
+				continue;
+			}
+			if (ipv4_cidr_parse(v->str, &r, &why) < 0)
+				ydec_error(d, v, NULL, "\"%s\" is not a CIDR "
+					   "block: %s; write a prefix such as "
+					   "192.168.0.0/16", v->str, why);
+			else
+				*(struct cfg_cidr_ref *)xpush(
+					&dc->cidrs, &dc->ncidrs, &dc->ccidrs,
+					sizeof(*dc->cidrs)) =
+					(struct cfg_cidr_ref){r, list, i, v};
+			ydec_leave(d, im);
+		}
+		ydec_leave(d, mark2);
+	}
+	ydec_leave(d, mark);
+}
+
 static void decode_network(struct cfg_decoder *dc, const struct ynode *spec)
 {
 	struct ydec *d = &dc->d;
@@ -138,6 +182,8 @@ static void decode_network(struct cfg_decoder *dc, const struct ynode *spec)
 	}
 	dc->flat_at = ydec_get(net, "flatIPv4");
 	dc->flat_bad = ydec_bool(d, net, "flatIPv4", &dc->c->flat_ipv4) < 0;
+	decode_cidr_blocks(dc, net, "pods", NETWORK "pods.cidrBlocks");
+	decode_cidr_blocks(dc, net, "services", NETWORK "services.cidrBlocks");
 	ydec_leave(d, mark);
 }
 
@@ -412,6 +458,22 @@ static void decode_vips(struct cfg_decoder *dc, const struct ynode *lb)
 	ydec_leave(d, mark);
 }
 
+/* loadBalancer.type: layer2 (also when absent); bgp is refused until
+ * bmlb announces by BGP (SPEC.md §11), not served as layer 2. */
+static void decode_lb_type(struct ydec *d, const struct ynode *lb)
+{
+	const struct ynode *t = ydec_get(lb, "type");
+	int v;
+
+	if (t && t->kind == YNODE_SCALAR && !strcmp(t->str, "bgp"))
+		ydec_error(d, t, "type", "BGP is not yet supported: bmlb "
+			   "announces VIPs on layer 2 only; write type: "
+			   "layer2, or remove type");
+	else
+		decode_enum(d, lb, "type", NAMES(lb_type_names),
+			    "a load-balancer type bmlb implements", &v);
+}
+
 static void decode_lb(struct cfg_decoder *dc, const struct ynode *spec)
 {
 	struct ydec *d = &dc->d;
@@ -434,6 +496,7 @@ static void decode_lb(struct cfg_decoder *dc, const struct ynode *spec)
 	if (decode_enum(d, lb, "mode", NAMES(lb_mode_names),
 			"a load-balancer mode bmlb implements", &v) == 0)
 		missing(d, lb, "mode", "add mode: bundled");
+	decode_lb_type(d, lb);
 	if (ydec_map(d, lb, "ports", &ports) == 1) {
 		size_t m = ydec_enter(d, "ports");
 
@@ -505,6 +568,7 @@ static void decode_cluster(struct cfg_cluster *c, const struct ydoc *doc,
 	free(dc.cp_addr_at);
 	free(dc.lb_addr_at);
 	free(dc.ranges);
+	free(dc.cidrs);
 }
 
 struct load {

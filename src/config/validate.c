@@ -1,6 +1,7 @@
 /* validate: the cluster file's rules across fields (see validate.h): the
  * forwarding mode and its legacy annotation, the VIPs against the pools,
- * pool names and overlapping ranges, and the load-balancer nodes.
+ * pool names and overlapping ranges, pools against the nodes' addresses
+ * and the pod and Service networks, and the load-balancer nodes.
  */
 #include "config/validate.h"
 
@@ -156,6 +157,11 @@ static int range_ref_cmp(const void *x, const void *y)
 	return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
+static void range_path(char *buf, size_t len, const struct cfg_range_ref *r)
+{
+	snprintf(buf, len, POOLS "[%zu].addresses[%zu]", r->pool, r->idx);
+}
+
 static bool ref_before(const struct cfg_range_ref *a,
 		       const struct cfg_range_ref *b)
 {
@@ -183,9 +189,7 @@ static void check_overlaps(struct cfg_decoder *dc)
 				later == r ? reach : r;
 			char path[96];
 
-			snprintf(path, sizeof(path),
-				 POOLS "[%zu].addresses[%zu]", later->pool,
-				 later->idx);
+			range_path(path, sizeof(path), later);
 			report(dc, later->at, path,
 			       "\"%s\" overlaps \"%s\" of pool \"%s\" "
 			       "(addressPools[%zu].addresses[%zu], line %d); "
@@ -220,26 +224,68 @@ static void node_path(char *buf, size_t len, const char *list, size_t i,
 							   : "address");
 }
 
-/* A node's cluster address must be its own: not a VIP, in no pool. */
+/* A node's cluster address must be its own: not a VIP.  (That it lies in
+ * no pool is a rule on the pools: check_pools_hold_no_node.) */
 static void check_node_ip(struct cfg_decoder *dc, const char *list, size_t i,
 			  const struct cfg_node *n, const struct ynode *at)
 {
 	const struct cfg_cluster *c = dc->c;
 	uint32_t ip = cfg_node_cluster_ip(n);
 	char path[96], a[IPV4_STRLEN];
-	int p = cfg_pool_of(c, ip);
 
 	node_path(path, sizeof(path), list, i, n);
-	ipv4_format(ip, a);
 	if (ip == c->cp_vip || ip == c->ingress_vip)
 		report(dc, at, path, "%s is also the %s; give the node and "
-		       "the VIP different addresses", a,
+		       "the VIP different addresses", ipv4_format(ip, a),
 		       ip == c->cp_vip ? "controlPlaneVIP" : "ingressVIP");
-	else if (p >= 0)
-		report(dc, at, path, "%s lies in address pool \"%s\" (line "
-		       "%d), so a Service could be given this node's address; "
-		       "take it out of the pool", a, pool_name(&c->pools[p]),
-		       c->pools[p].line);
+}
+
+/* No pool address may be a node's, its address or its k8sIP (SPEC.md §2):
+ * a Service could be given it.  Reported on the pool's range. */
+static void check_pools_hold_no_node(struct cfg_decoder *dc, const char *list,
+				     const struct cfg_node *nodes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 2; k++) {
+			uint32_t ip = k ? nodes[i].k8s_ip : nodes[i].address;
+			char path[96], a[IPV4_STRLEN];
+
+			for (size_t j = 0; ip && j < dc->nranges; j++) {
+				const struct cfg_range_ref *r = &dc->ranges[j];
+
+				if (!ipv4_range_contains(&r->r, ip))
+					continue;
+				range_path(path, sizeof(path), r);
+				report(dc, r->at, path, "\"%s\" holds %s, the "
+				       "%s of %s[%zu] (line %d), so a Service "
+				       "could be given that node's address; "
+				       "take the address out of the pool",
+				       r->at->str, ipv4_format(ip, a),
+				       k ? "k8sIP" : "address", list, i,
+				       nodes[i].line);
+			}
+		}
+}
+
+/* No pool may overlap the pod or the Service network (SPEC.md §2): the
+ * VIP would shadow a pod's or a ClusterIP.  Reported on the pool's range. */
+static void check_pools_outside_networks(struct cfg_decoder *dc)
+{
+	for (size_t j = 0; j < dc->nranges; j++)
+		for (size_t k = 0; k < dc->ncidrs; k++) {
+			const struct cfg_range_ref *r = &dc->ranges[j];
+			const struct cfg_cidr_ref *net = &dc->cidrs[k];
+			char path[96];
+
+			if (!ipv4_ranges_overlap(&r->r, &net->r))
+				continue;
+			range_path(path, sizeof(path), r);
+			report(dc, r->at, path, "\"%s\" overlaps %s, %s[%zu] "
+			       "(line %d); take the pool's addresses from "
+			       "outside the pod and Service networks",
+			       r->at->str, net->at->str, net->list, net->idx,
+			       net->at->line);
+		}
 }
 
 /* One node list: addresses its own, and no two nodes with one address. */
@@ -281,6 +327,9 @@ void cfg_validate(struct cfg_decoder *dc)
 	check_overlaps(dc);
 	check_nodes(dc, CP_NODES, c->cp_nodes, c->ncp_nodes, dc->cp_addr_at);
 	check_nodes(dc, LB_NODES, c->lb_nodes, c->nlb_nodes, dc->lb_addr_at);
+	check_pools_hold_no_node(dc, CP_NODES, c->cp_nodes, c->ncp_nodes);
+	check_pools_hold_no_node(dc, LB_NODES, c->lb_nodes, c->nlb_nodes);
+	check_pools_outside_networks(dc);
 	if (dc->lb && c->lb_nodes_from_cp && !c->ncp_nodes)
 		report(dc, dc->lb, LB_NODES, "no load-balancer node: neither "
 		       "this list nor " CP_NODES " names a node; list the "

@@ -19,6 +19,15 @@ struct cfg_range_ref {
 	const struct ynode *at;
 };
 
+/* One parsed IPv4 block of clusterNetwork: list[idx] (list is the field
+ * path, spec.clusterNetwork.pods.cidrBlocks or services.cidrBlocks). */
+struct cfg_cidr_ref {
+	struct ipv4_range r;
+	const char *list;
+	size_t idx;
+	const struct ynode *at;
+};
+
 struct cfg_decoder {
 	struct ydec d;
 	struct cfg_cluster *c;
@@ -34,6 +43,8 @@ struct cfg_decoder {
 	const struct ynode **cp_addr_at, **lb_addr_at;
 	struct cfg_range_ref *ranges;
 	size_t nranges, cranges;
+	struct cfg_cidr_ref *cidrs; /* pod and Service networks */
+	size_t ncidrs, ccidrs;
 };
 
 void cfg_validate(struct cfg_decoder *dc);

@@ -21,6 +21,8 @@ static void slice_endpoint(struct ydec *d, struct k8s_ctx *c,
 		ep->addresses = arena_alloc(c->arena,
 					    seq->n * sizeof(*ep->addresses));
 		ep->naddresses = seq->n;
+		ep->line = seq->line;
+		ep->col = seq->col;
 		for (size_t i = 0; i < seq->n; i++) {
 			size_t im = ydec_enter_index(d, i);
 

@@ -86,6 +86,7 @@ struct k8s_service {
 struct k8s_endpoint {
 	uint32_t *addresses;
 	size_t naddresses;
+	int line, col; /* where its addresses are listed */
 	bool ready; /* conditions.ready; absent means ready (k8s API rule) */
 	char *node_name; /* NULL if absent */
 };

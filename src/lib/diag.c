@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/escape.h"
 #include "lib/xalloc.h"
 
 void diag_add(struct diag_list *dl, const char *file, int line, int col,
@@ -46,8 +47,16 @@ static int diag_cmp(const void *a, const void *b)
 
 const char *diag_format(const struct diag *d, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s:%d:%d: %s%s%s", d->file, d->line, d->col,
-		 d->path, *d->path ? ": " : "", d->msg);
+	char raw[4096];
+	const char *text;
+
+	/* Messages quote names and values from the input: escaped, a name
+	 * cannot forge a line of output or drive the terminal. */
+	snprintf(raw, sizeof(raw), "%s:%d:%d: %s%s%s", d->file, d->line,
+		 d->col, d->path, *d->path ? ": " : "", d->msg);
+	text = esc_text(raw, buf, len);
+	if (text != buf)
+		snprintf(buf, len, "%s", text);
 	return buf;
 }
 

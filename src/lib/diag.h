@@ -31,7 +31,8 @@ void diag_add(struct diag_list *dl, const char *file, int line, int col,
 /* Sorts by file, line, column (stable) and prints one line per entry. */
 void diag_print(struct diag_list *dl, FILE *out);
 
-/* Formats entry i into buf (truncating); returns buf. */
+/* Formats entry d into buf (truncating), control characters escaped
+ * (lib/escape.h); returns buf. */
 const char *diag_format(const struct diag *d, char *buf, size_t len);
 
 void diag_free(struct diag_list *dl);

@@ -3,6 +3,15 @@
  * Events rather than yaml_parser_load(): the builder needs to check keys and
  * depth as it goes, and allocating from one arena per document is several
  * times cheaper than libyaml's own document model on 100k-object inputs.
+ *
+ * Depth is checked twice.  libyaml's scanner costs O(flow depth) per token
+ * (it rechecks every open flow level's possible simple key), so 80 KB of
+ * nested brackets take it seconds: a pre-scan of the bytes (flow_depth_ok)
+ * refuses flow nesting deeper than YTREE_DEPTH before libyaml sees the
+ * buffer.  It reads brackets, quotes and comments only, not block scalars,
+ * so the builder stops the parse, too, at the first level past YTREE_DEPTH
+ * (block or flow): whatever the pre-scan misreads costs libyaml at most
+ * YTREE_DEPTH levels.
  */
 #include "lib/yaml_tree.h"
 
@@ -35,7 +44,6 @@ struct builder {
 	struct ydoc doc;
 	struct frame frames[YTREE_DEPTH];
 	size_t depth;
-	size_t too_deep; /* levels opened beyond YTREE_DEPTH, being skipped */
 	struct ynode **scratch;
 	size_t nscratch, cscratch;
 	struct anchor *anchors;
@@ -45,6 +53,8 @@ struct builder {
 
 /* Caps expanded sizes far below overflow; anything near it is refused. */
 #define WEIGHT_CAP ((size_t)1 << 48)
+
+#define TOO_DEEP "nesting is deeper than 64 levels; flatten the document"
 
 bool ynode_is_null(const struct ynode *n)
 {
@@ -229,26 +239,20 @@ static void builder_add(struct builder *b, struct ynode *n)
 	scratch_push(b, n);
 }
 
-static void builder_open(struct builder *b, struct ynode *n)
+/* Opens a container; false (reported) one level past YTREE_DEPTH. */
+static bool builder_open(struct builder *b, struct ynode *n)
 {
 	if (b->depth == YTREE_DEPTH) {
-		if (b->too_deep++ == 0)
-			builder_error(b, n->line, n->col, NULL,
-				      "nesting is deeper than 64 levels; "
-				      "flatten the document");
-		b->frames[b->depth - 1].node->bad = true;
-		return;
+		builder_error(b, n->line, n->col, NULL, TOO_DEEP);
+		return false;
 	}
 	b->frames[b->depth++] = (struct frame){.node = n, .first = b->nscratch};
+	return true;
 }
 
 /* Closes the innermost container: moves its children into the arena. */
 static struct ynode *builder_close(struct builder *b)
 {
-	if (b->too_deep) {
-		b->too_deep--;
-		return NULL;
-	}
 	struct frame *f = &b->frames[--b->depth];
 	struct ynode *n = f->node;
 	size_t kids = b->nscratch - f->first;
@@ -298,7 +302,6 @@ static void builder_reset(struct builder *b)
 	arena_free(&b->doc.arena);
 	b->doc.root = NULL;
 	b->depth = 0;
-	b->too_deep = 0;
 	b->nscratch = 0;
 	b->nanchors = 0;
 	b->nodes = 0;
@@ -321,7 +324,7 @@ static bool expansion_ok(struct builder *b)
 }
 
 /* Handles one event; returns 1 at the end of a document, 2 at the end of
- * the stream, 0 otherwise. */
+ * the stream, -1 when nesting is too deep (reported), 0 otherwise. */
 static int builder_event(struct builder *b, const yaml_event_t *e)
 {
 	struct ynode *n;
@@ -336,15 +339,11 @@ static int builder_event(struct builder *b, const yaml_event_t *e)
 	case YAML_DOCUMENT_END_EVENT:
 		return 1;
 	case YAML_SCALAR_EVENT:
-		if (b->too_deep)
-			return 0;
 		n = scalar_node(b, e);
 		anchor_add(b, e->data.scalar.anchor, n);
 		builder_add(b, n);
 		return 0;
 	case YAML_ALIAS_EVENT:
-		if (b->too_deep)
-			return 0;
 		n = anchor_find(b, e->data.alias.anchor);
 		if (!n) {
 			n = arena_alloc(&b->doc.arena, sizeof(*n));
@@ -370,21 +369,100 @@ static int builder_event(struct builder *b, const yaml_event_t *e)
 		n->str = n->str ? arena_strndup(&b->doc.arena, n->str,
 						strlen(n->str))
 				: NULL;
-		builder_open(b, n);
-		return 0;
+		return builder_open(b, n) ? 0 : -1;
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
 		n = builder_close(b);
-		if (n) {
-			if (n->str)
-				anchor_add(b, (const yaml_char_t *)n->str, n);
-			n->str = NULL;
-			builder_add(b, n);
-		}
+		if (n->str)
+			anchor_add(b, (const yaml_char_t *)n->str, n);
+		n->str = NULL;
+		builder_add(b, n);
 		return 0;
 	default:
 		return 0;
 	}
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The pre-scan (see the top of this file): false, reported at the bracket
+ * that opens level YTREE_DEPTH + 1, when flow collections nest deeper.
+ * A quote opens a quoted scalar, and a bracket a collection outside flow
+ * context, only where a node may begin (`it's` and `a[1]` are plain
+ * scalars); a comment starts at a # after a blank.  Columns count
+ * characters, as libyaml's do. */
+static bool flow_depth_ok(const char *file, const char *buf, size_t len,
+			  struct diag_list *dl)
+{
+	enum { PLAIN, SINGLE, DOUBLE, COMMENT } mode = PLAIN;
+	bool start = true, blank = true;
+	size_t depth = 0;
+	int line = 1, col = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i], next = i + 1 < len ? buf[i + 1] : '\n';
+
+		if (c == '\n') {
+			line++;
+			col = 0;
+		} else if (((unsigned char)c & 0xc0) != 0x80) {
+			col++;
+		}
+		switch (mode) {
+		case SINGLE: /* '' is a quote inside */
+			if (c == '\'' && next == '\'')
+				i++, col++;
+			else if (c == '\'')
+				mode = PLAIN;
+			continue;
+		case DOUBLE: /* a backslash escapes the next byte */
+			if (c == '\\' && next != '\n')
+				i++, col++;
+			else if (c == '"')
+				mode = PLAIN;
+			continue;
+		case COMMENT:
+			if (c == '\n')
+				mode = PLAIN, start = blank = true;
+			continue;
+		case PLAIN:
+			break;
+		}
+		if (is_blank(c)) {
+			start |= c == '\n';
+			blank = true;
+			continue;
+		}
+		if (c == '#' && blank) {
+			mode = COMMENT;
+		} else if ((c == '[' || c == '{') && (depth || start)) {
+			if (++depth > YTREE_DEPTH) {
+				diag_add(dl, file, line, col, "", TOO_DEEP);
+				return false;
+			}
+			start = true;
+		} else if (c == ']' || c == '}') {
+			depth -= depth > 0;
+			start = false;
+		} else if (start && (c == '\'' || c == '"')) {
+			mode = c == '"' ? DOUBLE : SINGLE;
+			start = false;
+		} else if (start && (c == '&' || c == '!')) {
+			/* an anchor or a tag: the node comes after it */
+			while (i + 1 < len && !is_blank(buf[i + 1]) &&
+			       !strchr(",[]{}", buf[i + 1]))
+				i++, col++;
+		} else {
+			start = (depth && (c == ',' || c == ':')) ||
+				((c == '-' || c == '?' || c == ':') &&
+				 is_blank(next));
+		}
+		blank = false;
+	}
+	return true;
 }
 
 int ytree_parse(const char *file, const char *buf, size_t len, ydoc_fn fn,
@@ -394,6 +472,8 @@ int ytree_parse(const char *file, const char *buf, size_t len, ydoc_fn fn,
 	yaml_parser_t parser;
 	int ret = 0;
 
+	if (!flow_depth_ok(file, buf, len, dl))
+		return -EINVAL;
 	if (!yaml_parser_initialize(&parser))
 		xalloc_fail();
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
@@ -420,6 +500,10 @@ int ytree_parse(const char *file, const char *buf, size_t len, ydoc_fn fn,
 		yaml_event_delete(&e);
 		if (r == 2)
 			break;
+		if (r < 0) {
+			ret = -EINVAL;
+			break;
+		}
 		if (r == 1 && expansion_ok(&b)) {
 			ret = fn(&b.doc, arg);
 			if (ret)
@@ -441,7 +525,9 @@ int ytree_parse_file(const char *path, size_t max_bytes, ydoc_fn fn,
 	size_t got = 0;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking: a FIFO must not wait for a writer (it is refused
+	 * below, as everything but a regular file is). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		ret = -errno;
 		diag_add(dl, path, 0, 0, "", "cannot open: %s; give a readable "

@@ -4,9 +4,11 @@
  * nodes carry their 1-based line and column so that every later diagnostic
  * can point at the offending text.  While building it also refuses what YAML
  * allows but a configuration must not: duplicate keys, non-scalar keys,
- * undefined aliases, NUL bytes in scalars, nesting deeper than YTREE_DEPTH.
- * A node (or any node below it) with such a problem is marked `bad`, so that
- * a caller can leave that object out and keep the rest.
+ * undefined aliases, NUL bytes in scalars.  A node (or any node below it)
+ * with such a problem is marked `bad`, so that a caller can leave that
+ * object out and keep the rest.  Nesting deeper than YTREE_DEPTH stops the
+ * parse, as a syntax error does (libyaml's cost grows with the square of
+ * it: see yaml_tree.c).
  *
  * Aliases are kept as shared nodes, never copied, but a reader walking the
  * tree visits a shared node once per reference: a few hundred bytes of
@@ -55,7 +57,8 @@ typedef int (*ydoc_fn)(const struct ydoc *doc, void *arg);
 
 /* Parses every document of buf.  Problems go to dl with `file` as their
  * file name.  Returns 0, the callback's non-zero value, or -EINVAL after a
- * syntax error (documents before it were delivered). */
+ * syntax error or nesting deeper than YTREE_DEPTH (documents before it
+ * were delivered). */
 int ytree_parse(const char *file, const char *buf, size_t len, ydoc_fn fn,
 		void *arg, struct diag_list *dl);
 

@@ -1,10 +1,22 @@
 /* output: the plan as the JSON object of SPEC.md §8 (its LoadBalancer
  * Services) and as a table for people (the NodePort Services too, whose
  * ports every node serves).  Both print services in the plan's
- * (namespace, name) order, so equal plans print byte-identical output. */
+ * (namespace, name) order, so equal plans print byte-identical output.
+ * The table escapes the names and reasons it prints (lib/escape.h); JSON
+ * escapes them its own way. */
 #include "plan/plan.h"
 
+#include "lib/escape.h"
 #include "lib/json_writer.h"
+
+/* Prints "\nNAMESPACE/NAME\n", escaped. */
+static void write_name_text(const struct plan_service *s, FILE *out)
+{
+	char ns[ESC_BUF], name[ESC_BUF];
+
+	fprintf(out, "\n%s/%s\n", esc_text(s->svc->namespace_, ns, sizeof(ns)),
+		esc_text(s->svc->name, name, sizeof(name)));
+}
 
 void plan_write_json(const struct plan *p, FILE *out)
 {
@@ -70,7 +82,7 @@ void plan_write_json(const struct plan *p, FILE *out)
 
 static void write_ports_text(const struct plan_service *s, FILE *out)
 {
-	char buf[IPV4_STRLEN];
+	char buf[IPV4_STRLEN], esc[ESC_BUF];
 
 	for (size_t k = 0; k < s->nports; k++) {
 		const struct plan_port *pp = &s->ports[k];
@@ -81,7 +93,8 @@ static void write_ports_text(const struct plan_service *s, FILE *out)
 			fprintf(out, "%u", pp->target_port);
 		else
 			fprintf(out, "%s", pp->spec->target_port_name
-						   ? pp->spec->target_port_name
+						   ? esc_text(pp->spec->target_port_name,
+							      esc, sizeof(esc))
 						   : "?");
 		if (pp->node_port)
 			fprintf(out, " (nodePort %u)", pp->node_port);
@@ -100,20 +113,23 @@ static void write_ports_text(const struct plan_service *s, FILE *out)
 
 void plan_write_text(const struct plan *p, FILE *out)
 {
-	char buf[IPV4_STRLEN];
+	char buf[IPV4_STRLEN], esc[ESC_BUF];
 
 	fprintf(out, "forwardMode: %s\n", cfg_forward_mode_name(p->mode));
 	fprintf(out, "%zu LoadBalancer service%s\n", p->n, p->n == 1 ? "" : "s");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_service *s = &p->services[i];
 
-		fprintf(out, "\n%s/%s\n", s->svc->namespace_, s->svc->name);
+		write_name_text(s, out);
 		if (s->vip)
 			fprintf(out, "  vip     %s (pool %s)\n",
-				ipv4_format(s->vip, buf), s->pool);
-		fprintf(out, "  owner   %s\n", s->owner ? s->owner : "-");
+				ipv4_format(s->vip, buf),
+				esc_text(s->pool, esc, sizeof(esc)));
+		fprintf(out, "  owner   %s\n",
+			s->owner ? esc_text(s->owner, esc, sizeof(esc)) : "-");
 		if (s->reason)
-			fprintf(out, "  reason  %s\n", s->reason);
+			fprintf(out, "  reason  %s\n",
+				esc_text(s->reason, esc, sizeof(esc)));
 		write_ports_text(s, out);
 	}
 	if (!p->n_node_port)
@@ -123,7 +139,7 @@ void plan_write_text(const struct plan *p, FILE *out)
 	for (size_t i = 0; i < p->n_node_port; i++) {
 		const struct plan_service *s = &p->node_port_services[i];
 
-		fprintf(out, "\n%s/%s\n", s->svc->namespace_, s->svc->name);
+		write_name_text(s, out);
 		write_ports_text(s, out);
 	}
 }

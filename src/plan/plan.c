@@ -4,7 +4,8 @@
  *   1. LB nodes: the cluster file's LB node addresses matched to Node
  *      manifests by InternalIP, named by Node name;
  *   2. per LoadBalancer Service, per port: ready backends from its
- *      EndpointSlices (port resolved by the Service port's name);
+ *      EndpointSlices (port resolved by the Service port's name), but
+ *      never an address that cannot be one (not_backend);
  *   3. addresses: ipam_allocate (previous plan and status as inputs);
  *   4. owners: per VIP, rendezvous hashing over the alive LB nodes that are
  *      eligible for every Service on it (Local: a ready endpoint there).
@@ -67,6 +68,75 @@ static void check_lb_nodes(const struct cfg_cluster *c,
 	}
 }
 
+/* Why ip cannot be a backend in cluster c, or NULL when it can; *pool is
+ * the pool it lies in, or -1.  A pool address is a VIP (or will be one):
+ * a Service pointing at VIPs would loop packets between LB nodes, as
+ * would the controlPlaneVIP.  A node's own address is a backend
+ * (hostNetwork pods): no pool holds one (config/validate.c). */
+static const char *not_backend(const struct cfg_cluster *c, uint32_t ip,
+			       int *pool)
+{
+	*pool = -1;
+	if (ip >> 24 == 0)
+		return "an address of 0.0.0.0/8 (\"this network\")";
+	if (ip >> 24 == 127)
+		return "a loopback address";
+	if (ip >> 16 == 0xa9fe)
+		return "a link-local address (169.254.0.0/16)";
+	if (ip >> 28 == 0xe)
+		return "a multicast address (224.0.0.0/4)";
+	if (ip == 0xffffffffu)
+		return "the broadcast address";
+	if (ip == c->cp_vip)
+		return "the controlPlaneVIP";
+	if (ip == c->ingress_vip)
+		return "the ingressVIP";
+	*pool = cfg_pool_of(c, ip);
+	return *pool >= 0 ? "an address of pool" : NULL;
+}
+
+void plan_check_endpoints(const struct cfg_cluster *c,
+			  const struct k8s_objects *o, struct diag_list *dl)
+{
+	for (size_t i = 0; i < o->nslices; i++) {
+		const struct k8s_slice *s = &o->slices[i];
+
+		for (size_t e = 0; e < s->nendpoints; e++) {
+			const struct k8s_endpoint *ep = &s->endpoints[e];
+
+			for (size_t a = 0; a < ep->naddresses; a++) {
+				char ip[IPV4_STRLEN], in_pool[160] = "",
+					path[640];
+				int pool;
+				const char *why =
+					not_backend(c, ep->addresses[a], &pool);
+
+				if (!why)
+					continue;
+				if (pool >= 0)
+					snprintf(in_pool, sizeof(in_pool),
+						 " \"%s\" (every pool address "
+						 "is a Service's VIP or may "
+						 "become one)",
+						 c->pools[pool].name);
+				snprintf(path, sizeof(path),
+					 "%s%sendpoints[%zu].addresses[%zu]",
+					 s->origin.path,
+					 *s->origin.path ? "." : "", e, a);
+				diag_add(dl, s->origin.file, ep->line, ep->col,
+					 path, "EndpointSlice %s/%s lists %s, "
+					 "%s%s, which cannot be a backend, so "
+					 "it is left out; list the pods' own "
+					 "addresses (a node's address serves "
+					 "hostNetwork pods)", s->namespace_,
+					 s->name,
+					 ipv4_format(ep->addresses[a], ip),
+					 why, in_pool);
+			}
+		}
+	}
+}
+
 static int backend_cmp(const void *a, const void *b)
 {
 	const struct plan_backend *x = a, *y = b;
@@ -103,9 +173,11 @@ slice_port_for(const struct k8s_slice *s, const struct k8s_svc_port *sp)
 /* EndpointSlices name their ports after the Service port, with the target
  * port already resolved, so a named targetPort needs no pod lookup. */
 static void plan_port_fill(struct plan_port *pp, const struct k8s_svc_port *sp,
+			   const struct cfg_cluster *c,
 			   const struct k8s_slice *slices, size_t nslices)
 {
 	size_t cap = 0;
+	int pool;
 
 	pp->spec = sp;
 	pp->target_port = sp->target_port_name ? 0 : sp->target_port;
@@ -121,6 +193,8 @@ static void plan_port_fill(struct plan_port *pp, const struct k8s_svc_port *sp,
 			if (!ep->ready)
 				continue;
 			for (size_t a = 0; a < ep->naddresses; a++) {
+				if (not_backend(c, ep->addresses[a], &pool))
+					continue;
 				struct plan_backend *b = xpush(
 					&pp->backends, &pp->nbackends, &cap,
 					sizeof(*b));
@@ -247,6 +321,7 @@ static void assign_owners(struct plan *p, const char *const *alive,
 /* Fills the ports of ps from its EndpointSlices; returns the slices
  * (*nslices of them). */
 static const struct k8s_slice *fill_ports(struct plan_service *ps,
+					  const struct cfg_cluster *c,
 					  const struct k8s_objects *o,
 					  size_t *nslices)
 {
@@ -257,7 +332,7 @@ static const struct k8s_slice *fill_ports(struct plan_service *ps,
 	ps->nports = svc->nports;
 	ps->ports = xcalloc(svc->nports, sizeof(*ps->ports));
 	for (size_t k = 0; k < svc->nports; k++)
-		plan_port_fill(&ps->ports[k], &svc->ports[k], slices,
+		plan_port_fill(&ps->ports[k], &svc->ports[k], c, slices,
 			       *nslices);
 	return slices;
 }
@@ -339,10 +414,11 @@ struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 	struct ipam_svc *req;
 	struct ipam_result *res;
 	const char **lb_names;
-	size_t nlb, cap = 0, np_cap = 0;
+	size_t nlb, cap = 0, np_cap = 0, nreq = 0, *of_req;
 
 	p->mode = c->forward_mode;
 	check_lb_nodes(c, o, dl);
+	plan_check_endpoints(c, o, dl);
 	for (size_t i = 0; i < o->nservices; i++) {
 		const struct k8s_service *svc = &o->services[i];
 
@@ -359,17 +435,26 @@ struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 	for (size_t i = 0; i < p->n_node_port; i++) {
 		size_t nslices;
 
-		fill_ports(&p->node_port_services[i], o, &nslices);
+		fill_ports(&p->node_port_services[i], c, o, &nslices);
 	}
+	/* Allocation sees the Services with ports: one without has nothing
+	 * to serve, and an address would be taken for nothing. */
 	req = xcalloc(p->n, sizeof(*req));
 	res = xcalloc(p->n, sizeof(*res));
+	of_req = xcalloc(p->n, sizeof(*of_req));
 	for (size_t i = 0; i < p->n; i++) {
 		struct plan_service *ps = &p->services[i];
 		const struct k8s_service *svc = ps->svc;
 		size_t nslices;
-		const struct k8s_slice *slices = fill_ports(ps, o, &nslices);
+		const struct k8s_slice *slices = fill_ports(ps, c, o, &nslices);
 
-		req[i] = (struct ipam_svc){
+		if (!svc->nports) {
+			ps->reason = xstrdup("it has no ports; list the ports "
+					     "to serve in spec.ports");
+			continue;
+		}
+		of_req[nreq] = i;
+		req[nreq++] = (struct ipam_svc){
 			.svc = svc,
 			.previous = in->previous
 					    ? plan_previous_find(in->previous,
@@ -381,18 +466,19 @@ struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl)
 	}
 	claim_node_ports(p, dl);
 	if (in->follow_reason)
-		ipam_keep(c, req, p->n, in->follow_reason, res);
+		ipam_keep(c, req, nreq, in->follow_reason, res);
 	else
-		ipam_allocate(c, req, p->n, res);
-	for (size_t i = 0; i < p->n; i++) {
-		struct plan_service *ps = &p->services[i];
+		ipam_allocate(c, req, nreq, res);
+	for (size_t i = 0; i < nreq; i++) {
+		struct plan_service *ps = &p->services[of_req[i]];
 
 		ps->vip = res[i].vip;
 		ps->pool = res[i].pool >= 0 ? c->pools[res[i].pool].name : NULL;
 		ps->reason = res[i].reason;
 		res[i].reason = NULL; /* moved into the plan */
 	}
-	ipam_results_free(res, p->n);
+	ipam_results_free(res, nreq);
+	free(of_req);
 	free(res);
 	free(req);
 

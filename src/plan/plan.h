@@ -27,6 +27,10 @@ struct plan_held {
 struct plan_previous {
 	struct plan_held *held; /* sorted by (namespace, name) */
 	size_t n;
+	/* Its forwardMode (an agent's allocation table has none). */
+	bool has_mode;
+	enum cfg_forward_mode mode;
+	int mode_line, mode_col;
 };
 
 struct plan_backend {
@@ -76,9 +80,18 @@ struct plan_input {
 };
 
 /* Computes the plan.  Problems that make inputs inconsistent (an LB node
- * with no Node manifest) go to dl; the plan is still computed. */
+ * with no Node manifest, an endpoint address that cannot be a backend) go
+ * to dl; the plan is still computed, without what they concern. */
 struct plan *plan_compute(const struct plan_input *in, struct diag_list *dl);
 void plan_free(struct plan *p);
+
+/* Reports every endpoint address of o's EndpointSlices, ready or not,
+ * that cannot be a backend in cluster c (SPEC.md §10): 0.0.0.0/8,
+ * loopback, link-local, multicast, broadcast, the controlPlaneVIP and
+ * every address of a pool (the VIPs of all Services, the ingressVIP).
+ * plan_compute reports them (and programs none); validate does too. */
+void plan_check_endpoints(const struct cfg_cluster *c,
+			  const struct k8s_objects *o, struct diag_list *dl);
 
 /* The LB nodes' Node names (those that have a Node manifest), sorted. */
 size_t plan_lb_node_names(const struct cfg_cluster *c,
@@ -97,6 +110,11 @@ struct plan_previous *plan_previous_load(const char *path,
 struct plan_previous *plan_previous_parse(const char *file, const char *buf,
 					  size_t len, struct diag_list *dl);
 void plan_previous_free(struct plan_previous *p);
+/* False (reported in dl, at p's forwardMode in `file`) when p was planned
+ * for the other forwarding mode than cluster c's: its addresses were given
+ * in another cluster, or before a mode change that c's creation refuses. */
+bool plan_previous_fits(const struct plan_previous *p, const char *file,
+			const struct cfg_cluster *c, struct diag_list *dl);
 uint32_t plan_previous_find(const struct plan_previous *p, const char *ns,
 			    const char *name);
 

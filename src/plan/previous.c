@@ -2,8 +2,9 @@
  *
  * JSON is read with the YAML parser (JSON is a subset of the YAML that
  * libyaml accepts for this shape), so line/column diagnostics come for free.
- * Only namespace, name and vip of each service are read; everything else in
- * the file is ignored, so the same file also works across versions.
+ * Only forwardMode, and namespace, name and vip of each service are read;
+ * everything else in the file is ignored, so the same file also works
+ * across versions.
  */
 #include "plan/plan.h"
 
@@ -47,6 +48,27 @@ static void read_service(struct ydec *d, const struct ynode *s, struct load *l)
 	h->vip = addr;
 }
 
+static void read_mode(struct ydec *d, const struct ynode *root,
+		      struct plan_previous *p)
+{
+	const char *mode;
+
+	if (ydec_str(d, root, "forwardMode", &mode) != 1)
+		return;
+	p->mode_line = ydec_get(root, "forwardMode")->line;
+	p->mode_col = ydec_get(root, "forwardMode")->col;
+	p->has_mode = true;
+	if (!strcmp(mode, cfg_forward_mode_name(CFG_FORWARD_SNAT)))
+		p->mode = CFG_FORWARD_SNAT;
+	else if (!strcmp(mode, cfg_forward_mode_name(CFG_FORWARD_DSR)))
+		p->mode = CFG_FORWARD_DSR;
+	else
+		ydec_error(d, ydec_get(root, "forwardMode"), "forwardMode",
+			   "'%s' is not a forwarding mode; give the output of "
+			   "bmlb plan --json, whose forwardMode is snat or dsr",
+			   mode);
+}
+
 static int read_doc(const struct ydoc *doc, void *arg)
 {
 	struct load *l = arg;
@@ -65,6 +87,7 @@ static int read_doc(const struct ydoc *doc, void *arg)
 	}
 	if (!ydec_expect(&d, doc->root, YNODE_MAP))
 		return 0;
+	read_mode(&d, doc->root, l->p);
 	r = ydec_seq(&d, doc->root, "services", &services);
 	if (r == 0)
 		ydec_error(&d, doc->root, "services", "missing; give the "
@@ -133,6 +156,19 @@ void plan_previous_free(struct plan_previous *p)
 	}
 	free(p->held);
 	free(p);
+}
+
+bool plan_previous_fits(const struct plan_previous *p, const char *file,
+			const struct cfg_cluster *c, struct diag_list *dl)
+{
+	if (!p->has_mode || p->mode == c->forward_mode)
+		return true;
+	diag_add(dl, file, p->mode_line, p->mode_col, "forwardMode",
+		 "this plan is for forwardMode %s, and the cluster file %s says "
+		 "%s; give a plan of this cluster, or none",
+		 cfg_forward_mode_name(p->mode), c->file,
+		 cfg_forward_mode_name(c->forward_mode));
+	return false;
 }
 
 uint32_t plan_previous_find(const struct plan_previous *p, const char *ns,

@@ -43,3 +43,17 @@ expect_diag_format() {
 	if [ -z "$bad" ] && [ -s "$TMP/err" ]; then ok "$1"; else
 		not_ok "$1: lines not in diagnostic format" "$bad"; fi
 }
+
+# unreadable_dir: makes $TMP/pub/locked, a directory nobody may read, beside
+# a copy of the example cluster file in $TMP/pub, and sets AS_USER, the
+# prefix that runs a command as nobody when the tests run as root (root
+# reads any directory).
+unreadable_dir() {
+	AS_USER=()
+	[ "$(id -u)" != 0 ] || AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	mkdir -p "$TMP/pub/locked"
+	cp "$EXAMPLES/cluster.yaml" "$TMP/pub/"
+	chmod 711 "$TMP"
+	chmod 755 "$TMP/pub"
+	chmod 000 "$TMP/pub/locked"
+}

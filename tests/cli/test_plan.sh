@@ -176,6 +176,94 @@ else ok "the invalid one is left out"; fi
 run $BMLB validate $CFG --manifests "$TMP/np"
 expect_rc "validate refuses a nodePort outside the range" 1
 
+# --alive: an empty list is a usage error (it read as "every node alive");
+# repeated, the lists are merged.
+run $BMLB plan --config $CFG --manifests $MAN --alive ""
+expect_rc "--alive '' is a usage error" 2
+expect_err "it says so" "--alive '' names no node"
+run $BMLB plan --config $CFG --manifests $MAN --alive ,
+expect_rc "--alive , too" 2
+run $BMLB plan --config $CFG --manifests $MAN --alive lb-1 --alive lb-3 --json
+expect_rc "--alive may be repeated" 0
+cp "$TMP/out" "$TMP/merged.json"
+run $BMLB plan --config $CFG --manifests $MAN --alive lb-1,lb-3 --json
+if cmp -s "$TMP/out" "$TMP/merged.json"; then ok "repeated --alive lists are merged"; else
+	not_ok "repeated --alive lists are merged" "$(diff "$TMP/out" "$TMP/merged.json")"; fi
+run $BMLB plan --help
+expect_out "--help says so" "be repeated, the lists are merged"
+
+# A previous plan of the other forwarding mode is refused.
+sed 's/"forwardMode":"snat"/"forwardMode":"dsr"/' "$TMP/plan.json" >"$TMP/dsr-prev.json"
+run $BMLB plan --config $CFG --manifests $MAN --previous "$TMP/dsr-prev.json"
+expect_rc "a DSR --previous for a SNAT cluster is invalid" 1
+expect_err "it says why" "dsr-prev.json:1:16: forwardMode: this plan is for forwardMode dsr, and the cluster file $CFG says snat"
+expect_err "and plans nothing" "nothing planned"
+
+# An unreadable manifests directory is a usage error, as a missing one is.
+unreadable_dir
+run "${AS_USER[@]}" $BMLB plan --config "$TMP/pub/cluster.yaml" --manifests "$TMP/pub/locked"
+expect_rc "an unreadable manifests directory is a usage error" 2
+run $BMLB plan --config $CFG --manifests "$TMP/nope"
+expect_rc "as a missing one is" 2
+
+# A Service without ports gets no VIP; endpoints that are VIPs (its own or
+# another's, the ingressVIP) or the controlPlaneVIP are left out.
+mkdir -p "$TMP/loop"
+cp $MAN/*.yaml "$TMP/loop/"
+cat >"$TMP/loop/loop.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: empty, namespace: default, creationTimestamp: "2025-01-01T00:00:00Z"}
+spec: {type: LoadBalancer, ports: []}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-loop
+  namespace: default
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 8080}]
+endpoints:
+- addresses: [198.18.0.101, 198.18.0.102, 198.18.0.100, 198.18.0.8, 198.18.0.21]
+YAML
+run $BMLB plan --config $CFG --manifests "$TMP/loop" --json
+expect_rc "refused endpoints do not stop the plan" 0
+expect_err "its own VIP is refused" "loop.yaml:15:14: endpoints[0].addresses[0]: EndpointSlice default/web-loop lists 198.18.0.101"
+expect_err "another Service's VIP" "endpoints[0].addresses[1]: EndpointSlice default/web-loop lists 198.18.0.102"
+expect_err "the ingressVIP" "lists 198.18.0.100, the ingressVIP, which cannot be a backend"
+expect_err "the controlPlaneVIP" "lists 198.18.0.8, the controlPlaneVIP, which cannot be a backend"
+py "none is a backend, the node's address is, and the portless Service has no VIP" '
+import json, sys
+p = {s["name"]: s for s in json.load(open(sys.argv[1]))["services"]}
+assert p["web"]["ports"][0]["backends"] == ["198.18.0.21", "198.19.21.5", "198.19.22.5"], p["web"]
+assert p["web"]["vip"] == "198.18.0.101", p["web"]
+e = p["empty"]
+assert e["vip"] is None and e["owner"] is None and e["reason"] == "it has no ports; list the ports to serve in spec.ports", e
+' "$TMP/out"
+
+# Names and annotations with control characters are printed escaped.
+mkdir -p "$TMP/evil"
+cp $MAN/*.yaml "$TMP/evil/"
+cat >"$TMP/evil/evil.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata:
+  name: "evil\e[2J\nforged"
+  namespace: default
+  annotations: {metallb.universe.tf/address-pool: "no\e]0;t\apool"}
+spec:
+  type: LoadBalancer
+  ports: [{protocol: TCP, port: 80, targetPort: http}]
+YAML
+run $BMLB plan --config $CFG --manifests "$TMP/evil"
+expect_rc "a Service named with control characters plans" 0
+if LC_ALL=C grep -q '[[:cntrl:]]' <(tr -d '\n' <"$TMP/out"); then
+	not_ok "plan prints no control character raw" "$(od -c "$TMP/out" | grep -m3 '033')"
+else ok "plan prints no control character raw"; fi
+expect_out "the name is shown escaped, on one line" 'default/evil\x1b[2J\nforged'
+expect_out "so is the annotation in the reason" 'pool "no\x1b]0;t\x07pool"'
+
 sed 's/mode: bundled/mode: nope/' $CFG >"$TMP/bad.yaml"
 run $BMLB plan --config "$TMP/bad.yaml" --manifests $MAN
 expect_rc "an invalid cluster file plans nothing" 1

@@ -683,14 +683,11 @@ static void test_lb_nodes(void **state)
 	       "198.18.0.8 is also the controlPlaneVIP; give the node and the "
 	       "VIP different addresses",
 	       "k8sIP: 198.18.0.32", "k8sIP: 198.18.0.8");
-	REFUSE("c.yaml:39:18: spec.loadBalancer.nodePoolSpec.nodes[1].address: "
-	       "198.18.0.2 is also the ingressVIP",
-	       "198.18.0.33", "198.18.0.2");
-	REFUSE("c.yaml:39:18: spec.loadBalancer.nodePoolSpec.nodes[1].address: "
-	       "198.18.0.70 lies in address pool \"pool1\" (line 26), so a "
-	       "Service could be given this node's address; take it out of "
-	       "the pool",
-	       "198.18.0.33", "198.18.0.70");
+	/* The ingressVIP is a pool's: the pool holds the node's address too. */
+	char *y = EDIT("198.18.0.33", "198.18.0.2");
+	refuse(y, 2, "c.yaml:39:18: spec.loadBalancer.nodePoolSpec.nodes[1]."
+	       "address: 198.18.0.2 is also the ingressVIP");
+	free(y);
 	REFUSE("c.yaml:37:9: spec.loadBalancer.nodePoolSpec.nodes[0]: "
 	       "expected a mapping (key: value pairs), found a scalar",
 	       "- address: 192.0.2.4\n        k8sIP: 198.18.0.32\n",
@@ -700,6 +697,63 @@ static void test_lb_nodes(void **state)
 	       "      nodes:\n      - address: 192.0.2.4\n        k8sIP: "
 	       "198.18.0.32\n      - address: 198.18.0.33\n        labels: "
 	       "{rack: r1}\n", "      nodes: {address: 192.0.2.4}\n");
+}
+
+/* No pool address may be a node's (its address or its k8sIP), and no pool
+ * may overlap the pod or the Service network: reported on the pool. */
+static void test_pools_outside_nodes_and_networks(void **state)
+{
+	(void)state;
+	REFUSE("c.yaml:29:19: spec.loadBalancer.addressPools[0].addresses[0]: "
+	       "\"198.18.0.64/27\" holds 198.18.0.70, the address of "
+	       "spec.loadBalancer.nodePoolSpec.nodes[1] (line 39), so a "
+	       "Service could be given that node's address; take the address "
+	       "out of the pool",
+	       "198.18.0.33", "198.18.0.70");
+	/* The management address of a node with a k8sIP as well. */
+	REFUSE("c.yaml:34:9: spec.loadBalancer.addressPools[1].addresses[0]: "
+	       "\"203.0.113.0/24\" holds 203.0.113.4, the address of "
+	       "spec.loadBalancer.nodePoolSpec.nodes[0] (line 37)",
+	       "address: 192.0.2.4", "address: 203.0.113.4");
+	REFUSE("c.yaml:29:19: spec.loadBalancer.addressPools[0].addresses[0]: "
+	       "\"198.18.0.64/27\" holds 198.18.0.65, the k8sIP of "
+	       "spec.loadBalancer.nodePoolSpec.nodes[0] (line 37)",
+	       "k8sIP: 198.18.0.32", "k8sIP: 198.18.0.65");
+	REFUSE("c.yaml:29:35: spec.loadBalancer.addressPools[0].addresses[1]: "
+	       "\"198.18.0.1-198.18.0.4\" holds 198.18.0.3, the address of "
+	       "spec.controlPlane.nodePoolSpec.nodes[1] (line 18)",
+	       "{address: 198.18.0.11}", "{address: 198.18.0.3}");
+	REFUSE("c.yaml:34:9: spec.loadBalancer.addressPools[1].addresses[0]: "
+	       "\"198.19.7.0/24\" overlaps 198.19.0.0/16, "
+	       "spec.clusterNetwork.pods.cidrBlocks[0] (line 14); take the "
+	       "pool's addresses from outside the pod and Service networks",
+	       "203.0.113.0/24", "198.19.7.0/24");
+	REFUSE("c.yaml:34:9: spec.loadBalancer.addressPools[1].addresses[0]: "
+	       "\"198.18.0.128-198.18.128.0\" overlaps 198.18.128.0/20, "
+	       "spec.clusterNetwork.services.cidrBlocks[0] (line 15)",
+	       "203.0.113.0/24", "198.18.0.128-198.18.128.0");
+	REFUSE("c.yaml:14:40: spec.clusterNetwork.pods.cidrBlocks[1]: "
+	       "\"10.0.0.1/8\" is not a CIDR block: host bits set after the "
+	       "prefix length; write a prefix such as 192.168.0.0/16",
+	       "198.19.0.0/16]", "198.19.0.0/16, 10.0.0.1/8]");
+	/* IPv6 blocks (dual stack) are no concern of bmlb's. */
+	cfg_free(accept_edit("[198.19.0.0/16]", "[198.19.0.0/16, fd00::/48]"));
+}
+
+/* Until BGP lands (SPEC.md §11), type: bgp is refused, not served as
+ * layer 2. */
+static void test_lb_type(void **state)
+{
+	(void)state;
+	cfg_free(accept_edit("    mode: bundled\n",
+			     "    mode: bundled\n    type: layer2\n"));
+	REFUSE("c.yaml:21:11: spec.loadBalancer.type: BGP is not yet "
+	       "supported: bmlb announces VIPs on layer 2 only; write type: "
+	       "layer2, or remove type",
+	       "    mode: bundled\n", "    mode: bundled\n    type: bgp\n");
+	REFUSE("c.yaml:21:11: spec.loadBalancer.type: \"l3\" is not a "
+	       "load-balancer type bmlb implements; write layer2",
+	       "    mode: bundled\n", "    mode: bundled\n    type: l3\n");
 }
 
 static void test_control_plane_nodes(void **state)
@@ -1078,6 +1132,8 @@ int main(void)
 		cmocka_unit_test(test_pool_overlaps),
 		cmocka_unit_test(test_avoid_buggy_empties_pool),
 		cmocka_unit_test(test_lb_nodes),
+		cmocka_unit_test(test_pools_outside_nodes_and_networks),
+		cmocka_unit_test(test_lb_type),
 		cmocka_unit_test(test_control_plane_nodes),
 		cmocka_unit_test(test_no_lb_node),
 		cmocka_unit_test(test_document_shape),

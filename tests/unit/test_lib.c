@@ -1,8 +1,11 @@
 /* Unit tests of src/lib: addresses, ranges, the YAML tree, diagnostics. */
 #include "helpers.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
+#include "lib/escape.h"
 #include "lib/ipv4.h"
 #include "lib/json_writer.h"
 #include "lib/yaml_decode.h"
@@ -131,12 +134,91 @@ static void test_yaml_refusals(void **state)
 	assert_diag(&dl, "t.yaml:1:4: a: the value contains a NUL character");
 	diag_free(&dl);
 
-	/* Deep nesting is refused, not recursed into. */
-	char deep[400];
-	memset(deep, '[', 200);
-	memset(deep + 200, ']', 200);
-	assert_int_equal(ytree_parse("t.yaml", deep, 400, collect, &c, &dl), 0);
-	assert_diag(&dl, "nesting is deeper than 64 levels");
+}
+
+/* "a: " and n brackets of kind open, then as many closing ones. */
+static char *nested(size_t n, char open, char close)
+{
+	char *y = malloc(2 * n + 5);
+
+	memcpy(y, "a: ", 3);
+	memset(y + 3, open, n);
+	memset(y + 3 + n, close, n);
+	strcpy(y + 3 + 2 * n, "\n");
+	return y;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+	       (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void test_yaml_depth(void **state)
+{
+	struct diag_list dl = {0};
+	struct collected c;
+	struct timespec t0;
+	char *y;
+	(void)state;
+
+	/* 64 levels are fine (the mapping and 63 lists); a 65th bracket is
+	 * refused where it is. */
+	y = nested(63, '[', ']');
+	assert_int_equal(parse(y, &c, &dl), 0);
+	assert_int_equal(dl.n, 0);
+	free(y);
+	y = nested(65, '{', '}');
+	assert_int_equal(parse(y, &c, &dl), -EINVAL);
+	assert_diag(&dl, "t.yaml:1:68: nesting is deeper than 64 levels; "
+		    "flatten the document");
+	assert_int_equal(c.docs, 0);
+	free(y);
+	diag_free(&dl);
+
+	/* 80 KB of nested brackets, seconds of libyaml: refused before it
+	 * parses them. */
+	y = nested(40000, '[', ']');
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(parse(y, &c, &dl), -EINVAL);
+	assert_true(seconds_since(&t0) < 0.1);
+	assert_diag(&dl, "t.yaml:1:68: nesting is deeper");
+	free(y);
+	diag_free(&dl);
+
+	/* Brackets in quoted scalars, comments and plain scalars are text. */
+	char text[1024] = "a: \"";
+	memset(text + 4, '[', 100);
+	strcpy(text + 104, "\\\"[\"\nb: 'it''s [' # [[");
+	memset(text + strlen(text), '{', 100);
+	strcat(text, "\nc: it's x[");
+	memset(text + strlen(text), '[', 100);
+	strcat(text, "\nd: [\"[\", '[', {\"e\":\"[[\"}]\n");
+	assert_int_equal(parse(text, &c, &dl), 0);
+	assert_int_equal(dl.n, 0);
+
+	/* What the pre-scan misreads (a quote in a block scalar hides the
+	 * brackets after it), the builder stops at the 65th level. */
+	y = nested(40000, '[', ']');
+	char *trick = malloc(strlen(y) + 16);
+	sprintf(trick, "x: |\n  'q\n%s", y);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(parse(trick, &c, &dl), -EINVAL);
+	assert_true(seconds_since(&t0) < 0.1);
+	assert_diag(&dl, "t.yaml:3:67: a[0]", "nesting is deeper");
+	free(trick);
+	free(y);
+	diag_free(&dl);
+
+	/* Block nesting as well. */
+	char block[8192] = "";
+	for (int i = 0; i <= 65; i++)
+		sprintf(block + strlen(block), "%*sk:\n", 2 * i, "");
+	assert_int_equal(parse(block, &c, &dl), -EINVAL);
+	assert_diag(&dl, "t.yaml:65:", "nesting is deeper than 64 levels");
 	diag_free(&dl);
 }
 
@@ -279,6 +361,32 @@ static void test_diag_sorted_output(void **state)
 	diag_free(&dl);
 }
 
+static void test_escape(void **state)
+{
+	char buf[ESC_BUF], small[12];
+	const char *plain = "web-1 caf\xc3\xa9 \\n";
+	(void)state;
+
+	/* Nothing to escape: the text itself, whatever its length. */
+	assert_ptr_equal(esc_text(plain, buf, sizeof(buf)), plain);
+	assert_null(esc_text(NULL, buf, sizeof(buf)));
+	assert_string_equal(esc_text("a\nb\tc\rd", buf, sizeof(buf)),
+			    "a\\nb\\tc\\rd");
+	assert_string_equal(esc_text("\x1b[31mred\x7f\x01", buf, sizeof(buf)),
+			    "\\x1b[31mred\\x7f\\x01");
+	/* C1 controls in UTF-8 (CSI is U+009B); other UTF-8 is kept. */
+	assert_string_equal(esc_text("a\xc2\x9b" "2J\xc2\xa0", buf, sizeof(buf)),
+			    "a\\u009b2J\xc2\xa0");
+	/* Too long for the buffer: cut, and said so. */
+	assert_string_equal(esc_text("\n\n\n\n\n\n", small, sizeof(small)),
+			    "\\n\\n\\n\\n...");
+	/* Diagnostics quote names: they are escaped too. */
+	struct diag d = {.file = "f.yaml", .line = 1, .col = 2,
+			 .path = "metadata.name", .msg = "'a\nb' is bad; fix"};
+	assert_string_equal(diag_format(&d, buf, sizeof(buf)),
+			    "f.yaml:1:2: metadata.name: 'a\\nb' is bad; fix");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,11 +394,13 @@ int main(void)
 		cmocka_unit_test(test_ipv4_ranges),
 		cmocka_unit_test(test_yaml_documents_and_positions),
 		cmocka_unit_test(test_yaml_refusals),
+		cmocka_unit_test(test_yaml_depth),
 		cmocka_unit_test(test_yaml_bad_marks_only_its_branch),
 		cmocka_unit_test(test_yaml_alias_expansion),
 		cmocka_unit_test(test_yaml_decode),
 		cmocka_unit_test(test_json_writer),
 		cmocka_unit_test(test_diag_sorted_output),
+		cmocka_unit_test(test_escape),
 	};
 	return cmocka_run_group_tests_name("lib", tests, NULL, NULL);
 }

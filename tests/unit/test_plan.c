@@ -177,6 +177,121 @@ static void test_node_port_claimed_twice(void **state)
 	teardown(f);
 }
 
+/* Addresses that cannot be a backend (SPEC.md §10) are reported with the
+ * slice and the field, and programmed nowhere; a node's own address and a
+ * pod's are backends. */
+static void test_endpoints_not_backends(void **state)
+{
+	static const char objs[] =
+		NODE("lb-a", "198.18.0.11")
+		"---\napiVersion: v1\nkind: Service\n"
+		"metadata: {name: web, namespace: default,"
+		" creationTimestamp: '2026-01-01T00:00:00Z'}\n"
+		"spec: {type: LoadBalancer, ports: [{port: 80}]}\n"
+		"---\napiVersion: v1\nkind: Service\n"
+		"metadata: {name: other, namespace: default,"
+		" creationTimestamp: '2026-01-02T00:00:00Z'}\n"
+		"spec: {type: NodePort, ports: [{port: 80, nodePort: 30080}]}\n"
+		"---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		"metadata: {name: web-1, namespace: default,"
+		" labels: {kubernetes.io/service-name: web}}\n"
+		"addressType: IPv4\n"
+		"ports: [{port: 8080}]\n"
+		"endpoints:\n"					/* 22 */
+		"- {addresses: [0.0.0.0]}\n"
+		"- {addresses: [127.0.0.1]}\n"
+		"- {addresses: [224.0.0.1]}\n"
+		"- {addresses: [255.255.255.255]}\n"
+		"- {addresses: [169.254.1.1]}\n"
+		"- {addresses: [198.18.0.8]}\n"
+		"- {addresses: [198.18.0.100], conditions: {ready: false}}\n"
+		"- {addresses: [198.19.1.5, 198.18.0.103]}\n"	/* 30 */
+		"- {addresses: [198.18.0.11]}\n"
+		"---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		"metadata: {name: other-1, namespace: default,"
+		" labels: {kubernetes.io/service-name: other}}\n"
+		"addressType: IPv4\n"
+		"ports: [{port: 8080}]\n"
+		"endpoints: [{addresses: [198.18.0.101, 198.19.1.6]}]\n";
+	static const char *const refused[][2] = {
+		{"o.yaml:23:15: endpoints[0].addresses[0]: EndpointSlice "
+		 "default/web-1 lists 0.0.0.0, an address of 0.0.0.0/8",
+		 "which cannot be a backend, so it is left out; list the pods' "
+		 "own addresses (a node's address serves hostNetwork pods)"},
+		{"o.yaml:24:15: endpoints[1].addresses[0]:", "127.0.0.1, a "
+		 "loopback address"},
+		{"o.yaml:25:15: endpoints[2].addresses[0]:", "224.0.0.1, a "
+		 "multicast address"},
+		{"o.yaml:26:15: endpoints[3].addresses[0]:", "255.255.255.255, "
+		 "the broadcast address"},
+		{"o.yaml:27:15: endpoints[4].addresses[0]:", "169.254.1.1, a "
+		 "link-local address"},
+		{"o.yaml:28:15: endpoints[5].addresses[0]:", "198.18.0.8, the "
+		 "controlPlaneVIP"},
+		{"o.yaml:29:15: endpoints[6].addresses[0]:", "198.18.0.100, an "
+		 "address of pool \"pool1\" (every pool address is a "
+		 "Service's VIP or may become one)"},
+		{"o.yaml:30:15: endpoints[7].addresses[1]:", "198.18.0.103, an "
+		 "address of pool \"pool1\""},
+		{"o.yaml:38:25: endpoints[0].addresses[0]: EndpointSlice "
+		 "default/other-1 lists 198.18.0.101", "an address of pool"},
+	};
+	struct fixture *f = plan_fixture(cluster_yaml, objs, NULL, 0, NULL);
+	const struct plan_service *web = find(f->p, "web");
+	const struct plan_port *np = &f->p->node_port_services[0].ports[0];
+	struct diag_list dl = {0};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
+		assert_diag(&f->dl, refused[i][0], refused[i][1]);
+	assert_int_equal(diag_find(&f->dl, "198.19.1.", NULL), -1);
+	assert_int_equal(diag_find(&f->dl, "198.18.0.11,", NULL), -1);
+	assert_int_equal(web->vip, 0xc6120064); /* its VIP: not its backend */
+	assert_int_equal(web->ports[0].nbackends, 2);
+	assert_int_equal(web->ports[0].backends[0].ip, 0xc612000b);
+	assert_int_equal(web->ports[0].backends[1].ip, 0xc6130105);
+	assert_int_equal(np->nbackends, 1);
+	assert_int_equal(np->backends[0].ip, 0xc6130106);
+
+	/* validate reports the same. */
+	plan_check_endpoints(f->c, f->o, &dl);
+	assert_int_equal(dl.n, sizeof(refused) / sizeof(*refused));
+	diag_free(&dl);
+	teardown(f);
+}
+
+/* A Service without ports has nothing to serve: no VIP, and none taken. */
+static void test_no_ports(void **state)
+{
+	static const char objs[] =
+		NODE("lb-a", "198.18.0.11")
+		"---\napiVersion: v1\nkind: Service\n"
+		"metadata: {name: empty, namespace: default,"
+		" creationTimestamp: '2026-01-01T00:00:00Z'}\n"
+		"spec: {type: LoadBalancer, ports: []}\n"
+		"---\napiVersion: v1\nkind: Service\n"
+		"metadata: {name: none, namespace: default,"
+		" creationTimestamp: '2026-01-02T00:00:00Z'}\n"
+		"spec: {type: LoadBalancer, loadBalancerIP: 198.18.0.102}\n"
+		"---\napiVersion: v1\nkind: Service\n"
+		"metadata: {name: web, namespace: default,"
+		" creationTimestamp: '2026-01-03T00:00:00Z'}\n"
+		"spec: {type: LoadBalancer, ports: [{port: 80}]}\n";
+	struct fixture *f = plan_fixture(cluster_yaml, objs, NULL, 0, NULL);
+	(void)state;
+
+	for (int i = 0; i < 2; i++) {
+		const struct plan_service *s = find(f->p, i ? "none" : "empty");
+
+		assert_int_equal(s->vip, 0);
+		assert_null(s->owner);
+		assert_string_equal(s->reason, "it has no ports; list the ports "
+				    "to serve in spec.ports");
+	}
+	assert_int_equal(find(f->p, "web")->vip, 0xc6120064);
+	teardown(f);
+}
+
 static void test_lb_node_without_node_object(void **state)
 {
 	struct fixture *f = setup(NULL, 0, NULL);
@@ -253,6 +368,41 @@ static void test_previous(void **state)
 	}
 }
 
+/* A previous plan of the other forwarding mode does not fit. */
+static void test_previous_mode(void **state)
+{
+	static const char *const json[] = {
+		"{\"forwardMode\":\"dsr\",\"services\":[]}",
+		"{\"forwardMode\":\"snat\",\"services\":[]}",
+		"{\"services\":[]}",
+	};
+	struct diag_list dl = {0};
+	struct cfg_cluster *c =
+		cfg_parse("c.yaml", cluster_yaml, strlen(cluster_yaml), &dl);
+	(void)state;
+
+	assert_non_null(c);
+	for (size_t i = 0; i < 3; i++) {
+		struct plan_previous *p = plan_previous_parse(
+			"p.json", json[i], strlen(json[i]), &dl);
+
+		assert_non_null(p);
+		assert_int_equal(plan_previous_fits(p, "p.json", c, &dl), i > 0);
+		plan_previous_free(p);
+	}
+	assert_int_equal(dl.n, 1);
+	assert_diag(&dl, "p.json:1:16: forwardMode: this plan is for "
+		    "forwardMode dsr, and the cluster file c.yaml says snat; "
+		    "give a plan of this cluster, or none");
+	diag_free(&dl);
+	static const char bad[] = "{\"forwardMode\":\"x\"}";
+	assert_null(plan_previous_parse("p.json", bad, strlen(bad), &dl));
+	assert_diag(&dl, "p.json:1:16: forwardMode: 'x' is not a forwarding "
+		    "mode");
+	diag_free(&dl);
+	cfg_free(c);
+}
+
 static void test_json_output(void **state)
 {
 	const char *alive[] = {"lb-b"};
@@ -290,9 +440,12 @@ int main(void)
 		cmocka_unit_test(test_backends),
 		cmocka_unit_test(test_node_port_services),
 		cmocka_unit_test(test_node_port_claimed_twice),
+		cmocka_unit_test(test_endpoints_not_backends),
+		cmocka_unit_test(test_no_ports),
 		cmocka_unit_test(test_lb_node_without_node_object),
 		cmocka_unit_test(test_owners),
 		cmocka_unit_test(test_previous),
+		cmocka_unit_test(test_previous_mode),
 		cmocka_unit_test(test_json_output),
 	};
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
