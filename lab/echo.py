@@ -148,7 +148,9 @@ def ask_udp(args, i):
             return s.recv(65536).split(b"\n", 1)[0].decode(), True
         s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
         size = args.size
-        for _ in range(2):
+        # The first try learns the path MTU; the next ones fit it (a
+        # datagram is lost now and then: one more try).
+        for _ in range(3):
             try:
                 s.send(b"x" * size)
                 return s.recv(65536).split(b"\n", 1)[0].decode(), True

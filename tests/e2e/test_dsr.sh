@@ -191,7 +191,7 @@ check "the VIP's real traffic is still answered" \
 	lab_ask client udp "$vip" 53 --count 5 --timeout 2
 lab_exec worker-1 ip neigh del "$(lab_addr "$lb")" dev eth0
 
-lab_ask client udp "$vip" 53 --size 1472 --pmtu --timeout 1 \
+lab_ask client udp "$vip" 53 --size 1472 --pmtu --timeout 2 \
 	>"$E2E_TMP/pmtu" 2>&1
 check "a 1500-byte datagram brings an ICMP fragmentation-needed with MTU 1492" \
 	grep -qx "mtu 1492" "$E2E_TMP/pmtu"
