@@ -92,7 +92,15 @@ bool nh_observe(struct nh_table *t, uint32_t ip, uint16_t state)
 
 bool nh_observe_event(struct nh_table *t, uint32_t ip, uint16_t state)
 {
-	return !(state & NUD_FAILED) && nh_observe(t, ip, state);
+	struct nh_hop *h = hop_find(t, ip);
+
+	if (h && (state & NUD_FAILED)) {
+		h->suspect = true;
+		return false;
+	}
+	if (h)
+		h->suspect = false; /* deleted (NUD_NONE), or answering */
+	return nh_observe(t, ip, state);
 }
 
 /* e[0..n), sorted by ip (malloc'd). */
@@ -122,8 +130,12 @@ bool nh_observe_entries(struct nh_table *t, const struct nh_entry *e,
 	for (size_t i = 0; i < t->nhops; i++) {
 		const struct nh_entry *x = entry_find(s, n, t->hops[i].ip);
 
-		changed |= nh_observe(t, t->hops[i].ip,
-				      x ? x->state : NUD_NONE);
+		uint16_t st = x ? x->state : NUD_NONE;
+
+		if (x && t->hops[i].suspect && !(st & NH_VALID))
+			st = NUD_FAILED;
+		t->hops[i].suspect = false;
+		changed |= nh_observe(t, t->hops[i].ip, st);
 	}
 	free(s);
 	return changed;

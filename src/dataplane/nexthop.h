@@ -34,6 +34,7 @@ struct nh_hop {
 	uint32_t ip;       /* host order */
 	uint16_t state;    /* NUD_* last seen (NUD_NONE: none yet) */
 	bool down;         /* see above */
+	bool suspect;      /* announced FAILED since the last table read */
 	bool ours;         /* its entry is bmlb's (made or adopted) */
 	size_t nbackends;  /* routes through it */
 };
@@ -69,8 +70,10 @@ bool nh_observe(struct nh_table *t, uint32_t ip, uint16_t state);
 /* nh_observe() for a state the kernel announced (a neighbour event), but
  * for FAILED: an entry deleted (`ip neigh flush`, an operator's `ip neigh
  * del`) is announced FAILED on its way out, so an event cannot tell a
- * dead next hop from a deleted entry; the table can (a dead one stays
- * there FAILED), and nh_observe_entries() reads it at the next tick. */
+ * dead next hop from a deleted entry.  It makes the hop suspect; the
+ * table read at the next tick decides (nh_observe_entries): still there
+ * and holding no address (FAILED, or INCOMPLETE again as the kernel
+ * re-probes a managed entry), it is down; gone, it was deleted. */
 bool nh_observe_event(struct nh_table *t, uint32_t ip, uint16_t state);
 
 /* Records every hop's state from the entries e[0..n) of the interface

@@ -210,9 +210,18 @@ static void test_observe_event(void **state)
 	assert_false(nh_observe_event(&t, W1, NUD_FAILED));
 	assert_false(nh_observe_event(&t, W1, NUD_NONE));
 	assert_false(t.hops[0].down);
+	/* re-made, still resolving at the tick: not down */
+	assert_false(nh_observe_entries(
+		&t, &(struct nh_entry){.ip = W1, .state = NUD_INCOMPLETE}, 1));
+	assert_false(t.hops[0].down);
 	assert_true(nh_observe_entries(&t, &failed, 1));
 	assert_true(t.hops[0].down);
 	assert_true(nh_observe_event(&t, W1, NUD_REACHABLE));
+	/* announced FAILED, then INCOMPLETE in the table (re-probed): down */
+	assert_false(nh_observe_event(&t, W1, NUD_FAILED));
+	failed.state = NUD_INCOMPLETE;
+	assert_true(nh_observe_entries(&t, &failed, 1));
+	assert_true(t.hops[0].down);
 	nh_free(&t);
 }
 
